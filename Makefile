@@ -1,0 +1,25 @@
+# linode-autoscaler — the two set-up commands are `make demo` and `make test`.
+DOTNET ?= dotnet
+CONFIG ?= Release
+ARGS ?=
+export DOTNET_CLI_TELEMETRY_OPTOUT = 1
+export DOTNET_NOLOGO = 1
+
+.PHONY: all build test demo clean
+
+all: build
+
+# bin/linode-autoscaler (framework-dependent) with the sample workload beside it, which emulated instances boot.
+build:
+	$(DOTNET) publish src/Autoscaler.Cli/Autoscaler.Cli.csproj -c $(CONFIG) -o bin --nologo -v quiet
+	$(DOTNET) publish src/Workload/Workload.csproj -c $(CONFIG) -o bin --nologo -v quiet
+
+test:
+	$(DOTNET) test linode-autoscaler.slnx -c $(CONFIG) --nologo --logger "console;verbosity=normal"
+
+demo: build
+	bin/linode-autoscaler demo $(ARGS)
+
+clean:
+	rm -rf bin artifacts
+	$(DOTNET) clean linode-autoscaler.slnx -v quiet
