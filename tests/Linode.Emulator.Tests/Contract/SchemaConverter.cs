@@ -1,0 +1,155 @@
+using System.Text.Json.Nodes;
+
+namespace Linode.Emulator.Tests.Contract;
+
+/// <summary>
+/// Turns an OpenAPI 3.0 response schema into a strict JSON Schema (2020-12): <c>nullable</c> becomes a null type,
+/// every documented property becomes required, writeOnly properties are forbidden in responses, and the real API's
+/// documented quirks (SUBSET.md) are allowed where the spec disagrees with the live API.
+/// </summary>
+internal static class SchemaConverter
+{
+    // Fields the live API returns that 4.189 does not document (SUBSET.md "[obs]"): allowed, never required.
+    // Each set is keyed by a property that only that object has, so an extra is allowed only on its own object.
+    private static readonly (string Signature, string[] Extras)[] ObservedExtras =
+    [
+        ("hypervisor", ["site_type", "disk_encryption", "interface_generation", "maintenance_policy", "locks"]),
+        ("client_conn_throttle", ["type", "client_udp_sess_throttle", "lke_cluster"]),
+        ("check_interval", ["udp_check_port", "udp_session_timeout"]),
+        ("config_id", ["vpc_config_id"]),
+        ("gpus", ["accelerated_devices"]),
+    ];
+
+    // Properties the spec lists but that are optional in practice.
+    private static readonly HashSet<string> Optional = new(StringComparer.Ordinal)
+    {
+        "field", // an error names a field only when a single field is at fault
+    };
+
+    public static JsonNode ToJsonSchema(JsonNode openApiSchema, string operation)
+    {
+        var converted = Convert(openApiSchema.DeepClone());
+        converted["$schema"] = "https://json-schema.org/draft/2020-12/schema";
+        converted["$id"] = "urn:linode-contract:" + Uri.EscapeDataString(operation) + ":" + Guid.NewGuid().ToString("N");
+        return converted;
+    }
+
+    private static JsonObject Convert(JsonNode? node)
+    {
+        if (node is not JsonObject obj)
+        {
+            return [];
+        }
+
+        foreach (var combinator in new[] { "allOf", "oneOf", "anyOf" })
+        {
+            if (obj[combinator] is JsonArray parts)
+            {
+                var convertedParts = new JsonArray();
+                foreach (var part in parts)
+                {
+                    convertedParts.Add(Convert(part));
+                }
+                obj[combinator] = convertedParts;
+            }
+        }
+
+        if (obj["items"] is JsonNode items)
+        {
+            obj["items"] = Convert(items);
+        }
+
+        if (obj["properties"] is JsonObject props)
+        {
+            // The spec misspells the region's site_type as "site-type"; the live API and linodego use site_type.
+            if (props["site-type"] is JsonNode siteType)
+            {
+                props.Remove("site-type");
+                props["site_type"] = siteType;
+            }
+
+            var required = new JsonArray();
+            foreach (var name in props.Select(p => p.Key).ToList())
+            {
+                var prop = props[name]!.AsObject();
+                if (prop["writeOnly"]?.GetValue<bool>() == true)
+                {
+                    // A writeOnly field (root_pass, ssl_key...) must never come back in a response.
+                    props.Remove(name);
+                    continue;
+                }
+                props[name] = Convert(prop);
+                if (!Optional.Contains(name))
+                {
+                    required.Add(name);
+                }
+            }
+
+            foreach (var (signature, extras) in ObservedExtras)
+            {
+                if (props.ContainsKey(signature))
+                {
+                    foreach (var extra in extras.Where(e => !props.ContainsKey(e)))
+                    {
+                        props[extra] = new JsonObject();
+                    }
+                }
+            }
+
+            obj["required"] = required;
+        }
+
+        // A new NodeBalancer node's status is "Unknown" on the live API; the spec's enum says "unknown".
+        if (obj["enum"] is JsonArray values && values.Any(v => v?.GetValue<string>() == "unknown")
+            && values.Any(v => v?.GetValue<string>() == "UP"))
+        {
+            values.Add("Unknown");
+        }
+
+        if (obj["exclusiveMinimum"] is JsonValue exMin && exMin.TryGetValue<bool>(out var exMinFlag))
+        {
+            obj.Remove("exclusiveMinimum");
+            if (exMinFlag && obj["minimum"] is JsonNode min)
+            {
+                obj.Remove("minimum");
+                obj["exclusiveMinimum"] = min.DeepClone();
+            }
+        }
+        if (obj["exclusiveMaximum"] is JsonValue exMax && exMax.TryGetValue<bool>(out var exMaxFlag))
+        {
+            obj.Remove("exclusiveMaximum");
+            if (exMaxFlag && obj["maximum"] is JsonNode max)
+            {
+                obj.Remove("maximum");
+                obj["exclusiveMaximum"] = max.DeepClone();
+            }
+        }
+
+        if (obj["nullable"]?.GetValue<bool>() == true)
+        {
+            obj.Remove("nullable");
+            if (obj["type"] is JsonValue type)
+            {
+                obj["type"] = new JsonArray(type.GetValue<string>(), "null");
+                if (obj["enum"] is JsonArray nullableEnum)
+                {
+                    nullableEnum.Add(null);
+                }
+            }
+            else
+            {
+                var inner = obj.DeepClone().AsObject();
+                obj.Clear();
+                obj["anyOf"] = new JsonArray(inner, new JsonObject { ["type"] = "null" });
+            }
+        }
+        else
+        {
+            obj.Remove("nullable");
+        }
+
+        // The spec's own "pattern" keys use ECMA regexes JSON Schema accepts; "format" stays an annotation (the
+        // timestamp layout is checked separately, and "ip" formats hold "ip:port" for nodes).
+        return obj;
+    }
+}
