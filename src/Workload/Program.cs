@@ -1,4 +1,1 @@
-var builder = WebApplication.CreateSlimBuilder(args);
-var app = builder.Build();
-app.MapGet("/health", () => "ok");
-await app.RunAsync();
+return await Workload.WorkloadApp.RunAsync(args);
