@@ -29,6 +29,7 @@ internal sealed class CpuScheduler
     private readonly long[] _busySince;
     private readonly bool[] _onCpu;
     private readonly long _started;
+    private long _workStarted;
 
     public CpuScheduler(int vcpus, int queueLimit, CpuMode mode, TimeProvider time)
     {
@@ -51,6 +52,10 @@ internal sealed class CpuScheduler
     public int Vcpus => _busyTicks.Length;
 
     public int QueueLimit => _queueLimit;
+
+    /// <summary>Requests whose CPU work has begun (its timer armed, in virtual mode); lets tests that drive a fake
+    /// clock advance it only once the work is waiting on it.</summary>
+    internal long WorkStarted => Interlocked.Read(ref _workStarted);
 
     /// <summary>Requests waiting for a CPU.</summary>
     public int QueueDepth
@@ -117,14 +122,15 @@ internal sealed class CpuScheduler
         {
             if (work > TimeSpan.Zero)
             {
-                if (_mode == CpuMode.Virtual)
-                {
-                    await Task.Delay(work, _time, CancellationToken.None).ConfigureAwait(false);
-                }
-                else
-                {
-                    await Task.Run(() => Burn(work), CancellationToken.None).ConfigureAwait(false);
-                }
+                var running = _mode == CpuMode.Virtual
+                    ? Task.Delay(work, _time, CancellationToken.None)
+                    : Task.Run(() => Burn(work), CancellationToken.None);
+                Interlocked.Increment(ref _workStarted);
+                await running.ConfigureAwait(false);
+            }
+            else
+            {
+                Interlocked.Increment(ref _workStarted);
             }
         }
         finally
