@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Autoscaler.Linode.Http;
+
+/// <summary>Instruments of the <c>Autoscaler.Linode</c> meter: calls and retries by endpoint template and status.</summary>
+internal sealed class LinodeClientMetrics : IDisposable
+{
+    public const string MeterName = "Autoscaler.Linode";
+
+    private readonly Meter _meter;
+    private readonly bool _ownsMeter;
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _duration;
+    private readonly Counter<long> _retries;
+
+    public LinodeClientMetrics(IMeterFactory? meterFactory)
+    {
+        if (meterFactory is null)
+        {
+            _meter = new Meter(MeterName);
+            _ownsMeter = true;
+        }
+        else
+        {
+            _meter = meterFactory.Create(MeterName);
+        }
+
+        _requests = _meter.CreateCounter<long>("linode.client.requests", "{request}",
+            "HTTP requests sent to the Linode API (each attempt), by endpoint template and status.");
+        _duration = _meter.CreateHistogram<double>("linode.client.request.duration", "s",
+            "Duration of one attempt.");
+        _retries = _meter.CreateCounter<long>("linode.client.retries", "{retry}",
+            "Retries scheduled, by endpoint template and the outcome that caused them.");
+    }
+
+    /// <param name="status">The status code, or an error name (<c>timeout</c>, <c>transport</c>) when none came.</param>
+    public void RecordAttempt(string endpoint, string status, TimeSpan elapsed)
+    {
+        var tags = new TagList { { "endpoint", endpoint }, { "status", status } };
+        _requests.Add(1, tags);
+        _duration.Record(elapsed.TotalSeconds, tags);
+    }
+
+    public void RecordRetry(string endpoint, string outcome) =>
+        _retries.Add(1, new TagList { { "endpoint", endpoint }, { "outcome", outcome } });
+
+    public void Dispose()
+    {
+        if (_ownsMeter)
+        {
+            _meter.Dispose();
+        }
+    }
+}

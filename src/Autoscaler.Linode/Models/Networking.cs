@@ -1,0 +1,82 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Serialization;
+
+namespace Autoscaler.Linode.Models;
+
+/// <summary>An IP address object (<c>/networking/ips</c>, <c>/linode/instances/{id}/ips</c>).</summary>
+public sealed record IpAddress
+{
+    public string Address { get; init; } = "";
+
+    public string? Gateway { get; init; }
+
+    public string? SubnetMask { get; init; }
+
+    public int Prefix { get; init; }
+
+    /// <summary><c>ipv4</c>, <c>ipv6</c>, <c>ipv6/pool</c>, <c>ipv6/range</c>.</summary>
+    public string Type { get; init; } = "";
+
+    public bool Public { get; init; }
+
+    public string? Rdns { get; init; }
+
+    public long? LinodeId { get; init; }
+
+    public string? Region { get; init; }
+
+    /// <summary>True for Linode's private IPv4 range, 192.168.128.0/17.</summary>
+    public static bool IsLinodePrivateIpv4(string address)
+    {
+        if (!IPAddress.TryParse(address, out var ip) || ip.AddressFamily != AddressFamily.InterNetwork)
+        {
+            return false;
+        }
+
+        Span<byte> bytes = stackalloc byte[4];
+        return ip.TryWriteBytes(bytes, out _) && bytes[0] == 192 && bytes[1] == 168 && bytes[2] >= 128;
+    }
+}
+
+/// <summary><c>GET /linode/instances/{id}/ips</c>.</summary>
+public sealed record InstanceIps
+{
+    public InstanceIpv4? Ipv4 { get; init; }
+
+    public InstanceIpv6? Ipv6 { get; init; }
+}
+
+public sealed record InstanceIpv4
+{
+    [JsonPropertyName("public")]
+    public IReadOnlyList<IpAddress> PublicAddresses { get; init; } = [];
+
+    [JsonPropertyName("private")]
+    public IReadOnlyList<IpAddress> PrivateAddresses { get; init; } = [];
+
+    public IReadOnlyList<IpAddress> Shared { get; init; } = [];
+
+    public IReadOnlyList<IpAddress> Reserved { get; init; } = [];
+}
+
+public sealed record InstanceIpv6
+{
+    public IpAddress? Slaac { get; init; }
+
+    public IpAddress? LinkLocal { get; init; }
+
+    public IReadOnlyList<Ipv6Range> Global { get; init; } = [];
+}
+
+/// <summary>An IPv6 range (<c>GET /networking/ipv6/ranges</c>).</summary>
+public sealed record Ipv6Range
+{
+    public string Range { get; init; } = "";
+
+    public int Prefix { get; init; }
+
+    public string? Region { get; init; }
+
+    public string? RouteTarget { get; init; }
+}
