@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Text;
+
+namespace Autoscaler.Core.Configuration;
+
+/// <summary>Renders the effective configuration as YAML-like text. Secrets and StackScript values are never shown.</summary>
+internal static class ConfigDescriber
+{
+    public static string Describe(AutoscalerConfig c)
+    {
+        var sb = new StringBuilder();
+        if (c.Linode is { } l)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"linode: {{ url: {l.Url}, token: {l.Token} }}\n");
+        }
+
+        sb.Append(CultureInfo.InvariantCulture, $"listen: {c.Listen}\n");
+        if (c.Tls is { } tls)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"tls: {{ cert_file: {tls.CertFile}, key_file: {tls.KeyFile} }}\n");
+        }
+
+        sb.Append(CultureInfo.InvariantCulture, $"webhook: {{ auth: {Auth(c.Webhook.Auth)}, max_body_bytes: {c.Webhook.MaxBodyBytes} }}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"api: {{ auth: {Auth(c.Api.Auth)} }}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"engine: {{ evaluation_interval: {Durations.Format(c.Engine.EvaluationInterval)}, dry_run: {Bool(c.Engine.DryRun)} }}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"alerts: {{ repeat_interval: {Durations.Format(c.Alerts.RepeatInterval)}, expire_after_repeats: {c.Alerts.ExpireAfterRepeats} }}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"journal: {{ path: {c.Journal.Path} }}\n");
+        sb.Append("pools:\n");
+        foreach (var p in c.Pools)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"  {p.Name}:\n");
+            sb.Append(CultureInfo.InvariantCulture, $"    region: {p.Region}\n    type: {p.Type}\n    image: {p.Image}\n");
+            if (p.StackScript is { } ss)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"    stackscript: {{ id: {ss.Id}, data: [{string.Join(", ", ss.Data.Keys)}] (values not shown) }}\n");
+            }
+
+            if (p.UserDataFile is not null)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"    user_data: {p.UserDataFile}\n");
+            }
+
+            sb.Append(CultureInfo.InvariantCulture, $"    authorized_keys: {p.AuthorizedKeys.Count} key(s)\n");
+            sb.Append(CultureInfo.InvariantCulture, $"    tags: [{string.Join(", ", p.Tags)}]\n");
+            sb.Append(CultureInfo.InvariantCulture, $"    pool_tag: {p.EffectivePoolTag}\n    label_prefix: {p.EffectiveLabelPrefix}\n    protection_tag: {p.ProtectionTag}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"    min: {p.Min}\n    max: {p.Max}\n");
+            if (p.Desired is { } d)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"    desired: {d}\n");
+            }
+
+            var nb = p.NodeBalancer;
+            var nbId = nb.Id is { } id ? $"id: {id}" : $"label: {nb.Label}";
+            var cfg = nb.ConfigId is { } cid ? $", config_id: {cid}" : "";
+            sb.Append(CultureInfo.InvariantCulture, $"    nodebalancer: {{ {nbId}, port: {nb.Port}{cfg}, node_port: {nb.NodePort}, create_if_missing: {Bool(nb.CreateIfMissing)} }}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"    health: {{ grace: {Durations.Format(p.Health.Grace)}, replace_after: {Durations.Format(p.Health.ReplaceAfter)} }}\n");
+            var pct = p.ScaleUp.StepPercent is { } sp ? $", step_percent: {sp.ToString(CultureInfo.InvariantCulture)}" : "";
+            sb.Append(CultureInfo.InvariantCulture, $"    scale_up: {{ step: {p.ScaleUp.Step}{pct}, cooldown: {Durations.Format(p.ScaleUp.Cooldown)}, max_in_flight: {p.ScaleUp.MaxInFlight} }}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"    scale_down: {{ step: {p.ScaleDown.Step}, cooldown: {Durations.Format(p.ScaleDown.Cooldown)}, drain: {Durations.Format(p.ScaleDown.Drain)}, victim: {(p.ScaleDown.Victim == VictimPolicy.Newest ? "newest" : "oldest")} }}\n");
+            sb.Append("    signals:\n");
+            foreach (var s in p.Signals)
+            {
+                sb.Append("      - ").Append(Signal(s)).Append('\n');
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    private static string Signal(SignalConfig s) => s switch
+    {
+        AlertSignalConfig a => $"{{ alert: {a.AlertName ?? "~"}, labels: {{{string.Join(", ", a.Labels.Select(kv => kv.Key + ": " + kv.Value))}}}, action: {(a.Action == ScaleDirection.Up ? "up" : "down")} }}",
+        TargetTrackingConfig t => string.Create(CultureInfo.InvariantCulture, $"target_tracking: {{ prometheus: {t.Prometheus}, query: '{t.Query}', target: {t.Target}, tolerance: {t.Tolerance}, scale_down_stabilization: {Durations.Format(t.ScaleDownStabilization)}, scale_up_stabilization: {Durations.Format(t.ScaleUpStabilization)} }}"),
+        ScheduleConfig c => $"schedule: {{ cron: '{c.Cron}', duration: {Durations.Format(c.Duration)}, min: {c.Min?.ToString(CultureInfo.InvariantCulture) ?? "~"}, max: {c.Max?.ToString(CultureInfo.InvariantCulture) ?? "~"}, timezone: {c.TimeZone ?? "UTC"} }}",
+        _ => s.DisplayName,
+    };
+
+    private static string Auth(AuthConfig? auth) => auth switch
+    {
+        null => "none",
+        { BearerToken: { } t } => $"{{ bearer_token: {t} }}",
+        { Basic: { } b } => $"{{ basic: {{ username: {b.Username}, password: {b.Password} }} }}",
+        _ => "none",
+    };
+
+    private static string Bool(bool b) => b ? "true" : "false";
+}
