@@ -20,7 +20,9 @@ public sealed class TestLoggerProvider : ILoggerProvider
     public ILoggerFactory CreateFactory() =>
         LoggerFactory.Create(builder => builder.SetMinimumLevel(LogLevel.Trace).AddProvider(this));
 
-    public IEnumerable<LogEntry> WithEvent(int eventId) => Entries.Where(e => e.EventId.Id == eventId);
+    /// <summary>The client's own lines with that event id (other categories, e.g. Polly's, reuse small ids).</summary>
+    public IEnumerable<LogEntry> WithEvent(int eventId) =>
+        Entries.Where(e => e.EventId.Id == eventId && e.Category == "Autoscaler.Linode.LinodeClient");
 
     /// <summary>Every message, every structured value and every exception text, for "the secret is nowhere" checks.</summary>
     public string AllText() => string.Join('\n', Entries.Select(e =>
