@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Autoscaler.Linode.Json;
@@ -15,6 +18,12 @@ namespace Autoscaler.Linode;
 /// with <c>&amp;</c> becomes <c>+and</c>.</remarks>
 public sealed class Filter
 {
+    private static readonly JsonSerializerOptions HeaderJsonOptions = new(LinodeJson.Options)
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        WriteIndented = false,
+    };
+
     private readonly Condition? _condition;
 
     private Filter(Condition? condition, string? orderBy, SortOrder order)
@@ -80,8 +89,32 @@ public sealed class Filter
         return new Filter(_condition, field, order);
     }
 
-    /// <summary>The header value.</summary>
-    public string ToJson() => ToJsonObject().ToJsonString(LinodeJson.Options);
+    /// <summary>The header value: compact JSON, operators written as-is (<c>+gte</c>, not <c>\u002Bgte</c>), and
+    /// anything outside ASCII escaped, because header values must be ASCII.</summary>
+    public string ToJson()
+    {
+        var json = ToJsonObject().ToJsonString(HeaderJsonOptions);
+        if (json.All(char.IsAscii))
+        {
+            return json;
+        }
+
+        // Non-ASCII can only occur inside JSON strings, where a \uXXXX escape means the same character.
+        var builder = new StringBuilder(json.Length + 16);
+        foreach (var c in json)
+        {
+            if (char.IsAscii(c))
+            {
+                builder.Append(c);
+            }
+            else
+            {
+                builder.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+            }
+        }
+
+        return builder.ToString();
+    }
 
     /// <summary>The filter as a JSON object (a fresh copy each call).</summary>
     public JsonObject ToJsonObject()

@@ -1,67 +1,54 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Polly;
 
 namespace Autoscaler.Linode.Http;
 
-/// <summary>Client-side gate: once a response says the window is used up (<c>X-RateLimit-Remaining: 0</c>) or a 429
-/// names a <c>Retry-After</c>, later requests of this client wait until the window resets instead of spending
-/// attempts on certain 429s.</summary>
+/// <summary>Client-side gate: once a response says a rate-limit window is used up (<c>X-RateLimit-Remaining: 0</c>) or
+/// a 429 names a <c>Retry-After</c>, later requests to the same endpoint wait until the window resets instead of
+/// spending attempts on certain 429s.</summary>
+/// <remarks>Kept per endpoint template because the API's windows differ by operation (creating instances has a
+/// window of its own, far smaller than the general one): an exhausted create window must not stall every GET.</remarks>
 internal sealed class RateLimitGate(TimeProvider timeProvider, TimeSpan maxWait)
 {
-    private long _blockedUntilUtcTicks;
+    private readonly ConcurrentDictionary<string, long> _blockedUntilUtcTicks = new(StringComparer.Ordinal);
 
-    /// <summary>How long a request starting now must wait (zero when the gate is open), capped at the maximum.</summary>
-    public TimeSpan CurrentDelay
+    /// <summary>How long a request to <paramref name="endpoint"/> starting now must wait (zero when open), capped.</summary>
+    public TimeSpan DelayFor(string endpoint)
     {
-        get
+        if (!_blockedUntilUtcTicks.TryGetValue(endpoint, out var until))
         {
-            var until = Interlocked.Read(ref _blockedUntilUtcTicks);
-            if (until == 0)
-            {
-                return TimeSpan.Zero;
-            }
-
-            var remaining = new DateTimeOffset(until, TimeSpan.Zero) - timeProvider.GetUtcNow();
-            if (remaining <= TimeSpan.Zero)
-            {
-                return TimeSpan.Zero;
-            }
-
-            return remaining > maxWait ? maxWait : remaining;
+            return TimeSpan.Zero;
         }
+
+        var remaining = new DateTimeOffset(until, TimeSpan.Zero) - timeProvider.GetUtcNow();
+        if (remaining <= TimeSpan.Zero)
+        {
+            _blockedUntilUtcTicks.TryRemove(KeyValuePair.Create(endpoint, until));
+            return TimeSpan.Zero;
+        }
+
+        return remaining > maxWait ? maxWait : remaining;
     }
 
-    /// <summary>Learns from a response's rate-limit headers.</summary>
-    public void Observe(RateLimitInfo info, int statusCode)
+    /// <summary>Learns from the rate-limit headers of a response to <paramref name="endpoint"/>.</summary>
+    public void Observe(string endpoint, RateLimitInfo info, int statusCode)
     {
         ArgumentNullException.ThrowIfNull(info);
         var now = timeProvider.GetUtcNow();
         if (info.Remaining is <= 0 && info.Reset is { } reset && reset > now)
         {
-            BlockUntil(reset);
+            BlockUntil(endpoint, reset);
         }
 
         if (statusCode == 429 && info.RetryAfter is { } retryAfter && retryAfter > TimeSpan.Zero)
         {
-            BlockUntil(now + retryAfter);
+            BlockUntil(endpoint, now + retryAfter);
         }
     }
 
-    private void BlockUntil(DateTimeOffset until)
-    {
-        var ticks = until.UtcTicks;
-        var current = Interlocked.Read(ref _blockedUntilUtcTicks);
-        while (ticks > current)
-        {
-            var seen = Interlocked.CompareExchange(ref _blockedUntilUtcTicks, ticks, current);
-            if (seen == current)
-            {
-                return;
-            }
-
-            current = seen;
-        }
-    }
+    private void BlockUntil(string endpoint, DateTimeOffset until) =>
+        _blockedUntilUtcTicks.AddOrUpdate(endpoint, until.UtcTicks, (_, current) => Math.Max(current, until.UtcTicks));
 }
 
 /// <summary>Polly strategy that waits at the gate before each attempt and feeds the gate each attempt's headers.
@@ -75,10 +62,11 @@ internal sealed class RateLimitGateStrategy(RateLimitGate gate, TimeProvider tim
         ResilienceContext context,
         TState state)
     {
-        var delay = gate.CurrentDelay;
+        var request = context.GetRequestMessage();
+        var endpoint = LinodeRequestContext.Of(request)?.Endpoint ?? "unknown";
+        var delay = gate.DelayFor(endpoint);
         if (delay > TimeSpan.Zero)
         {
-            var request = context.GetRequestMessage();
             Log.RateLimitWait(logger, delay.TotalMilliseconds, request?.Method.Method ?? "?",
                 request?.RequestUri?.AbsolutePath ?? "?");
             try
@@ -94,7 +82,7 @@ internal sealed class RateLimitGateStrategy(RateLimitGate gate, TimeProvider tim
         var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
         if (outcome.Result is { } response)
         {
-            gate.Observe(RateLimitInfo.From(response.Headers, timeProvider.GetUtcNow()), (int)response.StatusCode);
+            gate.Observe(endpoint, RateLimitInfo.From(response.Headers, timeProvider.GetUtcNow()), (int)response.StatusCode);
         }
 
         return outcome;
