@@ -29,10 +29,14 @@ internal static class TestClients
         LinodeClient.Create(Options(baseUrl, configure), time, loggerFactory);
 
     /// <summary>Polls until the condition holds (never a fixed sleep), failing after a generous deadline.</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+    public static Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
+        WaitUntilAsync(() => Task.FromResult(condition()), what, timeout);
+
+    /// <summary>Polls an asynchronous condition until it holds, failing after a generous deadline.</summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
     {
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
-        while (!condition())
+        while (!await condition())
         {
             try
             {

@@ -3,9 +3,9 @@ using Microsoft.Extensions.Logging;
 
 namespace Autoscaler.Linode.Tests.Support;
 
-/// <summary>One captured log line with its structured values.</summary>
+/// <summary>One captured log line with its structured values and when it was written (monotonic).</summary>
 public sealed record LogEntry(string Category, LogLevel Level, EventId EventId, string Message,
-    IReadOnlyDictionary<string, object?> State, Exception? Exception)
+    IReadOnlyDictionary<string, object?> State, Exception? Exception, TimeSpan Timestamp)
 {
     public T Get<T>(string key) => (T)State[key]!;
 }
@@ -34,6 +34,8 @@ public sealed class TestLoggerProvider : ILoggerProvider
     {
     }
 
+    private static readonly long Origin = TimeProvider.System.GetTimestamp();
+
     private sealed class Logger(string category, ConcurrentQueue<LogEntry> entries) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
@@ -53,7 +55,8 @@ public sealed class TestLoggerProvider : ILoggerProvider
                 }
             }
 
-            entries.Enqueue(new LogEntry(category, logLevel, eventId, formatter(state, exception), values, exception));
+            entries.Enqueue(new LogEntry(category, logLevel, eventId, formatter(state, exception), values, exception,
+                TimeProvider.System.GetElapsedTime(Origin)));
         }
     }
 }
