@@ -1,0 +1,264 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Autoscaler.Core.Alerts;
+
+/// <summary>Limits of the <see cref="AlertStateStore"/>.</summary>
+public sealed record AlertStoreOptions
+{
+    /// <summary>A firing alert not re-sent for this long counts as resolved (Alertmanager re-sends firing alerts every
+    /// repeat_interval, so a few intervals of silence mean the resolve was lost). Default 12 h.</summary>
+    public TimeSpan StaleAfter { get; init; } = TimeSpan.FromHours(12);
+
+    /// <summary>How long resolved alerts are kept, so late copies of their firing notifications from a lagging
+    /// replica are recognised as old. Default 1 h.</summary>
+    public TimeSpan ResolvedRetention { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>Most alerts kept; beyond it resolved and expired ones are dropped first, then new ones refused.
+    /// Default 10,000.</summary>
+    public int MaxAlerts { get; init; } = 10_000;
+}
+
+/// <summary>
+/// Alert state by fingerprint, fed by the webhook and read by the engine. Idempotent: the same notification from
+/// several Alertmanager replicas or repeats only refreshes the last-seen time; an older notification never overrides
+/// newer state (a firing whose start is not after a known resolve is a late copy; a resolve whose end is before the
+/// known start belongs to an earlier episode). Thread-safe.
+/// </summary>
+public sealed class AlertStateStore
+{
+    private readonly Dictionary<string, AlertState> _alerts = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private readonly TimeProvider _time;
+    private readonly AlertStoreOptions _options;
+
+    /// <summary>Creates an empty store.</summary>
+    public AlertStateStore(TimeProvider time, AlertStoreOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        _time = time;
+        _options = options ?? new AlertStoreOptions();
+    }
+
+    /// <summary>Number of alerts held (any status).</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _alerts.Count;
+            }
+        }
+    }
+
+    /// <summary>Applies one notification's alert.</summary>
+    public AlertRecordOutcome Record(AlertRecord alert)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        var now = _time.GetUtcNow();
+        var fingerprint = string.IsNullOrEmpty(alert.Fingerprint) ? DeriveFingerprint(alert.Labels) : alert.Fingerprint;
+        DateTimeOffset? endsAt = alert.EndsAt is { } e && e >= alert.StartsAt ? e : null;
+
+        lock (_lock)
+        {
+            if (!_alerts.TryGetValue(fingerprint, out var known))
+            {
+                if (_alerts.Count >= _options.MaxAlerts && !MakeRoom(now))
+                {
+                    return AlertRecordOutcome.Rejected;
+                }
+
+                _alerts[fingerprint] = New(alert, fingerprint, endsAt ?? (alert.Status == AlertStatus.Resolved ? now : null), now);
+                return AlertRecordOutcome.Added;
+            }
+
+            if (alert.Status == AlertStatus.Firing)
+            {
+                if (known.Status == AlertStatus.Firing)
+                {
+                    if (alert.StartsAt > known.StartsAt)
+                    {
+                        _alerts[fingerprint] = New(alert, fingerprint, null, now);
+                        return AlertRecordOutcome.Changed;
+                    }
+
+                    if (alert.StartsAt == known.StartsAt)
+                    {
+                        _alerts[fingerprint] = known with { Labels = alert.Labels, Annotations = alert.Annotations, Receiver = alert.Receiver, LastSeenAt = now };
+                        return AlertRecordOutcome.Duplicate;
+                    }
+
+                    return AlertRecordOutcome.Stale;
+                }
+
+                // Known resolved: only a later start is a new episode; anything else is a late copy from before the resolve.
+                if (alert.StartsAt > (known.EndsAt ?? known.StartsAt))
+                {
+                    _alerts[fingerprint] = New(alert, fingerprint, null, now);
+                    return AlertRecordOutcome.Changed;
+                }
+
+                return AlertRecordOutcome.Stale;
+            }
+
+            var end = endsAt ?? now;
+            if (known.Status == AlertStatus.Firing)
+            {
+                if (end >= known.StartsAt)
+                {
+                    _alerts[fingerprint] = known with
+                    {
+                        Status = AlertStatus.Resolved,
+                        EndsAt = end,
+                        Labels = alert.Labels,
+                        Annotations = alert.Annotations,
+                        Receiver = alert.Receiver,
+                        LastSeenAt = now,
+                    };
+                    return AlertRecordOutcome.Changed;
+                }
+
+                return AlertRecordOutcome.Stale;
+            }
+
+            if (end < (known.EndsAt ?? known.StartsAt))
+            {
+                return AlertRecordOutcome.Stale;
+            }
+
+            _alerts[fingerprint] = known with { EndsAt = end, LastSeenAt = now };
+            return AlertRecordOutcome.Duplicate;
+        }
+    }
+
+    /// <summary>Firing, non-expired alerts that <paramref name="matcher"/> accepts for <paramref name="pool"/>, oldest first.</summary>
+    public IReadOnlyList<AlertState> FindFiring(AlertMatcher matcher, string pool)
+    {
+        ArgumentNullException.ThrowIfNull(matcher);
+        var now = _time.GetUtcNow();
+        List<AlertState>? result = null;
+        lock (_lock)
+        {
+            foreach (var state in _alerts.Values)
+            {
+                if (state.Status == AlertStatus.Firing && !IsExpiredAt(state, now) && matcher.Matches(state.Labels, pool))
+                {
+                    (result ??= []).Add(state);
+                }
+            }
+        }
+
+        if (result is null)
+        {
+            return [];
+        }
+
+        result.Sort(static (a, b) => a.StartsAt.CompareTo(b.StartsAt) is var c && c != 0 ? c : string.CompareOrdinal(a.Fingerprint, b.Fingerprint));
+        return result;
+    }
+
+    /// <summary>True when some firing, non-expired alert matches.</summary>
+    public bool IsFiring(AlertMatcher matcher, string pool) => FindFiring(matcher, pool).Count > 0;
+
+    /// <summary>The alert with this fingerprint, or null.</summary>
+    public AlertState? Get(string fingerprint)
+    {
+        lock (_lock)
+        {
+            return _alerts.TryGetValue(fingerprint, out var s) ? s : null;
+        }
+    }
+
+    /// <summary>True when <paramref name="state"/> is firing but was not re-sent within <see cref="AlertStoreOptions.StaleAfter"/>.</summary>
+    public bool IsExpired(AlertState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return IsExpiredAt(state, _time.GetUtcNow());
+    }
+
+    /// <summary>Every alert held, oldest start first.</summary>
+    public IReadOnlyList<AlertState> Snapshot()
+    {
+        lock (_lock)
+        {
+            return _alerts.Values.OrderBy(a => a.StartsAt).ThenBy(a => a.Fingerprint, StringComparer.Ordinal).ToArray();
+        }
+    }
+
+    /// <summary>Drops resolved alerts past their retention and expired ones; returns how many.</summary>
+    public int Prune()
+    {
+        var now = _time.GetUtcNow();
+        lock (_lock)
+        {
+            return PruneLocked(now);
+        }
+    }
+
+    private int PruneLocked(DateTimeOffset now)
+    {
+        List<string>? drop = null;
+        foreach (var (fp, s) in _alerts)
+        {
+            var old = s.Status == AlertStatus.Resolved
+                ? now - s.LastSeenAt >= _options.ResolvedRetention
+                : now - s.LastSeenAt >= _options.StaleAfter + _options.ResolvedRetention;
+            if (old)
+            {
+                (drop ??= []).Add(fp);
+            }
+        }
+
+        foreach (var fp in drop ?? [])
+        {
+            _alerts.Remove(fp);
+        }
+
+        return drop?.Count ?? 0;
+    }
+
+    private bool MakeRoom(DateTimeOffset now)
+    {
+        PruneLocked(now);
+        if (_alerts.Count < _options.MaxAlerts)
+        {
+            return true;
+        }
+
+        // Forget the least recently seen alert that no longer drives anything.
+        AlertState? victim = null;
+        foreach (var s in _alerts.Values)
+        {
+            if ((s.Status == AlertStatus.Resolved || IsExpiredAt(s, now)) && (victim is null || s.LastSeenAt < victim.LastSeenAt))
+            {
+                victim = s;
+            }
+        }
+
+        if (victim is null)
+        {
+            return false;
+        }
+
+        _alerts.Remove(victim.Fingerprint);
+        return true;
+    }
+
+    private bool IsExpiredAt(AlertState state, DateTimeOffset now) =>
+        state.Status == AlertStatus.Firing && now - state.LastSeenAt >= _options.StaleAfter;
+
+    private static AlertState New(AlertRecord a, string fingerprint, DateTimeOffset? endsAt, DateTimeOffset now) =>
+        new(fingerprint, a.Status, a.Labels, a.Annotations, a.StartsAt, a.Status == AlertStatus.Resolved ? endsAt : null, a.Receiver, now, now);
+
+    private static string DeriveFingerprint(IReadOnlyDictionary<string, string> labels)
+    {
+        var sb = new StringBuilder();
+        foreach (var (k, v) in labels.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            sb.Append(k).Append('\u0000').Append(v).Append('\u0001');
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())).AsSpan(0, 8));
+    }
+}

@@ -1,0 +1,139 @@
+namespace Autoscaler.Core.Pools;
+
+/// <summary>The cloud's view of an instance's power state, as a provider reports it.</summary>
+public enum InstanceState
+{
+    /// <summary>Being created.</summary>
+    Provisioning,
+
+    /// <summary>Created and booting.</summary>
+    Booting,
+
+    /// <summary>Booted.</summary>
+    Running,
+
+    /// <summary>Stopped, crashed or failed to boot.</summary>
+    Offline,
+
+    /// <summary>Being deleted.</summary>
+    Deleting,
+}
+
+/// <summary>Health of a load-balancer node as the balancer's checks see it.</summary>
+public enum NodeStatus
+{
+    /// <summary>Not checked yet (Linode reports new nodes as <c>Unknown</c>).</summary>
+    Unknown,
+
+    /// <summary>Passing health checks: receives traffic.</summary>
+    Up,
+
+    /// <summary>Failing health checks.</summary>
+    Down,
+}
+
+/// <summary>Traffic mode of a load-balancer node.</summary>
+public enum NodeMode
+{
+    /// <summary>Receives new connections.</summary>
+    Accept,
+
+    /// <summary>Finishes existing sessions, receives no new ones.</summary>
+    Drain,
+
+    /// <summary>Refuses traffic.</summary>
+    Reject,
+}
+
+/// <summary>A member's node in the pool's load balancer.</summary>
+/// <param name="Id">Provider's node id.</param>
+/// <param name="Address">Backend address (ip:port).</param>
+/// <param name="Status">Health.</param>
+/// <param name="Mode">Traffic mode.</param>
+/// <param name="StatusSince">Since when <paramref name="Status"/> holds, when the provider knows.</param>
+public sealed record LoadBalancerNode(string Id, string Address, NodeStatus Status, NodeMode Mode, DateTimeOffset? StatusSince = null);
+
+/// <summary>
+/// One instance carrying the pool's tag, with the facts the policy needs. The provider reports facts; what they mean
+/// (serving, unhealthy, replace) is decided in Core (<see cref="MemberLifecycles"/>).
+/// </summary>
+public sealed record PoolMember
+{
+    /// <summary>Provider's instance id.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>Instance label (prefix + unique suffix when the autoscaler created it).</summary>
+    public required string Label { get; init; }
+
+    /// <summary>Creation time.</summary>
+    public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>Power state.</summary>
+    public InstanceState State { get; init; }
+
+    /// <summary>Since when <see cref="State"/> holds, when known.</summary>
+    public DateTimeOffset? StateSince { get; init; }
+
+    /// <summary>Its load-balancer node, or null when it has none.</summary>
+    public LoadBalancerNode? Node { get; init; }
+
+    /// <summary>Carries the protection tag: never removed or replaced.</summary>
+    public bool Protected { get; init; }
+
+    /// <summary>Operation id the provider stored on the instance (e.g. a tag), when it does.</summary>
+    public string? OperationId { get; init; }
+
+    /// <summary>Address for display and service discovery (e.g. the public IPv4), when known.</summary>
+    public string? Address { get; init; }
+}
+
+/// <summary>A node in the pool's load-balancer config that belongs to no member (its instance is gone).</summary>
+/// <param name="Id">Provider's node id.</param>
+/// <param name="Address">Backend address.</param>
+/// <param name="Label">Node label, when any.</param>
+public sealed record OrphanNode(string Id, string Address, string? Label);
+
+/// <summary>Everything the provider can see of a pool at one moment.</summary>
+/// <param name="Pool">Pool name.</param>
+/// <param name="TakenAt">When it was taken.</param>
+/// <param name="Members">Instances carrying the pool's tag.</param>
+/// <param name="OrphanNodes">Nodes of the pool's load-balancer config whose instance does not exist.</param>
+public sealed record PoolSnapshot(string Pool, DateTimeOffset TakenAt, IReadOnlyList<PoolMember> Members, IReadOnlyList<OrphanNode> OrphanNodes);
+
+/// <summary>What to create. The provider adds everything else from its pool configuration (region, type, image,
+/// tags including the pool tag, keys, user data).</summary>
+/// <param name="Pool">Pool name.</param>
+/// <param name="Label">Label to give the instance (unique; lets a restart recognise an instance created just before a crash).</param>
+/// <param name="OperationId">Journal operation id, which the provider may store on the instance.</param>
+/// <param name="Reason">Why, for the provider's logs.</param>
+public sealed record LaunchRequest(string Pool, string Label, string OperationId, string Reason);
+
+/// <summary>
+/// The provider seam: one pool of instances behind one load-balancer config. Every call is idempotent and returns
+/// when the provider accepted the change, not when it took effect: progress (boot, health) shows in later snapshots, so
+/// the engine never blocks on a boot and a restart can pick up where it left off.
+/// </summary>
+public interface IInstancePool
+{
+    /// <summary>Pool name.</summary>
+    string Name { get; }
+
+    /// <summary>Lists the pool's members (instances with the pool tag, nothing else) and orphan nodes.</summary>
+    Task<PoolSnapshot> SnapshotAsync(CancellationToken cancellationToken);
+
+    /// <summary>Creates one instance, tagged with the pool tag and labelled <see cref="LaunchRequest.Label"/>; returns
+    /// it as soon as the cloud accepted it (it will show up booting).</summary>
+    Task<PoolMember> LaunchAsync(LaunchRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Puts a running member into the load balancer (adds its node in accept mode). No-op if already there.</summary>
+    Task JoinAsync(PoolMember member, CancellationToken cancellationToken);
+
+    /// <summary>Sets the member's node to drain: no new connections. No-op without a node.</summary>
+    Task DrainAsync(PoolMember member, CancellationToken cancellationToken);
+
+    /// <summary>Removes the member's node (if any) and deletes the instance. No-op if already gone.</summary>
+    Task RemoveAsync(PoolMember member, CancellationToken cancellationToken);
+
+    /// <summary>Removes a node whose instance no longer exists. No-op if already gone.</summary>
+    Task RemoveOrphanNodeAsync(OrphanNode node, CancellationToken cancellationToken);
+}

@@ -1,0 +1,63 @@
+namespace Autoscaler.Core.Signals;
+
+/// <summary>What a signal sees of a pool when it is evaluated.</summary>
+/// <param name="Pool">Pool name.</param>
+/// <param name="Now">Evaluation time.</param>
+/// <param name="Desired">The pool's current desired size.</param>
+/// <param name="Live">Members counted as capacity (serving or launching, not being removed or replaced).</param>
+/// <param name="Serving">Members whose node is UP.</param>
+/// <param name="Launching">Members launched and not serving yet.</param>
+/// <param name="Min">Configured minimum.</param>
+/// <param name="Max">Configured maximum.</param>
+public sealed record SignalContext(string Pool, DateTimeOffset Now, int Desired, int Live, int Serving, int Launching, int Min, int Max);
+
+/// <summary>
+/// A signal's opinion: a direction and the desired size it wants, why, and the inputs it used. Schedules express
+/// bounds through <see cref="MinFloor"/>/<see cref="MaxCeiling"/> instead of a size; a signal without usable data says
+/// so with <see cref="MissingData"/>, which blocks every scale-down of that evaluation.
+/// </summary>
+public sealed record Recommendation
+{
+    /// <summary>The signal's name (e.g. <c>signals[1] target_tracking</c>).</summary>
+    public required string Signal { get; init; }
+
+    /// <summary>Up, down or hold.</summary>
+    public ScaleDirection Direction { get; init; }
+
+    /// <summary>Desired size wanted (null for holds without an opinion).</summary>
+    public int? Desired { get; init; }
+
+    /// <summary>Human-readable why.</summary>
+    public required string Reason { get; init; }
+
+    /// <summary>Inputs used (metric value, target, matching alerts…), for the audit trail.</summary>
+    public IReadOnlyDictionary<string, string> Inputs { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The signal had no usable data (metric missing, NaN, error).</summary>
+    public bool MissingData { get; init; }
+
+    /// <summary>A minimum this signal imposes now (active schedule).</summary>
+    public int? MinFloor { get; init; }
+
+    /// <summary>A maximum this signal imposes now (active schedule).</summary>
+    public int? MaxCeiling { get; init; }
+
+    /// <summary>A hold without opinion.</summary>
+    public static Recommendation Hold(string signal, string reason, IReadOnlyDictionary<string, string>? inputs = null) =>
+        new() { Signal = signal, Direction = ScaleDirection.Hold, Reason = reason, Inputs = inputs ?? new Dictionary<string, string>() };
+
+    /// <summary>A hold because the data is missing.</summary>
+    public static Recommendation Missing(string signal, string reason, IReadOnlyDictionary<string, string>? inputs = null) =>
+        Hold(signal, reason, inputs) with { MissingData = true };
+}
+
+/// <summary>A source of advice for one pool. Evaluated once per engine cycle, in the pool's order; may keep history
+/// (stabilization windows) between calls. Never calls the cloud.</summary>
+public interface IScalingSignal
+{
+    /// <summary>Name used in reasons and the audit trail.</summary>
+    string Name { get; }
+
+    /// <summary>Gives this cycle's recommendation.</summary>
+    ValueTask<Recommendation> EvaluateAsync(SignalContext context, CancellationToken cancellationToken);
+}

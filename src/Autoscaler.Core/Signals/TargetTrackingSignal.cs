@@ -1,0 +1,129 @@
+using System.Globalization;
+using Autoscaler.Core.Configuration;
+
+namespace Autoscaler.Core.Signals;
+
+/// <summary>
+/// Keeps a pool metric at its target like the Kubernetes HPA: raw desired = ceil(serving × metric / target), no change
+/// while |metric / target − 1| ≤ tolerance, then stabilization: a scale-down follows the highest raw recommendation of
+/// its window and a scale-up the lowest of its window. Missing, NaN or failed readings hold and are not recorded.
+/// </summary>
+public sealed class TargetTrackingSignal : IScalingSignal
+{
+    private readonly TargetTrackingConfig _config;
+    private readonly IMetricSource _metrics;
+    private readonly List<(DateTimeOffset At, int Desired)> _history = [];
+
+    /// <summary>Creates the signal for one <c>target_tracking</c> entry of a pool.</summary>
+    public TargetTrackingSignal(TargetTrackingConfig config, IMetricSource metrics)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(metrics);
+        _config = config;
+        _metrics = metrics;
+        Name = config.DisplayName;
+    }
+
+    /// <inheritdoc />
+    public string Name { get; }
+
+    /// <inheritdoc />
+    public async ValueTask<Recommendation> EvaluateAsync(SignalContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var inputs = new Dictionary<string, string>
+        {
+            ["query"] = _config.Query,
+            ["target"] = F(_config.Target),
+        };
+
+        MetricReading reading;
+        try
+        {
+            reading = await _metrics.ReadAsync(new MetricQuery(context.Pool, _config.Prometheus, _config.Query), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            reading = MetricReading.Missing($"{ex.GetType().Name}: {ex.Message}");
+        }
+
+        if (!reading.IsMissing && !double.IsFinite(reading.Value))
+        {
+            reading = MetricReading.Missing("the query returned NaN");
+        }
+
+        if (reading.IsMissing)
+        {
+            inputs["metric"] = "missing";
+            return Recommendation.Missing(Name, $"metric missing ({reading.MissingReason}): holding", inputs);
+        }
+
+        inputs["metric"] = F(reading.Value);
+        if (context.Serving == 0)
+        {
+            return Recommendation.Missing(Name, "no serving instance to measure: holding", inputs);
+        }
+
+        var ratio = reading.Value / _config.Target;
+        inputs["ratio"] = F(ratio);
+        inputs["serving"] = context.Serving.ToString(CultureInfo.InvariantCulture);
+        int raw;
+        string why;
+        if (Math.Abs(ratio - 1) <= _config.Tolerance)
+        {
+            raw = context.Desired;
+            why = $"metric {F(reading.Value)} within {F(_config.Tolerance * 100)}% of target {F(_config.Target)}";
+        }
+        else
+        {
+            // The epsilon keeps 3 × 80/60 = 4.000000001 from becoming 5.
+            raw = (int)Math.Ceiling(context.Serving * ratio - 1e-9);
+            why = $"metric {F(reading.Value)} vs target {F(_config.Target)}: ceil({context.Serving} × {F(ratio)}) = {raw}";
+        }
+
+        var now = context.Now;
+        _history.Add((now, raw));
+        var keep = _config.ScaleDownStabilization > _config.ScaleUpStabilization ? _config.ScaleDownStabilization : _config.ScaleUpStabilization;
+        _history.RemoveAll(h => h.At < now - keep);
+
+        var upRecommendation = raw;
+        var downRecommendation = raw;
+        foreach (var (at, desired) in _history)
+        {
+            if (at > now - _config.ScaleUpStabilization)
+            {
+                upRecommendation = Math.Min(upRecommendation, desired);
+            }
+
+            if (at > now - _config.ScaleDownStabilization)
+            {
+                downRecommendation = Math.Max(downRecommendation, desired);
+            }
+        }
+
+        var stabilized = context.Desired;
+        if (stabilized < upRecommendation)
+        {
+            stabilized = upRecommendation;
+        }
+
+        if (stabilized > downRecommendation)
+        {
+            stabilized = downRecommendation;
+        }
+
+        inputs["raw_desired"] = raw.ToString(CultureInfo.InvariantCulture);
+        inputs["stabilized_desired"] = stabilized.ToString(CultureInfo.InvariantCulture);
+        if (stabilized != raw)
+        {
+            why += $"; stabilized to {stabilized}";
+        }
+
+        var direction = stabilized > context.Desired ? ScaleDirection.Up
+            : stabilized < context.Desired ? ScaleDirection.Down
+            : ScaleDirection.Hold;
+        return new Recommendation { Signal = Name, Direction = direction, Desired = stabilized, Reason = why, Inputs = inputs };
+    }
+
+    private static string F(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
+}
