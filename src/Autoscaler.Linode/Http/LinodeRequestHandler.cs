@@ -3,8 +3,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Autoscaler.Linode.Http;
 
-/// <summary>Innermost handler (below the resilience pipeline, so it sees every attempt): counts attempts, logs one
-/// debug line per attempt, records metrics.</summary>
+/// <summary>Innermost handler (below the resilience pipeline, so it sees every attempt): counts attempts, reads the
+/// whole body, logs one debug line per attempt, records metrics.</summary>
 internal sealed class LinodeRequestHandler(ILogger logger, LinodeClientMetrics metrics, TimeProvider timeProvider)
     : DelegatingHandler
 {
@@ -20,6 +20,18 @@ internal sealed class LinodeRequestHandler(ILogger logger, LinodeClientMetrics m
         try
         {
             var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                // Reading the body here puts it under the attempt timeout and the retry policy; read later, a server
+                // that sends headers and then stalls would hang the call with no timeout at all.
+                await response.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                response.Dispose();
+                throw;
+            }
+
             var elapsed = timeProvider.GetElapsedTime(started);
             var status = (int)response.StatusCode;
             metrics.RecordAttempt(endpoint, status.ToString(CultureInfo.InvariantCulture), elapsed);

@@ -39,6 +39,29 @@ public sealed class TimeoutCancellationTests
     }
 
     [Fact]
+    public async Task GetAsync_BodyStallsAfterHeaders_AttemptTimeoutCoversIt()
+    {
+        await using var stub = await StubServer.StartAsync(async (context, _) =>
+        {
+            context.Response.StatusCode = 200;
+            context.Response.ContentType = "application/json";
+            context.Response.ContentLength = 1000;
+            await context.Response.WriteAsync("""{"id":"us-""", context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+            await Hang(context);
+        });
+        using var client = TestClients.Create(stub.ApiUrl, o =>
+        {
+            o.AttemptTimeout = TimeSpan.FromMilliseconds(300);
+            o.MaxRetries = 1;
+        });
+
+        var ex = await Assert.ThrowsAsync<LinodeTimeoutException>(() => client.Regions.GetAsync("us-east"));
+
+        Assert.Equal(2, ex.Attempts);
+    }
+
+    [Fact]
     public async Task CreateAsync_AttemptTimesOut_NotRetried()
     {
         await using var stub = await StubServer.StartAsync((context, _) => Hang(context));
