@@ -1,0 +1,237 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Linode.Emulator.Faults;
+using Linode.Emulator.Runtime;
+using Linode.Emulator.State;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+
+namespace Linode.Emulator.Api;
+
+/// <summary>Everything the handlers work with.</summary>
+internal sealed class ApiContext
+{
+    public required EmulatorState State { get; init; }
+    public required InstanceLifecycle Lifecycle { get; init; }
+    public required BalancerSync Balancers { get; init; }
+    public required FaultState Faults { get; init; }
+    public required RateLimiter Limiter { get; init; }
+    public required IInstanceRuntime Instances { get; init; }
+    public required IReadOnlySet<string> Tokens { get; init; }
+    public required ILogger Logger { get; init; }
+}
+
+/// <summary>Who may call an endpoint.</summary>
+internal enum Access
+{
+    /// <summary>A valid token is required (401 "Invalid Token" otherwise).</summary>
+    Token,
+
+    /// <summary>No token needed, and none is checked (GET /regions, GET /linode/types).</summary>
+    Public,
+
+    /// <summary>Works without a token but shows more with one (GET /images: private images); a bad token is 401.</summary>
+    Optional,
+}
+
+/// <summary>One API call as a handler sees it.</summary>
+internal sealed class ApiRequest(HttpContext http, ApiContext api, bool authenticated)
+{
+    public HttpContext Http { get; } = http;
+
+    public ApiContext Api { get; } = api;
+
+    public bool Authenticated { get; } = authenticated;
+
+    public string Route(string name) => Http.Request.RouteValues[name] as string ?? "";
+
+    /// <summary>A numeric id from the path; anything else is a 404, as for an id that does not exist.</summary>
+    public long Id(string name) =>
+        long.TryParse(Route(name), NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : throw ApiException.NotFound();
+
+    /// <summary>The JSON object body; an empty body is <c>{}</c> (actions like shutdown send none).</summary>
+    public async Task<JsonObject> BodyAsync()
+    {
+        using var reader = new StreamReader(Http.Request.Body);
+        var text = await reader.ReadToEndAsync(Http.RequestAborted);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return [];
+        }
+        try
+        {
+            return JsonNode.Parse(text) as JsonObject ?? throw ApiException.BadRequest("Invalid JSON");
+        }
+        catch (JsonException)
+        {
+            throw ApiException.BadRequest("Invalid JSON");
+        }
+    }
+}
+
+/// <summary>The HTTP side: middleware (headers, errors, faults, rate limits) and the route helper.</summary>
+internal static class ApiPipeline
+{
+    public const string SpecVersion = "4.189.0";
+
+    private static readonly string[] Prefixes = ["/v4", "/v4beta"];
+
+    public static void UseApi(this WebApplication app, ApiContext api)
+    {
+        app.Use(async (context, next) =>
+        {
+            context.Response.Headers["X-Spec-Version"] = SpecVersion;
+            await HandleErrorsAsync(context, api, next);
+        });
+        app.Use((context, next) => FaultsAndLimitsAsync(context, api, next));
+    }
+
+    /// <summary>Maps a handler under /v4 and /v4beta.</summary>
+    public static void Map(this IEndpointRouteBuilder app, ApiContext api, string method, string pattern, Access access,
+        Func<ApiRequest, Task<JsonNode>> handler)
+    {
+        foreach (var prefix in Prefixes)
+        {
+            app.MapMethods(prefix + pattern, [method], async context =>
+            {
+                var authenticated = access != Access.Public && Authenticate(context, api, required: access == Access.Token);
+                var result = await handler(new ApiRequest(context, api, authenticated));
+                await WriteJsonAsync(context, StatusCodes.Status200OK, result);
+            });
+        }
+    }
+
+    public static Task WriteJsonAsync(HttpContext context, int status, JsonNode body)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(body.ToJsonString(), context.RequestAborted);
+    }
+
+    public static bool IsApiPath(PathString path) =>
+        Prefixes.Any(p => path.StartsWithSegments(p, StringComparison.Ordinal));
+
+    /// <summary>True with a valid token; false without one (when not required); 401 for a bad one.</summary>
+    private static bool Authenticate(HttpContext context, ApiContext api, bool required)
+    {
+        var token = BearerToken(context.Request);
+        if (token is null)
+        {
+            return required ? throw ApiException.Unauthorized() : false;
+        }
+        if (token.Length == 0 || (api.Tokens.Count > 0 && !api.Tokens.Contains(token)))
+        {
+            throw ApiException.Unauthorized();
+        }
+        return true;
+    }
+
+    /// <summary>The token of <c>Authorization: Bearer …</c> (or the older <c>token …</c>); "" when the header is
+    /// there but carries no token; null when there is no header.</summary>
+    private static string? BearerToken(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (string.IsNullOrWhiteSpace(header))
+        {
+            return null;
+        }
+        var trimmed = header.Trim();
+        foreach (var scheme in new[] { "Bearer", "token" })
+        {
+            if (trimmed.Equals(scheme, StringComparison.OrdinalIgnoreCase))
+            {
+                return "";
+            }
+            if (trimmed.StartsWith(scheme + " ", StringComparison.OrdinalIgnoreCase))
+            {
+                return trimmed[(scheme.Length + 1)..].Trim();
+            }
+        }
+        return "";
+    }
+
+    private static async Task HandleErrorsAsync(HttpContext context, ApiContext api, RequestDelegate next)
+    {
+        try
+        {
+            await next(context);
+            // Unknown paths and wrong methods end here without a body; give them the API's error shape.
+            if (!context.Response.HasStarted && context.Response.StatusCode == StatusCodes.Status404NotFound)
+            {
+                await WriteJsonAsync(context, StatusCodes.Status404NotFound, ApiException.NotFound().ToJson());
+            }
+            else if (!context.Response.HasStarted && context.Response.StatusCode == StatusCodes.Status405MethodNotAllowed)
+            {
+                await WriteJsonAsync(context, StatusCodes.Status405MethodNotAllowed,
+                    new ApiException(405, [new ApiError("Method Not Allowed")]).ToJson());
+            }
+        }
+        catch (ApiException e)
+        {
+            if (!context.Response.HasStarted)
+            {
+                await WriteJsonAsync(context, e.Status, e.ToJson());
+            }
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away.
+        }
+        catch (Exception e)
+        {
+            Log.Unhandled(api.Logger, e, context.Request.Method, context.Request.Path);
+            if (!context.Response.HasStarted)
+            {
+                await WriteJsonAsync(context, StatusCodes.Status500InternalServerError, new ApiException().ToJson());
+            }
+        }
+        Log.Request(api.Logger, context.Request.Method, context.Request.Path, context.Response.StatusCode);
+    }
+
+    private static async Task FaultsAndLimitsAsync(HttpContext context, ApiContext api, RequestDelegate next)
+    {
+        var isApi = IsApiPath(context.Request.Path);
+        var creates = HttpMethods.IsPost(context.Request.Method)
+            && context.Request.Path.Value?.TrimEnd('/').EndsWith("/linode/instances", StringComparison.Ordinal) == true;
+        var caller = BearerToken(context.Request) is { Length: > 0 } token ? "token:" + token
+            : "ip:" + context.Connection.RemoteIpAddress;
+        var verdict = api.Limiter.Count(caller, isApi && creates);
+        var headers = context.Response.Headers;
+        headers["X-RateLimit-Limit"] = verdict.Limit.ToString(CultureInfo.InvariantCulture);
+        headers["X-RateLimit-Remaining"] = verdict.Remaining.ToString(CultureInfo.InvariantCulture);
+        headers["X-RateLimit-Reset"] = verdict.Reset.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+
+        if (!isApi)
+        {
+            await next(context);
+            return;
+        }
+
+        var faults = api.Faults.Current;
+        if (faults.LatencyMs > 0)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(faults.LatencyMs), api.State.Time, context.RequestAborted);
+        }
+        if (api.Faults.Roll(faults.Rate429))
+        {
+            var retry = Math.Max(0, faults.RetryAfterSeconds);
+            headers["X-RateLimit-Remaining"] = "0";
+            headers["X-RateLimit-Reset"] = (api.State.Now + TimeSpan.FromSeconds(retry)).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+            headers.RetryAfter = retry.ToString(CultureInfo.InvariantCulture);
+            throw new ApiException(StatusCodes.Status429TooManyRequests, [new ApiError("Too many requests")]);
+        }
+        if (api.Faults.Roll(faults.Rate500))
+        {
+            throw new ApiException();
+        }
+        if (api.Limiter.Enforced && verdict.Exceeded)
+        {
+            headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(verdict.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            throw new ApiException(StatusCodes.Status429TooManyRequests, [new ApiError("Too many requests")]);
+        }
+        await next(context);
+    }
+}
