@@ -63,6 +63,9 @@ public interface IInstancesApi
 
     Task<Instance> UpdateAsync(long linodeId, UpdateInstanceRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>Deletes the instance. Retried like any idempotent call, so when an earlier attempt's answer was lost
+    /// a retry can find it gone: a <see cref="LinodeNotFoundException"/> with <see cref="LinodeApiException.Attempts"/>
+    /// above 1 means it was deleted.</summary>
     Task DeleteAsync(long linodeId, CancellationToken cancellationToken = default);
 
     Task BootAsync(long linodeId, long? configId = null, CancellationToken cancellationToken = default);

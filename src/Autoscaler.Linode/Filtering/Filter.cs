@@ -4,7 +4,6 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Autoscaler.Linode.Json;
-using Autoscaler.Linode.Models;
 
 namespace Autoscaler.Linode;
 
@@ -245,4 +244,11 @@ public sealed class Filter
         public override JsonObject ToJson() =>
             new() { ["+or"] = new JsonArray([.. Parts.Select(p => (JsonNode)p.ToJson())]) };
     }
+}
+
+/// <summary>Order for <c>+order</c> in an X-Filter.</summary>
+public enum SortOrder
+{
+    Ascending,
+    Descending,
 }

@@ -22,10 +22,3 @@ public sealed record LinodeApiError(string Reason, string? Field = null)
 {
     public override string ToString() => Field is null ? Reason : $"{Field}: {Reason}";
 }
-
-/// <summary>Order for <c>+order</c> in an X-Filter.</summary>
-public enum SortOrder
-{
-    Ascending,
-    Descending,
-}
