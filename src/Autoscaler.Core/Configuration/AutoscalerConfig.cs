@@ -107,7 +107,7 @@ public sealed class ConfigResult
     /// <summary>The configuration; non-null exactly when <see cref="IsValid"/>.</summary>
     public AutoscalerConfig? Config { get; }
 
-    /// <summary>Every problem, in the order found (document order, cross-field checks after their section).</summary>
+    /// <summary>Every problem, in document order (problems without a position last).</summary>
     public IReadOnlyList<ConfigError> Errors { get; }
 
     /// <summary>True when there are no errors.</summary>

@@ -13,6 +13,7 @@ internal sealed partial class ConfigParser
     private readonly Func<string, string?> _lookup;
     private readonly ConfigLoadOptions _options;
     private readonly List<ConfigError> _errors = [];
+    private readonly EnvReferenceMask _mask = new();
 
     public ConfigParser(Func<string, string?> lookup, ConfigLoadOptions options)
     {
@@ -44,7 +45,7 @@ internal sealed partial class ConfigParser
             return null;
         }
 
-        var expanded = EnvExpander.Expand(scalar.Value ?? "", _lookup, out var problems);
+        var expanded = EnvExpander.Expand(Restore(scalar.Value ?? ""), _lookup, out var problems);
         foreach (var problem in problems)
         {
             Error($"{context}{field}: {problem}", node);
@@ -53,12 +54,15 @@ internal sealed partial class ConfigParser
         return expanded;
     }
 
+    /// <summary>The text of a key or value as written (masked ${...} references put back).</summary>
+    public string Restore(string text) => _mask.Restore(text);
+
     public ConfigResult Parse(string yaml)
     {
         var stream = new YamlStream();
         try
         {
-            stream.Load(new StringReader(yaml));
+            stream.Load(new StringReader(_mask.Mask(yaml)));
         }
         catch (YamlException ex)
         {
@@ -70,6 +74,11 @@ internal sealed partial class ConfigParser
             }
 
             return ConfigResult.Failure([new ConfigError($"line {ex.Start.Line}, column {ex.Start.Column}: {message}", (int)ex.Start.Line, (int)ex.Start.Column)]);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // YamlDotNet's scanner throws this for some malformed input instead of a YamlException.
+            return ConfigResult.Failure([new ConfigError($"the configuration is not valid YAML: {ex.Message}")]);
         }
 
         if (stream.Documents.Count == 0 || IsNull(stream.Documents[0].RootNode))
@@ -102,7 +111,8 @@ internal sealed partial class ConfigParser
 
         if (_errors.Count > 0)
         {
-            return ConfigResult.Failure(_errors.ToArray());
+            // Document order reads best; errors without a position (cross-pool checks) come last.
+            return ConfigResult.Failure(_errors.OrderBy(e => e.Line == 0 ? int.MaxValue : e.Line).ThenBy(e => e.Column).ToArray());
         }
 
         return ConfigResult.Success(new AutoscalerConfig
@@ -328,11 +338,13 @@ internal sealed partial class ConfigParser
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (keyNode, valueNode) in map.Children)
         {
-            if (keyNode is not YamlScalarNode { Value: { } name })
+            if (keyNode is not YamlScalarNode { Value: { } rawName })
             {
                 Error("pools: keys must be plain strings", keyNode);
                 continue;
             }
+
+            var name = Restore(rawName);
 
             if (!seen.Add(name))
             {

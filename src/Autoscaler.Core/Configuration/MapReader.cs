@@ -23,8 +23,9 @@ internal sealed class MapReader
         Prefix = prefix;
         foreach (var (key, value) in node.Children)
         {
-            if (key is YamlScalarNode { Value: { } name })
+            if (key is YamlScalarNode { Value: { } rawName })
             {
+                var name = parser.Restore(rawName);
                 if (_entries.TryAdd(name, (key, value)))
                 {
                     _order.Add(name);
@@ -250,11 +251,13 @@ internal sealed class MapReader
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (k, v) in map.Children)
         {
-            if (k is not YamlScalarNode { Value: { } name })
+            if (k is not YamlScalarNode { Value: { } rawName })
             {
                 _parser.Error($"{Context}{Field(key)}: keys must be plain strings", k);
                 continue;
             }
+
+            var name = _parser.Restore(rawName);
 
             var value = _parser.ScalarValue(v, Context, $"{Field(key)}.{name}", "a string");
             if (value is not null)
