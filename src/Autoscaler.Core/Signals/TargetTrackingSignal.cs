@@ -69,7 +69,8 @@ public sealed class TargetTrackingSignal : IScalingSignal
         inputs["serving"] = context.Serving.ToString(CultureInfo.InvariantCulture);
         int raw;
         string why;
-        if (Math.Abs(ratio - 1) <= _config.Tolerance)
+        // The epsilon makes the boundary inclusive despite binary fractions (66 / 60 − 1 is 0.10000000000000009).
+        if (Math.Abs(ratio - 1) <= _config.Tolerance + 1e-9)
         {
             raw = context.Desired;
             why = $"metric {F(reading.Value)} within {F(_config.Tolerance * 100)}% of target {F(_config.Target)}";
