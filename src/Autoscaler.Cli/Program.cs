@@ -1,4 +1,12 @@
 using System.CommandLine;
+using Autoscaler.Cli.Commands;
 
-var root = new RootCommand("linode-autoscaler: autoscale Linode instances behind a NodeBalancer from Prometheus signals");
-return await root.Parse(args).InvokeAsync();
+var root = new RootCommand(
+    "linode-autoscaler: autoscale Linode instances behind a NodeBalancer from Prometheus signals")
+{
+    EmulatorCommand.Create(),
+    EmulatorTourCommand.Create(),
+};
+
+// Ctrl-C and SIGTERM cancel the command's token; commands clean up what they started before exiting.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });
