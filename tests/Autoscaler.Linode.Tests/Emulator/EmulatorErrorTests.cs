@@ -162,12 +162,12 @@ public sealed class EmulatorErrorTests
     {
         await using var emulator = await TestEmulator.StartAsync(client: o =>
         {
-            o.MaxRetries = 50;
+            o.MaxRetries = 200;
             o.RetryBaseDelay = TimeSpan.FromMilliseconds(50);
             o.MaxRetryDelay = TimeSpan.FromMilliseconds(100);
         }, emulator: o => o.Delays = new global::Linode.Emulator.EmulatorDelays
         {
-            Provisioning = TimeSpan.FromMilliseconds(500),
+            Provisioning = TimeSpan.FromSeconds(2),
             Booting = TimeSpan.FromMilliseconds(100),
         });
         var web = await emulator.CreateInstanceAsync("web-1");
