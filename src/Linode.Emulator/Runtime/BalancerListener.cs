@@ -631,7 +631,10 @@ internal sealed partial class BalancerListener : IAsyncDisposable
 
         var timeout = TimeSpan.FromSeconds(Math.Max(1, spec.CheckTimeoutSeconds));
         using var clock = new CancellationTokenSource(timeout, _time);
-        using var wall = new CancellationTokenSource(timeout);
+
+        // check_timeout runs on the injected clock; this real-time net only keeps a check from hanging forever when
+        // that clock is a test's and nobody advances it.
+        using var wall = new CancellationTokenSource(timeout + TimeSpan.FromSeconds(30));
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, clock.Token, wall.Token);
         try
         {
