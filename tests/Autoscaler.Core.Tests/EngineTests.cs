@@ -390,4 +390,32 @@ public sealed class EngineTests
         Assert.Equal(5, restarted.Desired);
         Assert.Equal(5, h.Cloud!.Instances.Count);
     }
+
+    [Fact]
+    public async Task FirstCycle_ExistingMembersWithoutJournal_KeepsThemInsteadOfConfiguredDesired()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(Pools.Epoch);
+        var pool = new FakeInstancePool(time);
+        for (var i = 0; i < 4; i++)
+        {
+            pool.Add($"web-{i}", Pools.Epoch - TimeSpan.FromHours(i + 1));
+        }
+
+        var h = new Harness(Pools.Web(min: 1, max: 10) with { Desired = 2 }, pool, time: time);
+        await h.RunAsync(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(4, h.Desired);
+        Assert.Empty(pool.Mutations);
+    }
+
+    [Fact]
+    public async Task FirstCycle_EmptyPool_UsesConfiguredDesired()
+    {
+        var h = new Harness(Pools.Web(min: 1, max: 10) with { Desired = 3 });
+
+        await h.CycleAsync();
+
+        Assert.Equal(3, h.Desired);
+        Assert.Equal(3, h.Cloud!.Launches);
+    }
 }

@@ -17,6 +17,13 @@ public sealed record AlertStoreOptions
     /// <summary>Most alerts kept; beyond it resolved and expired ones are dropped first, then new ones refused.
     /// Default 10,000.</summary>
     public int MaxAlerts { get; init; } = 10_000;
+
+    /// <summary>Options with <see cref="StaleAfter"/> from the configuration's <c>alerts</c> section.</summary>
+    public static AlertStoreOptions FromConfig(Configuration.AlertsConfig alerts)
+    {
+        ArgumentNullException.ThrowIfNull(alerts);
+        return new AlertStoreOptions { StaleAfter = alerts.StaleAfter };
+    }
 }
 
 /// <summary>

@@ -55,7 +55,7 @@ public sealed record PoolConfig
     /// <summary>Largest size.</summary>
     public int Max { get; init; } = 1;
 
-    /// <summary>Initial desired size when neither the journal nor the cloud says otherwise.</summary>
+    /// <summary>Initial desired size of an empty pool without journal record (an existing pool keeps its member count).</summary>
     public int? Desired { get; init; }
 
     /// <summary>The NodeBalancer config the members serve behind.</summary>

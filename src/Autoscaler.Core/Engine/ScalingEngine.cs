@@ -59,9 +59,10 @@ public sealed partial class ScalingEngine
     /// <summary>True when the engine only decides and records.</summary>
     public bool DryRun => _services.DryRun;
 
-    /// <summary>Runs one cycle of every pool; a failing pool does not stop the others.</summary>
+    /// <summary>Runs one cycle of every pool (and prunes old alerts); a failing pool does not stop the others.</summary>
     public async Task<IReadOnlyList<Decision>> RunCycleAsync(CancellationToken cancellationToken)
     {
+        _services.Alerts?.Prune();
         var decisions = new List<Decision>(_order.Count);
         foreach (var name in _order)
         {
@@ -212,7 +213,7 @@ public sealed partial class ScalingEngine
         var view = await rt.Reconciler.ObserveAsync(snapshot, ct).ConfigureAwait(false);
         rt.View = view;
         var record = rt.Record ?? await _services.Journal.GetPoolAsync(name, ct).ConfigureAwait(false)
-            ?? new PoolRecord { Pool = name, Desired = Math.Clamp(rt.Config.Desired ?? view.Live, rt.Config.Min, rt.Config.Max) };
+            ?? new PoolRecord { Pool = name, Desired = InitialDesired(rt.Config, view) };
         record = Settle(rt, record, view, now);
         await SaveRecordAsync(rt, record, ct).ConfigureAwait(false);
 
@@ -264,6 +265,11 @@ public sealed partial class ScalingEngine
 
         return decision;
     }
+
+    /// <summary>Without a journal record the cloud is the truth: the members there are kept (within bounds); the
+    /// configured <c>desired</c> only sizes an empty pool.</summary>
+    private static int InitialDesired(PoolConfig config, PoolView view) =>
+        Math.Clamp(view.Live > 0 ? view.Live : config.Desired ?? config.Min, config.Min, config.Max);
 
     /// <summary>Moves the cooldown marks when the work they wait for is done.</summary>
     private static PoolRecord Settle(PoolRuntime rt, PoolRecord record, PoolView view, DateTimeOffset now)
