@@ -3,25 +3,17 @@ namespace Autoscaler.Core.Pools;
 /// <summary>
 /// Where a member is in its life, derived from the provider's facts and the pool's health grace.
 /// <code>
-///                 launch (journaled)
-///                        │
-///                        ▼
-///   ┌────────────► provisioning ──► booting ──► joining ──────► serving ◄─────┐
-///   │                    │             │        (running,      (node UP)      │ node UP again
-///   │                    │             │        node added)     │    │        │
-///   │                    └─────────────┴─────────┬─────────────┘    │ node DOWN / instance offline
-///   │                  not serving after grace   ▼                   ▼        │
-///   │                                         unhealthy ─────────────────────┘
-///   │                                            │ still not serving replace_after later
-///   │ replacement launched first ◄───────────────┤ (and the replacement serves)
-///   │                                            ▼
-///   │      scale-in victim ──► draining ──► (drain time) ──► deleting ──► gone
-///   │      (serving: node     (node mode       removing:      (node removed,
-///   │       set to drain)      drain)          journaled)      instance deleted)
-///   │      not serving victims and replaced members skip draining ───────────┘
+///  launch ──► provisioning ──► booting ──► joining ──────────► serving ──scale-in──► draining ──drain──► removed
+///  (journaled)                            (running; node       (node UP)  victim     (node mode   time    (node removed,
+///                                          added, not UP)       │    ▲               drain)              instance deleted)
+///                                              │ grace over     │    │ UP again                              ▲
+///                                              ▼                ▼    │                                       │
+///                                            unhealthy (node DOWN or instance offline) ── replace_after ──► replace due:
+///                                                                                     replacement launched first,
+///                                                                                     this one removed once it serves
 /// </code>
-/// A removal is journaled before each step, so after a crash it resumes in the same phase; a launch whose instance
-/// exists (found by label) is adopted, one whose instance does not is abandoned and launched again if still needed.
+/// A member still provisioning or booting when its grace ends is replace-due replace_after later as well. Every step
+/// that changes the cloud is journaled before it is taken (docs/engine.md has the recovery table).
 /// </summary>
 public enum MemberLifecycle
 {
