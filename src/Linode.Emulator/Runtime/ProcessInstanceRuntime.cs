@@ -254,7 +254,15 @@ public sealed partial class ProcessInstanceRuntime : IInstanceRuntime
 
         LogExitedUnexpectedly(_logger, instance.LinodeId, instance.Label, code, instance.RecentOutput());
         instance.Process.Dispose();
-        ProcessExited?.Invoke(instance.LinodeId);
+        try
+        {
+            ProcessExited?.Invoke(instance.LinodeId);
+        }
+        catch (Exception e)
+        {
+            // Raised on a pool thread: a throwing subscriber must not take the whole emulator down.
+            LogSubscriberFailed(_logger, instance.LinodeId, e);
+        }
     }
 
     private ProcessStartInfo BuildStartInfo(InstanceProcessSpec spec)
@@ -402,6 +410,9 @@ public sealed partial class ProcessInstanceRuntime : IInstanceRuntime
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "instance {LinodeId} ({Label}) exited unexpectedly with code {ExitCode}; last output: {Output}")]
     private static partial void LogExitedUnexpectedly(ILogger logger, long linodeId, string label, int? exitCode, string output);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "a ProcessExited handler failed for instance {LinodeId}")]
+    private static partial void LogSubscriberFailed(ILogger logger, long linodeId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "instance {LinodeId} ({Label}): {Line}")]
     private static partial void LogOutput(ILogger logger, long linodeId, string label, string line);
