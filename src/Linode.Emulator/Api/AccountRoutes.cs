@@ -35,7 +35,7 @@ internal static class AccountRoutes
             var paging = Paging.From(r.Http.Request, IpFilterable);
             lock (state.Gate)
             {
-                var ips = state.Instances.Values.SelectMany(i => i.Ipv4Objects().Append(i.SlaacJson())).ToList();
+                var ips = state.Instances.Values.SelectMany(i => i.Ipv4Objects().Append(i.SlaacJson(withNat: true))).ToList();
                 return Task.FromResult<JsonNode>(paging.Envelope(ips));
             }
         });

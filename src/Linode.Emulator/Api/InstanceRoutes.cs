@@ -401,7 +401,7 @@ internal static class InstanceRoutes
         ["ipv4"] = new JsonObject
         {
             ["public"] = new JsonArray(instance.PublicIpJson()),
-            ["private"] = instance.PrivateIpv4 is null ? new JsonArray() : new JsonArray(instance.PrivateIpJson()),
+            ["private"] = instance.PrivateIpv4 is null ? new JsonArray() : new JsonArray(instance.PrivateIpJson(withNat: false)),
             ["shared"] = new JsonArray(),
             ["reserved"] = new JsonArray(),
             ["vpc"] = new JsonArray(),

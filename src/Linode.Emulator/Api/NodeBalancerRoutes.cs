@@ -727,10 +727,12 @@ internal static partial class NodeBalancerRoutes
             ? node
             : throw ApiException.NotFound();
 
+    // The spec types secondary_entity.id as a string (its example is an image id), so ids go out as text there.
     private static EventEntity ConfigEntity(NodeBalancerConfig config) =>
-        new(config.Id, config.Port.ToString(CultureInfo.InvariantCulture), "nodebalancer_config", config.Url);
+        new(config.Id.ToString(CultureInfo.InvariantCulture), config.Port.ToString(CultureInfo.InvariantCulture), "nodebalancer_config", config.Url);
 
-    private static EventEntity NodeEntity(NodeBalancerNode node) => new(node.Id, node.Label, "nodebalancer_node", node.Url);
+    private static EventEntity NodeEntity(NodeBalancerNode node) =>
+        new(node.Id.ToString(CultureInfo.InvariantCulture), node.Label, "nodebalancer_node", node.Url);
 
     [GeneratedRegex(@"^[a-zA-Z0-9\/\-%?&=.]*$")]
     private static partial Regex CheckPathPattern();

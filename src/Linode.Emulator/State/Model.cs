@@ -131,21 +131,42 @@ internal sealed class Instance
         };
     }
 
-    public JsonObject PrivateIpJson() => new()
+    /// <summary>The private IPv4 as an IP object. The 4.189 schema of <c>ipv4.private</c> in GET …/ips has no
+    /// <c>vpc_nat_1_1</c>, unlike every other IP object; <paramref name="withNat"/> follows that.</summary>
+    public JsonObject PrivateIpJson(bool withNat = true)
     {
-        ["address"] = PrivateIpv4!.ToString(),
-        ["gateway"] = null,
-        ["subnet_mask"] = "255.255.128.0",
-        ["prefix"] = 17,
-        ["type"] = "ipv4",
-        ["public"] = false,
-        ["rdns"] = null,
-        ["linode_id"] = Id,
-        ["region"] = Region.Id,
-        ["vpc_nat_1_1"] = null,
-    };
+        var ip = new JsonObject
+        {
+            ["address"] = PrivateIpv4!.ToString(),
+            ["gateway"] = null,
+            ["subnet_mask"] = "255.255.128.0",
+            ["prefix"] = 17,
+            ["type"] = "ipv4",
+            ["public"] = false,
+            ["rdns"] = null,
+            ["linode_id"] = Id,
+            ["region"] = Region.Id,
+        };
+        if (withNat)
+        {
+            ip["vpc_nat_1_1"] = null;
+        }
+        return ip;
+    }
 
-    public JsonObject SlaacJson() => new()
+    /// <summary>The SLAAC address as an IP object; in GET /networking/ips it carries <c>vpc_nat_1_1</c> like every
+    /// entry there, in GET …/ips it does not (both as the 4.189 schema has them).</summary>
+    public JsonObject SlaacJson(bool withNat = false)
+    {
+        var ip = SlaacCore();
+        if (withNat)
+        {
+            ip["vpc_nat_1_1"] = null;
+        }
+        return ip;
+    }
+
+    private JsonObject SlaacCore() => new()
     {
         ["address"] = Slaac,
         ["gateway"] = "fe80::1",
