@@ -418,4 +418,24 @@ public sealed class EngineTests
         Assert.Equal(3, h.Desired);
         Assert.Equal(3, h.Cloud!.Launches);
     }
+
+    [Fact]
+    public async Task ScaleDown_BlockedByProtectedMembers_DoesNotBlockLaterScaleDownsForever()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(Pools.Epoch);
+        var pool = new FakeInstancePool(time);
+        pool.Add("web-a", Pools.Epoch - TimeSpan.FromHours(3), isProtected: true);
+        pool.Add("web-b", Pools.Epoch - TimeSpan.FromHours(2), isProtected: true);
+        pool.Add("web-c", Pools.Epoch - TimeSpan.FromHours(1));
+        var h = new Harness(Pools.Web(min: 0, max: 10, Pools.Down()), pool, time: time);
+        await h.CycleAsync();
+        h.Fire("PoolCpuLow");
+
+        var decisions = await h.RunAsync(TimeSpan.FromMinutes(20));
+
+        // 3 → 2 removes web-c; 2 → 1 and 1 → 0 find only protected members, and each still counts as finished.
+        Assert.Equal(["drain web-c", "remove web-c"], pool.Mutations);
+        Assert.Equal([2, 1, 0], decisions.Where(d => d.Action == DecisionAction.ScaleDown).Select(d => d.Desired));
+        Assert.Equal(2, pool.Members.Count);
+    }
 }

@@ -251,6 +251,7 @@ public sealed partial class ScalingEngine
         if (!_services.DryRun)
         {
             var result = await rt.Reconciler.ReconcileAsync(view, record.Desired, decision.Min, ct).ConfigureAwait(false);
+            rt.RemovalsBlocked = result.Blocked > 0;
             lock (rt.CountersLock)
             {
                 rt.Counters = rt.Counters with
@@ -291,7 +292,8 @@ public sealed partial class ScalingEngine
             record = record with { ScaleUpPending = false, LastScaleUpServedAt = at };
         }
 
-        if (record.ScaleDownPending && view.Removing == 0 && view.Live <= record.Desired
+        // Protected members can keep the pool above its desired size for good; that scale-down is then as done as it gets.
+        if (record.ScaleDownPending && view.Removing == 0 && (view.Live <= record.Desired || rt.RemovalsBlocked)
             && !rt.Reconciler.OpenOperations.Any(o => o.Kind == OperationKind.Remove))
         {
             var since = record.LastScaleDownAt ?? DateTimeOffset.MinValue;
@@ -552,6 +554,8 @@ public sealed partial class ScalingEngine
         public PoolRecord? Record { get; set; }
 
         public PoolView? View { get; set; }
+
+        public bool RemovalsBlocked { get; set; }
 
         public Decision? LastDecision { get; set; }
 
