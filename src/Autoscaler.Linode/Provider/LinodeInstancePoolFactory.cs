@@ -1,0 +1,312 @@
+using Autoscaler.Core.Configuration;
+using Autoscaler.Linode.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ApiConfig = Autoscaler.Linode.Models.NodeBalancerConfig;
+
+namespace Autoscaler.Linode.Provider;
+
+/// <summary>Settings shared by every pool a <see cref="LinodeInstancePoolFactory"/> builds.</summary>
+public sealed record LinodeInstancePoolFactoryOptions
+{
+    /// <summary>What a config created for <c>create_if_missing</c> looks like (its port is the pool's
+    /// <c>nodebalancer.port</c>): HTTP, round robin, active HTTP check of <c>/health</c> every 10 s (5 s timeout, 3 attempts).</summary>
+    public static ConfigRequest DefaultNewConfig { get; } = new()
+    {
+        Protocol = ConfigProtocol.Http,
+        Algorithm = BalancingAlgorithm.Roundrobin,
+        Stickiness = SessionStickiness.None,
+        Check = HealthCheck.Http,
+        CheckPath = "/health",
+        CheckInterval = 10,
+        CheckTimeout = 5,
+        CheckAttempts = 3,
+        CheckPassive = true,
+    };
+
+    /// <summary>Config settings used when <c>create_if_missing</c> creates one. Default <see cref="DefaultNewConfig"/>.</summary>
+    public ConfigRequest NewConfig { get; init; } = DefaultNewConfig;
+
+    /// <summary>Weight of the nodes the pools add (1..255). Default 100.</summary>
+    public int NodeWeight { get; init; } = 100;
+
+    /// <summary>Check at setup that each pool's region, type and image exist (three GETs per pool). Default true.</summary>
+    public bool CheckCatalog { get; init; } = true;
+}
+
+/// <summary>
+/// Builds one <see cref="LinodeInstancePool"/> per configured pool: checks the region, type and image, reads the user
+/// data file, and resolves the NodeBalancer (by id, or by label, creating it and its config when
+/// <c>create_if_missing</c>) and its config (by <c>config_id</c>, or by port). Every pool it builds shares one
+/// <see cref="InstanceCreateRateLimiter"/>, because Linode's create limit is per account.
+/// </summary>
+/// <example><code>
+/// var factory = new LinodeInstancePoolFactory(client, timeProvider: time, loggerFactory: loggers);
+/// IReadOnlyList&lt;LinodeInstancePool&gt; pools = await factory.CreateAllAsync(config.Pools, ct); // throws listing every problem
+/// </code></example>
+public sealed partial class LinodeInstancePoolFactory
+{
+    private const int MaxUserDataBytes = 65535;
+
+    private readonly ILinodeClient _client;
+    private readonly TimeProvider _time;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly LinodeInstancePoolFactoryOptions _options;
+
+    /// <summary>Creates the factory.</summary>
+    /// <param name="client">The Linode API.</param>
+    /// <param name="createLimiter">The account's create limiter; default a new one with Linode's 10 per 30 s.</param>
+    /// <param name="timeProvider">Clock of the pools and of a default limiter.</param>
+    /// <param name="loggerFactory">Where the factory and the pools log.</param>
+    /// <param name="options">Shared settings.</param>
+    public LinodeInstancePoolFactory(ILinodeClient client, InstanceCreateRateLimiter? createLimiter = null,
+        TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null, LinodeInstancePoolFactoryOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        _client = client;
+        _time = timeProvider ?? TimeProvider.System;
+        CreateLimiter = createLimiter ?? new InstanceCreateRateLimiter(_time);
+        _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        _logger = _loggerFactory.CreateLogger<LinodeInstancePoolFactory>();
+        _options = options ?? new LinodeInstancePoolFactoryOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.NodeWeight, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(_options.NodeWeight, 255, nameof(options));
+    }
+
+    /// <summary>The limiter every pool of this factory shares.</summary>
+    public InstanceCreateRateLimiter CreateLimiter { get; }
+
+    /// <summary>Builds the pool, or throws a <see cref="LinodePoolSetupException"/> listing every problem found.</summary>
+    public async Task<LinodeInstancePool> CreateAsync(PoolConfig pool, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        var errors = new List<string>();
+        var built = await TryCreateAsync(pool, errors, cancellationToken).ConfigureAwait(false);
+        return built ?? throw new LinodePoolSetupException(errors);
+    }
+
+    /// <summary>Builds every pool, in order (so pools naming the same NodeBalancer with <c>create_if_missing</c> see
+    /// it created once), or throws a <see cref="LinodePoolSetupException"/> listing the problems of every pool.</summary>
+    public async Task<IReadOnlyList<LinodeInstancePool>> CreateAllAsync(IEnumerable<PoolConfig> pools, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pools);
+        var errors = new List<string>();
+        var built = new List<LinodeInstancePool>();
+        foreach (var pool in pools)
+        {
+            if (await TryCreateAsync(pool, errors, cancellationToken).ConfigureAwait(false) is { } p)
+            {
+                built.Add(p);
+            }
+        }
+
+        return errors.Count > 0 ? throw new LinodePoolSetupException(errors) : built;
+    }
+
+    private async Task<LinodeInstancePool?> TryCreateAsync(PoolConfig pool, List<string> errors, CancellationToken ct)
+    {
+        var before = errors.Count;
+        var ctx = $"pool '{pool.Name}': ";
+        var userData = await ReadUserDataAsync(pool, ctx, errors, ct).ConfigureAwait(false);
+        if (_options.CheckCatalog)
+        {
+            await CheckCatalogAsync(pool, ctx, userData is not null, errors, ct).ConfigureAwait(false);
+        }
+
+        NodeBalancerTarget? target = null;
+        try
+        {
+            target = await ResolveTargetAsync(pool, ctx, errors, ct).ConfigureAwait(false);
+        }
+        catch (LinodeException ex)
+        {
+            errors.Add($"{ctx}cannot resolve its NodeBalancer: {ex.Message}");
+        }
+
+        if (errors.Count > before || target is null)
+        {
+            return null;
+        }
+
+        LogPoolReady(pool.Name, pool.EffectivePoolTag, target.ToString());
+        return new LinodeInstancePool(pool, _client, target, CreateLimiter, userData, _time,
+            _loggerFactory.CreateLogger<LinodeInstancePool>(), _options.NodeWeight);
+    }
+
+    private static async Task<byte[]?> ReadUserDataAsync(PoolConfig pool, string ctx, List<string> errors, CancellationToken ct)
+    {
+        if (pool.UserDataFile is not { Length: > 0 } path)
+        {
+            return null;
+        }
+
+        try
+        {
+            var bytes = await File.ReadAllBytesAsync(path, ct).ConfigureAwait(false);
+            if (bytes.Length > MaxUserDataBytes)
+            {
+                errors.Add($"{ctx}user_data file '{path}' has {bytes.Length} bytes; Linode takes at most {MaxUserDataBytes}");
+                return null;
+            }
+
+            return bytes;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            errors.Add($"{ctx}user_data file '{path}' cannot be read: {ex.Message}");
+            return null;
+        }
+    }
+
+    private async Task CheckCatalogAsync(PoolConfig pool, string ctx, bool hasUserData, List<string> errors, CancellationToken ct)
+    {
+        var region = await LookUpAsync(() => _client.Regions.GetAsync(pool.Region, ct), $"{ctx}region '{pool.Region}'", errors).ConfigureAwait(false);
+        if (region is not null)
+        {
+            if (!region.HasCapability("Linodes"))
+            {
+                errors.Add($"{ctx}region '{pool.Region}' does not offer Linodes");
+            }
+
+            if (!region.HasCapability("NodeBalancers"))
+            {
+                errors.Add($"{ctx}region '{pool.Region}' does not offer NodeBalancers");
+            }
+
+            if (hasUserData && !region.HasCapability("Metadata"))
+            {
+                errors.Add($"{ctx}region '{pool.Region}' does not offer Metadata, which user_data needs");
+            }
+        }
+
+        await LookUpAsync(() => _client.Types.GetAsync(pool.Type, ct), $"{ctx}type '{pool.Type}'", errors).ConfigureAwait(false);
+        await LookUpAsync(() => _client.Images.GetAsync(pool.Image, ct), $"{ctx}image '{pool.Image}'", errors).ConfigureAwait(false);
+    }
+
+    private static async Task<T?> LookUpAsync<T>(Func<Task<T>> get, string what, List<string> errors)
+        where T : class
+    {
+        try
+        {
+            return await get().ConfigureAwait(false);
+        }
+        catch (LinodeNotFoundException)
+        {
+            errors.Add($"{what} does not exist");
+        }
+        catch (LinodeException ex)
+        {
+            errors.Add($"{what} cannot be checked: {ex.Message}");
+        }
+
+        return null;
+    }
+
+    private async Task<NodeBalancerTarget?> ResolveTargetAsync(PoolConfig pool, string ctx, List<string> errors, CancellationToken ct)
+    {
+        var wanted = pool.NodeBalancer;
+        NodeBalancer? nb;
+        if (wanted.Id is { } id)
+        {
+            try
+            {
+                nb = await _client.NodeBalancers.GetAsync(id, ct).ConfigureAwait(false);
+            }
+            catch (LinodeNotFoundException)
+            {
+                errors.Add($"{ctx}NodeBalancer {id} does not exist");
+                return null;
+            }
+        }
+        else if (wanted.Label is { Length: > 0 } label)
+        {
+            nb = null;
+            await foreach (var candidate in _client.NodeBalancers.ListAsync(Filter.Eq("label", label), ct).ConfigureAwait(false))
+            {
+                if (string.Equals(candidate.Label, label, StringComparison.Ordinal))
+                {
+                    nb = candidate;
+                    break;
+                }
+            }
+
+            if (nb is null)
+            {
+                if (!wanted.CreateIfMissing)
+                {
+                    errors.Add($"{ctx}NodeBalancer '{label}' does not exist (create it, or set nodebalancer.create_if_missing)");
+                    return null;
+                }
+
+                nb = await _client.NodeBalancers.CreateAsync(new CreateNodeBalancerRequest { Region = pool.Region, Label = label }, ct).ConfigureAwait(false);
+                LogNodeBalancerCreated(pool.Name, nb.Label, nb.Id, nb.Region);
+            }
+        }
+        else
+        {
+            errors.Add($"{ctx}nodebalancer needs an id or a label");
+            return null;
+        }
+
+        if (!string.Equals(nb.Region, pool.Region, StringComparison.Ordinal))
+        {
+            errors.Add($"{ctx}NodeBalancer '{nb.Label}' ({nb.Id}) is in region '{nb.Region}' but the pool creates instances in '{pool.Region}' (nodes need a private IP of the same region)");
+            return null;
+        }
+
+        ApiConfig? config = null;
+        if (wanted.ConfigId is { } configId)
+        {
+            try
+            {
+                config = await _client.NodeBalancers.GetConfigAsync(nb.Id, configId, ct).ConfigureAwait(false);
+            }
+            catch (LinodeNotFoundException)
+            {
+                errors.Add($"{ctx}NodeBalancer '{nb.Label}' ({nb.Id}) has no config {configId}");
+                return null;
+            }
+
+            if (config.Port != wanted.Port)
+            {
+                errors.Add($"{ctx}config {configId} of NodeBalancer '{nb.Label}' ({nb.Id}) is on port {config.Port}, not nodebalancer.port {wanted.Port}");
+                return null;
+            }
+        }
+        else
+        {
+            await foreach (var candidate in _client.NodeBalancers.ListConfigsAsync(nb.Id, ct).ConfigureAwait(false))
+            {
+                if (candidate.Port == wanted.Port)
+                {
+                    config = candidate;
+                    break;
+                }
+            }
+
+            if (config is null)
+            {
+                if (!wanted.CreateIfMissing)
+                {
+                    errors.Add($"{ctx}NodeBalancer '{nb.Label}' ({nb.Id}) has no config on port {wanted.Port}");
+                    return null;
+                }
+
+                config = await _client.NodeBalancers.CreateConfigAsync(nb.Id, _options.NewConfig with { Port = wanted.Port }, ct).ConfigureAwait(false);
+                LogConfigCreated(pool.Name, nb.Label, nb.Id, config.Port, config.Id);
+            }
+        }
+
+        return new NodeBalancerTarget(nb.Id, nb.Label, nb.Region, config.Id, config.Port);
+    }
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "pool {Pool}: members carry tag {PoolTag} and join {Target}")]
+    private partial void LogPoolReady(string pool, string poolTag, string target);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "pool {Pool}: created NodeBalancer '{Label}' ({NodeBalancerId}) in {Region}")]
+    private partial void LogNodeBalancerCreated(string pool, string label, long nodeBalancerId, string region);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "pool {Pool}: created config {ConfigId} on port {Port} of NodeBalancer '{Label}' ({NodeBalancerId})")]
+    private partial void LogConfigCreated(string pool, string label, long nodeBalancerId, int port, long configId);
+}
