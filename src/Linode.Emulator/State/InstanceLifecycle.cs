@@ -50,12 +50,12 @@ internal sealed class InstanceLifecycle : IDisposable
         var create = _state.AddEvent("linode_create", EventEntity.Of(instance), "scheduled",
             instance.Image is { } image ? new EventEntity(image.Id, image.Label, "image", "/v4/images/" + image.Id) : null);
         // The boot that follows is queued with the create, as on the real API.
-        var boot1 = boot ? _state.AddEvent("linode_boot", EventEntity.Of(instance), "scheduled") : null;
-        var job = Launch(instance, "create", j => CreateAsync(instance, j, create, boot1));
+        var bootEvent = boot ? _state.AddEvent("linode_boot", EventEntity.Of(instance), "scheduled") : null;
+        var job = Launch(instance, "create", j => CreateAsync(instance, j, create, bootEvent));
         job.Events.Add(create);
-        if (boot1 is not null)
+        if (bootEvent is not null)
         {
-            job.Events.Add(boot1);
+            job.Events.Add(bootEvent);
         }
     }
 
