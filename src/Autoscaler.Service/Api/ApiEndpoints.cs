@@ -1,0 +1,172 @@
+using System.Globalization;
+using System.Text.Json;
+using Autoscaler.Core.Configuration;
+using Autoscaler.Core.Engine;
+using Autoscaler.Core.Pools;
+using Autoscaler.Service.Engine;
+using Autoscaler.Service.Metrics;
+using Autoscaler.Service.Security;
+using Autoscaler.Service.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+
+namespace Autoscaler.Service.Api;
+
+/// <summary>
+/// The HTTP API: pool state, the audit trail, manual scaling, health, Prometheus service discovery and metrics.
+/// Reads are open; the one write (<c>POST /api/v1/pools/{pool}/scale</c>) needs the <c>api.auth</c> credentials, or the
+/// webhook's when <c>api.auth</c> is not set.
+/// </summary>
+public sealed partial class ApiEndpoints
+{
+    /// <summary>Port node_exporter listens on; http_sd targets point there.</summary>
+    public const int NodeExporterPort = 9100;
+
+    private readonly AutoscalerConfig _config;
+    private readonly ScalingEngine _engine;
+    private readonly SqliteStore _store;
+    private readonly EngineNudger _nudger;
+    private readonly ServiceMetrics _metrics;
+    private readonly CredentialCheck _writeAuth;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the API.</summary>
+    public ApiEndpoints(AutoscalerConfig config, ScalingEngine engine, SqliteStore store, EngineNudger nudger, ServiceMetrics metrics, ILogger<ApiEndpoints> logger)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        _config = config;
+        _engine = engine;
+        _store = store;
+        _nudger = nudger;
+        _metrics = metrics;
+        _logger = logger;
+        _writeAuth = new CredentialCheck(config.Api.Auth ?? config.Webhook.Auth);
+    }
+
+    /// <summary>Maps every route.</summary>
+    public void Map(IEndpointRouteBuilder routes)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        routes.MapGet("/api/v1/pools", () => Results.Json(new PoolsResponse(_engine.Pools.Select(Pool).ToArray()), ApiJson.Options));
+        routes.MapGet("/api/v1/pools/{pool}", (string pool) => _engine.Pools.Contains(pool)
+            ? Results.Json(Pool(pool), ApiJson.Options)
+            : NotFound(pool));
+        routes.MapGet("/api/v1/events", Events);
+        routes.MapPost("/api/v1/pools/{pool}/scale", ScaleAsync);
+        routes.MapGet("/healthz", Health);
+        routes.MapGet("/_health", Health);
+        routes.MapGet("/http_sd", () => Results.Json(HttpSd(), ApiJson.Options));
+        routes.MapGet("/metrics", async (HttpContext context) =>
+        {
+            context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            await _metrics.ExportAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+        });
+    }
+
+    private PoolDto Pool(string pool) => PoolDto.From(_engine.GetStatus(pool), _engine.DryRun);
+
+    private IResult Events(HttpContext context)
+    {
+        var query = context.Request.Query;
+        string? pool = query.TryGetValue("pool", out var p) && !string.IsNullOrEmpty(p.ToString()) ? p.ToString() : null;
+        if (pool is not null && !_engine.Pools.Contains(pool))
+        {
+            return NotFound(pool);
+        }
+
+        var limit = 50;
+        if (query.TryGetValue("limit", out var l) && l.ToString().Length > 0
+            && (!int.TryParse(l.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 1000))
+        {
+            return Results.Json(new ErrorResponse("limit must be an integer between 1 and 1000"), ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var events = _store.GetEvents(pool, limit).Select(EventDto.From).ToArray();
+        return Results.Json(new EventsResponse(events), ApiJson.Options);
+    }
+
+    private async Task<IResult> ScaleAsync(string pool, HttpContext context)
+    {
+        var auth = _writeAuth.Check(context.Request);
+        if (auth is AuthResult.Missing or AuthResult.Wrong)
+        {
+            context.Response.Headers.WWWAuthenticate = _writeAuth.Challenge;
+            return Results.Json(new ErrorResponse(auth == AuthResult.Missing ? "authentication required" : "invalid credentials"), ApiJson.Options, statusCode: StatusCodes.Status401Unauthorized);
+        }
+
+        if (!_engine.Pools.Contains(pool))
+        {
+            return NotFound(pool);
+        }
+
+        ScaleRequest? request;
+        try
+        {
+            request = await JsonSerializer.DeserializeAsync<ScaleRequest>(context.Request.Body, ApiJson.Options, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException ex)
+        {
+            return BadRequest($"the body must be {{\"desired\": N}}: {ex.Message}");
+        }
+
+        if (request?.Desired is not { } desired)
+        {
+            return BadRequest("the body must be {\"desired\": N}");
+        }
+
+        var config = _config.FindPool(pool)!;
+        var result = await _engine.SetDesiredAsync(pool, desired, context.RequestAborted).ConfigureAwait(false);
+        if (!result.Accepted)
+        {
+            return Results.Json(new ErrorResponse(result.Message) { Min = config.Min, Max = config.Max }, ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        LogManualScale(_logger, pool, result.Decision?.PreviousDesired ?? desired, desired);
+        _nudger.Nudge(pool, "api");
+        return Results.Json(new ScaleResponse(pool, result.Decision?.PreviousDesired ?? desired, desired, result.Message), ApiJson.Options);
+    }
+
+    private IResult Health() => Results.Text("ok\n", "text/plain");
+
+    /// <summary>Every running member of every pool, as Prometheus http_sd target groups (node_exporter port).</summary>
+    private List<HttpSdTargetGroup> HttpSd()
+    {
+        var groups = new List<HttpSdTargetGroup>();
+        foreach (var name in _engine.Pools)
+        {
+            var status = _engine.GetStatus(name);
+            var config = _config.FindPool(name)!;
+            foreach (var m in status.View?.Members ?? [])
+            {
+                if (m.Member.State != InstanceState.Running || string.IsNullOrEmpty(m.Member.Address))
+                {
+                    continue;
+                }
+
+                groups.Add(new HttpSdTargetGroup(
+                    [m.Member.Address + ":" + NodeExporterPort.ToString(CultureInfo.InvariantCulture)],
+                    new Dictionary<string, string>(StringComparer.Ordinal)
+                    {
+                        ["pool"] = name,
+                        ["instance_id"] = m.Member.Id,
+                        ["instance_label"] = m.Member.Label,
+                        ["region"] = config.Region,
+                        ["type"] = config.Type,
+                    }));
+            }
+        }
+
+        return groups;
+    }
+
+    private static IResult NotFound(string pool) =>
+        Results.Json(new ErrorResponse($"unknown pool '{pool}'"), ApiJson.Options, statusCode: StatusCodes.Status404NotFound);
+
+    private static IResult BadRequest(string message) =>
+        Results.Json(new ErrorResponse(message), ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "api: pool {Pool} desired set by hand {From} → {To}")]
+    private static partial void LogManualScale(ILogger logger, string pool, int from, int to);
+}

@@ -1,0 +1,331 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Autoscaler.Core.Audit;
+using Autoscaler.Core.Engine;
+using Autoscaler.Core.Pools;
+using Autoscaler.Service.Storage;
+
+namespace Autoscaler.Service.Api;
+
+/// <summary>JSON conventions of the HTTP API: snake_case names, enums as snake_case strings.</summary>
+public static class ApiJson
+{
+    /// <summary>Options for the API's bodies (server and clients).</summary>
+    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DictionaryKeyPolicy = null,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        WriteIndented = false,
+    };
+}
+
+/// <summary><c>GET /api/v1/pools</c>.</summary>
+public sealed record PoolsResponse(IReadOnlyList<PoolDto> Pools);
+
+/// <summary>A pool's state.</summary>
+public sealed record PoolDto
+{
+    public required string Pool { get; init; }
+
+    public int? Desired { get; init; }
+
+    public int Min { get; init; }
+
+    public int Max { get; init; }
+
+    /// <summary>Members counted as capacity.</summary>
+    public int Actual { get; init; }
+
+    public int Serving { get; init; }
+
+    public int Launching { get; init; }
+
+    public int Removing { get; init; }
+
+    public bool DryRun { get; init; }
+
+    public DateTimeOffset? ObservedAt { get; init; }
+
+    public DateTimeOffset? ScaleUpCooldownUntil { get; init; }
+
+    public DateTimeOffset? ScaleDownCooldownUntil { get; init; }
+
+    public IReadOnlyList<MemberDto> Members { get; init; } = [];
+
+    public DecisionDto? LastDecision { get; init; }
+
+    public IReadOnlyList<OperationDto> Operations { get; init; } = [];
+
+    public CountersDto Counters { get; init; } = new();
+
+    internal static PoolDto From(PoolStatus s, bool dryRun) => new()
+    {
+        Pool = s.Pool,
+        Desired = s.Desired,
+        Min = s.Min,
+        Max = s.Max,
+        Actual = s.View?.Live ?? 0,
+        Serving = s.View?.Serving ?? 0,
+        Launching = s.View?.Launching ?? 0,
+        Removing = s.View?.Removing ?? 0,
+        DryRun = dryRun,
+        ObservedAt = s.View?.At,
+        ScaleUpCooldownUntil = s.ScaleUpCooldownUntil,
+        ScaleDownCooldownUntil = s.ScaleDownCooldownUntil,
+        Members = s.View?.Members.Select(MemberDto.From).ToArray() ?? [],
+        LastDecision = s.LastDecision is { } d ? DecisionDto.From(d) : null,
+        Operations = s.Operations.Select(OperationDto.From).ToArray(),
+        Counters = new CountersDto
+        {
+            ScaleUps = s.Counters.ScaleUps,
+            ScaleDowns = s.Counters.ScaleDowns,
+            Launched = s.Counters.Launched,
+            Removed = s.Counters.Removed,
+            OrphansRemoved = s.Counters.OrphansRemoved,
+            OperationFailures = s.Counters.OperationFailures,
+            EvaluationErrors = s.Counters.EvaluationErrors,
+            Skips = s.Counters.Skips.ToDictionary(kv => Metrics.ServiceMetrics.Snake(kv.Key.ToString()), kv => kv.Value, StringComparer.Ordinal),
+        },
+    };
+}
+
+/// <summary>A member as the engine last saw it.</summary>
+public sealed record MemberDto
+{
+    public required string Id { get; init; }
+
+    public required string Label { get; init; }
+
+    public InstanceState State { get; init; }
+
+    public MemberLifecycle Lifecycle { get; init; }
+
+    public NodeStatus? NodeStatus { get; init; }
+
+    public NodeMode? NodeMode { get; init; }
+
+    public string? Address { get; init; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+
+    public bool Protected { get; init; }
+
+    public bool BeingRemoved { get; init; }
+
+    public bool ReplaceDue { get; init; }
+
+    internal static MemberDto From(MemberView m) => new()
+    {
+        Id = m.Member.Id,
+        Label = m.Member.Label,
+        State = m.Member.State,
+        Lifecycle = m.Lifecycle,
+        NodeStatus = m.Member.Node?.Status,
+        NodeMode = m.Member.Node?.Mode,
+        Address = m.Member.Address,
+        CreatedAt = m.Member.CreatedAt,
+        Protected = m.Member.Protected,
+        BeingRemoved = m.BeingRemoved,
+        ReplaceDue = m.ReplaceDue,
+    };
+}
+
+/// <summary>An open operation.</summary>
+public sealed record OperationDto
+{
+    public required string Id { get; init; }
+
+    public OperationKind Kind { get; init; }
+
+    public OperationPhase Phase { get; init; }
+
+    public string? MemberId { get; init; }
+
+    public string? Label { get; init; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+
+    public DateTimeOffset PhaseSince { get; init; }
+
+    public string Reason { get; init; } = "";
+
+    internal static OperationDto From(OperationRecord o) => new()
+    {
+        Id = o.Id,
+        Kind = o.Kind,
+        Phase = o.Phase,
+        MemberId = o.MemberId,
+        Label = o.Label,
+        CreatedAt = o.CreatedAt,
+        PhaseSince = o.PhaseSince,
+        Reason = o.Reason,
+    };
+}
+
+/// <summary>A pool's running totals since the service started.</summary>
+public sealed record CountersDto
+{
+    public long ScaleUps { get; init; }
+
+    public long ScaleDowns { get; init; }
+
+    public long Launched { get; init; }
+
+    public long Removed { get; init; }
+
+    public long OrphansRemoved { get; init; }
+
+    public long OperationFailures { get; init; }
+
+    public long EvaluationErrors { get; init; }
+
+    public IReadOnlyDictionary<string, long> Skips { get; init; } = new Dictionary<string, long>();
+}
+
+/// <summary>A decision with its reason, inputs and outcome.</summary>
+public sealed record DecisionDto
+{
+    public DateTimeOffset At { get; init; }
+
+    public required string Pool { get; init; }
+
+    public DecisionAction Action { get; init; }
+
+    public Core.ScaleDirection Direction { get; init; }
+
+    public SkipReason? Skip { get; init; }
+
+    public int PreviousDesired { get; init; }
+
+    public int Desired { get; init; }
+
+    public int Current { get; init; }
+
+    public int Serving { get; init; }
+
+    public int Min { get; init; }
+
+    public int Max { get; init; }
+
+    public int Delta { get; init; }
+
+    public string Reason { get; init; } = "";
+
+    public IReadOnlyDictionary<string, string> Inputs { get; init; } = new Dictionary<string, string>();
+
+    public IReadOnlyList<RecommendationDto> Recommendations { get; init; } = [];
+
+    internal static DecisionDto From(Decision d) => new()
+    {
+        At = d.At,
+        Pool = d.Pool,
+        Action = d.Action,
+        Direction = d.Direction,
+        Skip = d.Skip,
+        PreviousDesired = d.PreviousDesired,
+        Desired = d.Desired,
+        Current = d.Current,
+        Serving = d.Serving,
+        Min = d.Min,
+        Max = d.Max,
+        Delta = d.Delta,
+        Reason = d.Reason,
+        Inputs = d.Inputs,
+        Recommendations = d.Recommendations.Select(r => new RecommendationDto
+        {
+            Signal = r.Signal,
+            Direction = r.Direction,
+            Desired = r.Desired,
+            Reason = r.Reason,
+            MissingData = r.MissingData,
+        }).ToArray(),
+    };
+}
+
+/// <summary>One signal's recommendation inside a decision.</summary>
+public sealed record RecommendationDto
+{
+    public string Signal { get; init; } = "";
+
+    public Core.ScaleDirection Direction { get; init; }
+
+    public int? Desired { get; init; }
+
+    public string Reason { get; init; } = "";
+
+    public bool MissingData { get; init; }
+}
+
+/// <summary>An operation step.</summary>
+public sealed record OperationEventDto
+{
+    public required string OperationId { get; init; }
+
+    public OperationKind Kind { get; init; }
+
+    public OperationEventType Event { get; init; }
+
+    public OperationPhase Phase { get; init; }
+
+    public string? MemberId { get; init; }
+
+    public string? Label { get; init; }
+
+    public string Detail { get; init; } = "";
+}
+
+/// <summary><c>GET /api/v1/events</c>.</summary>
+public sealed record EventsResponse(IReadOnlyList<EventDto> Events);
+
+/// <summary>An entry of the audit trail: <see cref="Type"/> <c>decision</c> or <c>operation</c>.</summary>
+public sealed record EventDto
+{
+    public required string Type { get; init; }
+
+    public DateTimeOffset At { get; init; }
+
+    public required string Pool { get; init; }
+
+    public DecisionDto? Decision { get; init; }
+
+    public OperationEventDto? Operation { get; init; }
+
+    internal static EventDto From(StoredEvent e) => e.Decision is { } d
+        ? new EventDto { Type = "decision", At = d.At, Pool = d.Pool, Decision = DecisionDto.From(d) }
+        : new EventDto
+        {
+            Type = "operation",
+            At = e.Operation!.At,
+            Pool = e.Operation.Pool,
+            Operation = new OperationEventDto
+            {
+                OperationId = e.Operation.OperationId,
+                Kind = e.Operation.Kind,
+                Event = e.Operation.Type,
+                Phase = e.Operation.Phase,
+                MemberId = e.Operation.MemberId,
+                Label = e.Operation.Label,
+                Detail = e.Operation.Detail,
+            },
+        };
+}
+
+/// <summary><c>POST /api/v1/pools/{pool}/scale</c> body.</summary>
+public sealed record ScaleRequest(int? Desired);
+
+/// <summary><c>POST /api/v1/pools/{pool}/scale</c> answer.</summary>
+public sealed record ScaleResponse(string Pool, int PreviousDesired, int Desired, string Message);
+
+/// <summary>An error answer; <see cref="Min"/>/<see cref="Max"/> come with out-of-bounds scale requests.</summary>
+public sealed record ErrorResponse(string Error)
+{
+    public IReadOnlyList<string>? Problems { get; init; }
+
+    public int? Min { get; init; }
+
+    public int? Max { get; init; }
+}
+
+/// <summary>One target group of Prometheus' <c>http_sd_configs</c>.</summary>
+public sealed record HttpSdTargetGroup(IReadOnlyList<string> Targets, IReadOnlyDictionary<string, string> Labels);

@@ -1,0 +1,328 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Autoscaler.Core.Alerts;
+using Autoscaler.Core.Configuration;
+using Autoscaler.Core.Engine;
+using Autoscaler.Core.Pools;
+using Autoscaler.Linode;
+using Autoscaler.Linode.Provider;
+using Autoscaler.Service.Api;
+using Autoscaler.Service.Engine;
+using Autoscaler.Service.Metrics;
+using Autoscaler.Service.Signals;
+using Autoscaler.Service.Storage;
+using Autoscaler.Service.Webhook;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Autoscaler.Service;
+
+/// <summary>What the service runs on; anything left null gets the real one. Tests swap the clock, the provider, the
+/// Prometheus transport and the Linode client's retry pacing here.</summary>
+public sealed class AutoscalerServices
+{
+    /// <summary>The clock of the engine, the loop, the alert store and the journal.</summary>
+    public TimeProvider? Time { get; init; }
+
+    /// <summary>Where everything logs.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>Builds each pool's provider instead of the Linode one (no Linode client is made then).</summary>
+    public Func<PoolConfig, IInstancePool>? InstancePools { get; init; }
+
+    /// <summary>Adjusts the Linode client's options (URL and token come from the configuration).</summary>
+    public Action<LinodeClientOptions>? ConfigureLinodeClient { get; init; }
+
+    /// <summary>Settings of the Linode provider.</summary>
+    public LinodeInstancePoolFactoryOptions? ProviderOptions { get; init; }
+
+    /// <summary>Transport of the Prometheus metric source (default: a SocketsHttpHandler).</summary>
+    public HttpMessageHandler? PrometheusHandler { get; init; }
+
+    /// <summary>Time allowed for one Prometheus query. Default 10 s.</summary>
+    public TimeSpan? PrometheusTimeout { get; init; }
+
+    /// <summary>Caps of the audit tables.</summary>
+    public SqliteStoreOptions? Store { get; init; }
+}
+
+/// <summary>
+/// The autoscaler service, in process: <c>await using var host = await AutoscalerHost.StartAsync(config);</c>. It
+/// opens the SQLite journal, builds every pool's provider (resolving NodeBalancers), starts Kestrel on
+/// <c>listen</c> with the webhook and the API, and runs the engine loop. Disposing stops the listener and the loop and
+/// closes the journal; nothing it started outlives it. Cloud work in flight is cancelled and resumed by the next start
+/// from the journal.
+/// </summary>
+public sealed partial class AutoscalerHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly List<IDisposable> _owned;
+    private int _disposed;
+
+    private AutoscalerHost(WebApplication app, Uri baseAddress, AutoscalerConfig config, ScalingEngine engine, EngineLoop loop,
+        AlertStateStore alerts, SqliteStore store, ServiceMetrics metrics, EngineNudger nudger, List<IDisposable> owned)
+    {
+        _app = app;
+        BaseAddress = baseAddress;
+        Config = config;
+        Engine = engine;
+        Loop = loop;
+        Alerts = alerts;
+        Store = store;
+        Metrics = metrics;
+        Nudger = nudger;
+        _owned = owned;
+    }
+
+    /// <summary><c>http://HOST:PORT/</c> as bound (the real port when <c>listen</c> asks for port 0).</summary>
+    public Uri BaseAddress { get; }
+
+    /// <summary>The configuration it runs.</summary>
+    public AutoscalerConfig Config { get; }
+
+    /// <summary>The engine.</summary>
+    public ScalingEngine Engine { get; }
+
+    /// <summary>The evaluation loop.</summary>
+    public EngineLoop Loop { get; }
+
+    /// <summary>Alert state fed by the webhook.</summary>
+    public AlertStateStore Alerts { get; }
+
+    /// <summary>The SQLite journal and audit trail.</summary>
+    public SqliteStore Store { get; }
+
+    /// <summary>/metrics.</summary>
+    public ServiceMetrics Metrics { get; }
+
+    /// <summary>Out-of-interval evaluation requests.</summary>
+    public EngineNudger Nudger { get; }
+
+    /// <summary>Completes when the host stops (e.g. on SIGTERM).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
+
+    /// <summary>Builds everything and starts listening. Throws <see cref="LinodePoolSetupException"/> listing every
+    /// pool problem (missing NodeBalancer, unknown region…), <see cref="ArgumentException"/> for a bad listen address.</summary>
+    public static async Task<AutoscalerHost> StartAsync(AutoscalerConfig config, AutoscalerServices? services = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        services ??= new AutoscalerServices();
+        var endpoint = ParseListen(config.Listen);
+        var time = services.Time ?? TimeProvider.System;
+        var loggerFactory = services.LoggerFactory ?? NullLoggerFactory.Instance;
+        var logger = loggerFactory.CreateLogger<AutoscalerHost>();
+        LogConfiguration(logger, config.Describe());
+
+        var owned = new List<IDisposable>();
+        try
+        {
+            var meterFactory = new ScopedMeterFactory();
+            owned.Add(meterFactory);
+            var metrics = new ServiceMetrics(meterFactory);
+            owned.Add(metrics);
+            var store = SqliteStore.Open(config.Journal.Path, time, services.Store);
+            owned.Add(store);
+            LogJournal(logger, store.Path);
+
+            IReadOnlyList<IInstancePool> pools;
+            if (services.InstancePools is { } make)
+            {
+                pools = config.Pools.Select(make).ToArray();
+            }
+            else
+            {
+                if (config.Linode is null)
+                {
+                    throw new ArgumentException("the configuration has no linode section", nameof(config));
+                }
+
+                var options = new LinodeClientOptions { BaseUrl = config.Linode.Url.ToString(), Token = config.Linode.Token.Reveal() };
+                services.ConfigureLinodeClient?.Invoke(options);
+                var client = LinodeClient.Create(options, time, loggerFactory, meterFactory);
+                owned.Add(client);
+                var factory = new LinodeInstancePoolFactory(client, timeProvider: time, loggerFactory: loggerFactory, options: services.ProviderOptions);
+                pools = await factory.CreateAllAsync(config.Pools, cancellationToken).ConfigureAwait(false);
+            }
+
+            var alerts = new AlertStateStore(time, AlertStoreOptions.FromConfig(config.Alerts));
+#pragma warning disable CA2000 // Owned by the HttpClient, which is disposed with the host.
+            var promHttp = new HttpClient(services.PrometheusHandler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }, disposeHandler: services.PrometheusHandler is null)
+            {
+                Timeout = Timeout.InfiniteTimeSpan,
+            };
+#pragma warning restore CA2000
+            owned.Add(promHttp);
+            var metricSource = new PrometheusMetricSource(promHttp, services.PrometheusTimeout, metrics.MetricMissing);
+            var audit = new AuditTrail(store, metrics, loggerFactory.CreateLogger<AuditTrail>());
+            var engine = new ScalingEngine(
+                config.Pools.Zip(pools, (c, p) => new ScalingPool(c, p)),
+                new EngineServices
+                {
+                    Time = time,
+                    Journal = store,
+                    DecisionLog = audit,
+                    Alerts = alerts,
+                    Metrics = metricSource,
+                    DryRun = config.Engine.DryRun,
+                    LoggerFactory = loggerFactory,
+                });
+            var nudger = new EngineNudger();
+            var loop = new EngineLoop(engine, nudger, time, config.Engine.EvaluationInterval, metrics, alerts, loggerFactory.CreateLogger<EngineLoop>());
+
+            var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+            {
+                ApplicationName = typeof(AutoscalerHost).Assembly.GetName().Name,
+                ContentRootPath = AppContext.BaseDirectory,
+            });
+            builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+            {
+                kestrel.AddServerHeader = false;
+                kestrel.Listen(endpoint, listen =>
+                {
+                    if (config.Tls is { } tls)
+                    {
+                        listen.UseHttps(X509Certificate2.CreateFromPemFile(tls.CertFile, tls.KeyFile));
+                    }
+                });
+            });
+            if (config.Tls is not null)
+            {
+                builder.WebHost.UseKestrelHttpsConfiguration();
+            }
+
+            builder.Services.AddRoutingCore();
+            builder.Services.AddSingleton(loggerFactory);
+            builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+            builder.Services.Configure<HostOptions>(o =>
+            {
+                o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.Ignore;
+                o.ShutdownTimeout = TimeSpan.FromSeconds(30);
+            });
+            builder.Services.AddHostedService(_ => loop);
+
+            var app = builder.Build();
+            app.UseRouting();
+            new WebhookEndpoint(config, alerts, nudger, metrics, loggerFactory.CreateLogger<WebhookEndpoint>()).Map(app);
+            new ApiEndpoints(config, engine, store, nudger, metrics, loggerFactory.CreateLogger<ApiEndpoints>()).Map(app);
+
+            try
+            {
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await app.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            var baseAddress = new Uri(address.TrimEnd('/') + "/");
+            LogListening(logger, baseAddress, string.Join(", ", WebhookEndpoint.Paths), config.Pools.Count, config.Engine.EvaluationInterval, config.Engine.DryRun);
+            return new AutoscalerHost(app, baseAddress, config, engine, loop, alerts, store, metrics, nudger, owned);
+        }
+        catch
+        {
+            DisposeAll(owned);
+            throw;
+        }
+    }
+
+    /// <summary>Stops the listener and the engine loop (in-flight cloud calls are cancelled; the journal lets the next
+    /// start resume them), then closes the journal and the clients.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            await _app.StopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await _app.DisposeAsync().ConfigureAwait(false);
+            DisposeAll(_owned);
+        }
+    }
+
+    private static void DisposeAll(List<IDisposable> owned)
+    {
+        for (var i = owned.Count - 1; i >= 0; i--)
+        {
+            owned[i].Dispose();
+        }
+
+        owned.Clear();
+    }
+
+    /// <summary>host:port → endpoint; <c>localhost</c> is loopback, <c>0.0.0.0</c>/<c>[::]</c> every interface.</summary>
+    internal static IPEndPoint ParseListen(string listen)
+    {
+        var colon = listen.LastIndexOf(':');
+        if (colon > 0 && int.TryParse(listen.AsSpan(colon + 1), out var port) && port is >= 0 and <= 65535)
+        {
+            var host = listen[..colon].Trim('[', ']');
+            if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+            {
+                return new IPEndPoint(IPAddress.Loopback, port);
+            }
+
+            if (IPAddress.TryParse(host, out var ip))
+            {
+                return new IPEndPoint(ip, port);
+            }
+        }
+
+        throw new ArgumentException($"listen must be IP:port or localhost:port (got '{listen}')", nameof(listen));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "configuration (secrets redacted):\n{Configuration}")]
+    private static partial void LogConfiguration(ILogger logger, string configuration);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "journal: {Path}")]
+    private static partial void LogJournal(ILogger logger, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "listening on {Address} (webhook: {Paths}); {Pools} pool(s), evaluation every {Interval}, dry run {DryRun}")]
+    private static partial void LogListening(ILogger logger, Uri address, string paths, int pools, TimeSpan interval, bool dryRun);
+
+    /// <summary>A meter factory of the service's own, so its /metrics exports only its own Linode client's meter.</summary>
+    private sealed class ScopedMeterFactory : IMeterFactory
+    {
+        private readonly List<Meter> _meters = [];
+        private readonly Lock _lock = new();
+
+        public Meter Create(MeterOptions options)
+        {
+            ArgumentNullException.ThrowIfNull(options);
+            var meter = new Meter(options.Name, options.Version, options.Tags, this);
+            lock (_lock)
+            {
+                _meters.Add(meter);
+            }
+
+            return meter;
+        }
+
+        public void Dispose()
+        {
+            lock (_lock)
+            {
+                foreach (var m in _meters)
+                {
+                    m.Dispose();
+                }
+
+                _meters.Clear();
+            }
+        }
+    }
+}

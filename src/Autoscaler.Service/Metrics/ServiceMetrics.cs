@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Autoscaler.Core;
+using Autoscaler.Core.Audit;
+using Autoscaler.Core.Engine;
+using Autoscaler.Core.Pools;
+using Prometheus;
+
+namespace Autoscaler.Service.Metrics;
+
+/// <summary>
+/// The service's Prometheus metrics, in a registry of its own (two services in one process, as in tests, never mix):
+/// pool sizes, decisions, actions, skips, evaluation errors, webhook requests and alerts, metric-source misses,
+/// operation durations, and the Linode client's <c>Autoscaler.Linode</c> meter bridged from System.Diagnostics.Metrics.
+/// </summary>
+public sealed class ServiceMetrics : IDisposable
+{
+    private readonly Gauge _desired;
+    private readonly Gauge _actual;
+    private readonly Gauge _serving;
+    private readonly Gauge _launching;
+    private readonly Gauge _removing;
+    private readonly Counter _decisions;
+    private readonly Counter _actions;
+    private readonly Counter _skips;
+    private readonly Counter _evaluationErrors;
+    private readonly Counter _webhookRequests;
+    private readonly Counter _webhookAlerts;
+    private readonly Counter _metricMisses;
+    private readonly Counter _engineCycles;
+    private readonly Histogram _operationDuration;
+    private readonly Gauge _alertsHeld;
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _operationStarts = new(StringComparer.Ordinal);
+    private readonly IDisposable? _meterAdapter;
+
+    /// <summary>Creates the metrics; when <paramref name="linodeMeterScope"/> is given, instruments of the
+    /// <c>Autoscaler.Linode</c> meter created by that <see cref="IMeterFactory"/> are exported too.</summary>
+    public ServiceMetrics(IMeterFactory? linodeMeterScope = null)
+    {
+        Registry = Prometheus.Metrics.NewCustomRegistry();
+        var f = Prometheus.Metrics.WithCustomRegistry(Registry);
+        _desired = f.CreateGauge("autoscaler_pool_desired", "Desired size of the pool.", "pool");
+        _actual = f.CreateGauge("autoscaler_pool_actual", "Members counted as capacity (serving, launching, or unhealthy but not yet replaced).", "pool");
+        _serving = f.CreateGauge("autoscaler_pool_serving", "Members whose NodeBalancer node is UP.", "pool");
+        _launching = f.CreateGauge("autoscaler_pool_launching", "Members launched and not serving yet.", "pool");
+        _removing = f.CreateGauge("autoscaler_pool_removing", "Members being drained or removed.", "pool");
+        _decisions = f.CreateCounter("autoscaler_decisions_total", "Evaluations by outcome (none, scale_up, scale_down, hold, dry_run).", "pool", "action");
+        _actions = f.CreateCounter("autoscaler_actions_total", "Cloud actions by direction (up: launch, down: remove) and result (started, succeeded, failed, abandoned).", "pool", "direction", "result");
+        _skips = f.CreateCounter("autoscaler_skips_total", "Wanted changes not made, by reason.", "pool", "reason");
+        _evaluationErrors = f.CreateCounter("autoscaler_evaluation_errors_total", "Evaluations that could not read the pool or a signal.", "pool");
+        _webhookRequests = f.CreateCounter("autoscaler_webhook_requests_total", "Webhook requests by outcome (accepted, unauthorized, bad_request, too_large, unsupported_media_type).", "outcome");
+        _webhookAlerts = f.CreateCounter("autoscaler_webhook_alerts_total", "Alerts received by what the alert store did with them (added, changed, duplicate, stale, rejected).", "outcome");
+        _metricMisses = f.CreateCounter("autoscaler_metric_source_missing_total", "Prometheus readings without a usable value, by reason.", "reason");
+        _engineCycles = f.CreateCounter("autoscaler_engine_cycles_total", "Pool evaluations run, by trigger (interval, webhook, api).", "trigger");
+        _operationDuration = f.CreateHistogram("autoscaler_operation_duration_seconds", "Time from an operation's start to its end, by kind and outcome.",
+            new HistogramConfiguration
+            {
+                LabelNames = ["pool", "kind", "outcome"],
+                Buckets = Histogram.ExponentialBuckets(0.05, 2, 14),
+            });
+        _alertsHeld = f.CreateGauge("autoscaler_alerts", "Alerts held by the alert store.");
+
+        if (linodeMeterScope is not null)
+        {
+            _meterAdapter = MeterAdapter.StartListening(new MeterAdapterOptions
+            {
+                Registry = Registry,
+                // Only this service's client: other clients in the process use other meter factories.
+                InstrumentFilterPredicate = i => i.Meter.Name == "Autoscaler.Linode" && ReferenceEquals(i.Meter.Scope, linodeMeterScope),
+            });
+        }
+    }
+
+    /// <summary>The registry /metrics exports.</summary>
+    public CollectorRegistry Registry { get; }
+
+    /// <summary>Updates the pool gauges and the running totals from the engine's status.</summary>
+    public void Observe(PoolStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        var pool = status.Pool;
+        if (status.Desired is { } d)
+        {
+            _desired.WithLabels(pool).Set(d);
+        }
+
+        if (status.View is { } v)
+        {
+            _actual.WithLabels(pool).Set(v.Live);
+            _serving.WithLabels(pool).Set(v.Serving);
+            _launching.WithLabels(pool).Set(v.Launching);
+            _removing.WithLabels(pool).Set(v.Removing);
+        }
+
+        _evaluationErrors.WithLabels(pool).IncTo(status.Counters.EvaluationErrors);
+        foreach (var (reason, count) in status.Counters.Skips)
+        {
+            _skips.WithLabels(pool, Snake(reason.ToString())).IncTo(count);
+        }
+    }
+
+    /// <summary>Counts a decision.</summary>
+    public void Decision(Decision decision)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        _decisions.WithLabels(decision.Pool, Snake(decision.Action.ToString())).Inc();
+    }
+
+    /// <summary>Counts an operation event and, when it ends one, observes its duration.</summary>
+    public void Operation(OperationEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var direction = e.Kind == OperationKind.Launch ? "up" : "down";
+        switch (e.Type)
+        {
+            case OperationEventType.Started:
+                _operationStarts.TryAdd(e.OperationId, e.At);
+                _actions.WithLabels(e.Pool, direction, "started").Inc();
+                break;
+            case OperationEventType.Succeeded or OperationEventType.Failed or OperationEventType.Abandoned:
+                var result = Snake(e.Type.ToString());
+                _actions.WithLabels(e.Pool, direction, result).Inc();
+                if (_operationStarts.TryRemove(e.OperationId, out var start) && e.At >= start)
+                {
+                    _operationDuration.WithLabels(e.Pool, Snake(e.Kind.ToString()), result).Observe((e.At - start).TotalSeconds);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>Counts a webhook request.</summary>
+    public void WebhookRequest(string outcome) => _webhookRequests.WithLabels(outcome).Inc();
+
+    /// <summary>Counts an alert of an accepted notification.</summary>
+    public void WebhookAlert(string outcome) => _webhookAlerts.WithLabels(outcome).Inc();
+
+    /// <summary>Counts a metric reading without a value.</summary>
+    public void MetricMissing(string reason) => _metricMisses.WithLabels(reason).Inc();
+
+    /// <summary>Counts an evaluation run.</summary>
+    public void Cycle(string trigger) => _engineCycles.WithLabels(trigger).Inc();
+
+    /// <summary>Sets the number of alerts held.</summary>
+    public void AlertsHeld(int count) => _alertsHeld.Set(count);
+
+    /// <summary>Writes every metric in the Prometheus text format.</summary>
+    public Task ExportAsync(Stream stream, CancellationToken cancellationToken) => Registry.CollectAndExportAsTextAsync(stream, cancellationToken);
+
+    /// <inheritdoc />
+    public void Dispose() => _meterAdapter?.Dispose();
+
+    /// <summary><c>ScaleUp</c> → <c>scale_up</c>.</summary>
+    internal static string Snake(string pascal)
+    {
+        var sb = new System.Text.StringBuilder(pascal.Length + 4);
+        for (var i = 0; i < pascal.Length; i++)
+        {
+            var c = pascal[i];
+            if (char.IsUpper(c))
+            {
+                if (i > 0)
+                {
+                    sb.Append('_');
+                }
+
+                sb.Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+
+        return sb.ToString();
+    }
+}

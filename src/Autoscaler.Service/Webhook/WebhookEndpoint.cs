@@ -1,0 +1,186 @@
+using System.Buffers;
+using Autoscaler.Core.Alerts;
+using Autoscaler.Core.Configuration;
+using Autoscaler.Service.Api;
+using Autoscaler.Service.Engine;
+using Autoscaler.Service.Metrics;
+using Autoscaler.Service.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+
+namespace Autoscaler.Service.Webhook;
+
+/// <summary>Answer to an accepted notification: how many alerts and what the store did with them.</summary>
+public sealed record WebhookResponse(string Status, int Alerts, int Added, int Changed, int Duplicate, int Stale, int Rejected);
+
+/// <summary>
+/// The Alertmanager receiver: <c>POST /hook</c> (also <c>/webhook</c> and <c>/alerts</c>). Authenticates, bounds and
+/// validates the body, records every alert in the <see cref="AlertStateStore"/> by fingerprint and answers 200 at
+/// once; cloud work never runs in the request. Pools whose signals match an alert whose state changed are nudged, so
+/// the engine evaluates them within milliseconds instead of at its next interval.
+/// </summary>
+public sealed partial class WebhookEndpoint
+{
+    /// <summary>Paths the receiver answers on.</summary>
+    public static readonly IReadOnlyList<string> Paths = ["/hook", "/webhook", "/alerts"];
+
+    private readonly AlertStateStore _store;
+    private readonly CredentialCheck _auth;
+    private readonly long _maxBody;
+    private readonly EngineNudger _nudger;
+    private readonly ServiceMetrics _metrics;
+    private readonly IReadOnlyList<(string Pool, AlertMatcher Matcher)> _matchers;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the receiver.</summary>
+    public WebhookEndpoint(AutoscalerConfig config, AlertStateStore store, EngineNudger nudger, ServiceMetrics metrics, ILogger<WebhookEndpoint> logger)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        _store = store;
+        _auth = new CredentialCheck(config.Webhook.Auth);
+        _maxBody = config.Webhook.MaxBodyBytes;
+        _nudger = nudger;
+        _metrics = metrics;
+        _logger = logger;
+        _matchers = config.Pools
+            .SelectMany(p => p.Signals.OfType<AlertSignalConfig>().Select(a => (p.Name, new AlertMatcher(a.AlertName, a.Labels))))
+            .ToArray();
+    }
+
+    /// <summary>Maps the receiver's paths.</summary>
+    public void Map(IEndpointRouteBuilder routes)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        foreach (var path in Paths)
+        {
+            routes.MapPost(path, (Delegate)HandleAsync);
+        }
+    }
+
+    /// <summary>Handles one notification.</summary>
+    public async Task<IResult> HandleAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var auth = _auth.Check(context.Request);
+        if (auth is AuthResult.Missing or AuthResult.Wrong)
+        {
+            _metrics.WebhookRequest("unauthorized");
+            LogUnauthorized(_logger, context.Connection.RemoteIpAddress?.ToString() ?? "?", auth == AuthResult.Missing ? "no credentials" : "wrong credentials");
+            context.Response.Headers.WWWAuthenticate = _auth.Challenge;
+            return Results.Json(new ErrorResponse(auth == AuthResult.Missing ? "authentication required" : "invalid credentials"), ApiJson.Options, statusCode: StatusCodes.Status401Unauthorized);
+        }
+
+        if (context.Request.ContentLength is { } length && length > _maxBody)
+        {
+            return TooLarge(length);
+        }
+
+        var body = await ReadBodyAsync(context).ConfigureAwait(false);
+        if (body is null)
+        {
+            return TooLarge(null);
+        }
+
+        var (notification, error) = AlertmanagerPayload.Parse(body.Value);
+        if (notification is null)
+        {
+            _metrics.WebhookRequest("bad_request");
+            LogRejected(_logger, error!.Message);
+            return Results.Json(new ErrorResponse("invalid Alertmanager webhook payload: " + error.Message) { Problems = error.Problems }, ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        int added = 0, changed = 0, duplicate = 0, stale = 0, rejected = 0;
+        HashSet<string>? pools = null;
+        foreach (var alert in notification.Alerts)
+        {
+            var outcome = _store.Record(alert);
+            _metrics.WebhookAlert(ServiceMetrics.Snake(outcome.ToString()));
+            switch (outcome)
+            {
+                case AlertRecordOutcome.Added:
+                    added++;
+                    break;
+                case AlertRecordOutcome.Changed:
+                    changed++;
+                    break;
+                case AlertRecordOutcome.Duplicate:
+                    duplicate++;
+                    break;
+                case AlertRecordOutcome.Stale:
+                    stale++;
+                    break;
+                default:
+                    rejected++;
+                    break;
+            }
+
+            if (outcome is AlertRecordOutcome.Added or AlertRecordOutcome.Changed)
+            {
+                LogAlert(_logger, alert.AlertName ?? "?", alert.Status == AlertStatus.Firing ? "firing" : "resolved", alert.Fingerprint, outcome);
+                foreach (var (pool, matcher) in _matchers)
+                {
+                    if (matcher.Matches(alert.Labels, pool))
+                    {
+                        (pools ??= new HashSet<string>(StringComparer.Ordinal)).Add(pool);
+                    }
+                }
+            }
+        }
+
+        foreach (var pool in pools ?? [])
+        {
+            _nudger.Nudge(pool, "webhook");
+        }
+
+        _metrics.WebhookRequest("accepted");
+        return Results.Json(new WebhookResponse("ok", notification.Alerts.Count, added, changed, duplicate, stale, rejected), ApiJson.Options);
+    }
+
+    private IResult TooLarge(long? length)
+    {
+        _metrics.WebhookRequest("too_large");
+        var size = length is { } l ? $"has {l} bytes" : "is larger than that";
+        return Results.Json(new ErrorResponse($"the body {size}; at most {_maxBody} bytes are accepted (webhook.max_body_bytes)"),
+            ApiJson.Options, statusCode: StatusCodes.Status413PayloadTooLarge);
+    }
+
+    /// <summary>Reads at most max_body_bytes; null when the body is longer.</summary>
+    private async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpContext context)
+    {
+        // Our own limit replaces Kestrel's (30 MB), which would answer a bare 413 without our message.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = null;
+        }
+
+        var stream = context.Request.Body;
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        while (true)
+        {
+            var span = buffer.GetMemory(8192);
+            var read = await stream.ReadAsync(span, context.RequestAborted).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return buffer.WrittenMemory;
+            }
+
+            buffer.Advance(read);
+            if (buffer.WrittenCount > _maxBody)
+            {
+                return null;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "webhook: refused a request from {Remote}: {Why}")]
+    private static partial void LogUnauthorized(ILogger logger, string remote, string why);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "webhook: refused a payload: {Problems}")]
+    private static partial void LogRejected(ILogger logger, string problems);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "webhook: alert {AlertName} {Status} ({Fingerprint}): {Outcome}")]
+    private static partial void LogAlert(ILogger logger, string alertName, string status, string fingerprint, AlertRecordOutcome outcome);
+}
