@@ -23,6 +23,9 @@ public sealed class SettableLoadBalancerRuntime : ILoadBalancerRuntime
 
     public IReadOnlyDictionary<long, BalancerConfigSpec> Configs => _configs;
 
+    /// <summary>Status of nodes not given one with <see cref="SetStatus"/>. Default <c>Unknown</c>.</summary>
+    public string DefaultStatus { get; set; } = "Unknown";
+
     public void SetStatus(long nodeId, string status) => _statuses[nodeId] = status;
 
     public Task ApplyAsync(BalancerConfigSpec spec, CancellationToken cancellationToken)
@@ -40,7 +43,7 @@ public sealed class SettableLoadBalancerRuntime : ILoadBalancerRuntime
 
     public string GetNodeStatus(long configId, long nodeId) =>
         _configs.TryGetValue(configId, out var spec) && spec.Nodes.Any(n => n.NodeId == nodeId)
-            ? _statuses.GetValueOrDefault(nodeId, "Unknown")
+            ? _statuses.GetValueOrDefault(nodeId, DefaultStatus)
             : "Unknown";
 
     public ValueTask DisposeAsync()
