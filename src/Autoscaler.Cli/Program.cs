@@ -6,6 +6,10 @@ var root = new RootCommand(
 {
     EmulatorCommand.Create(),
     EmulatorTourCommand.Create(),
+    ServeCommand.Create(),
+    StatusCommand.Create(),
+    ScaleCommand.Create(),
+    ValidateCommand.Create(),
 };
 
 // Ctrl-C and SIGTERM cancel the command's token; commands clean up what they started before exiting.

@@ -1,0 +1,82 @@
+using System.CommandLine;
+using Autoscaler.Core.Configuration;
+using Autoscaler.Linode.Provider;
+using Autoscaler.Service;
+using Microsoft.Extensions.Logging;
+
+namespace Autoscaler.Cli.Commands;
+
+/// <summary><c>linode-autoscaler serve --config FILE</c>: runs the autoscaler service until Ctrl-C or SIGTERM.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<FileInfo>("--config", "-c")
+        {
+            Description = "Autoscaler YAML configuration (see examples/autoscaler.emulator.yaml)",
+            Required = true,
+        };
+        var verbose = new Option<bool>("--verbose") { Description = "Log every evaluation, including holds" };
+        var command = new Command("serve", "Run the autoscaler: Alertmanager webhook (POST /hook), HTTP API, http_sd, /metrics "
+            + "and the scaling engine") { config, verbose };
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var error = parse.InvocationConfiguration.Error;
+            var file = parse.GetValue(config)!;
+            var loaded = AutoscalerConfig.Load(file.FullName);
+            if (!loaded.IsValid)
+            {
+                await error.WriteAsync(ValidateCommand.Report(loaded));
+                return 2;
+            }
+
+            using var loggerFactory = LoggerFactory.Create(b => b
+                .AddSimpleConsole(o => { o.SingleLine = false; o.TimestampFormat = "HH:mm:ss "; })
+                .SetMinimumLevel(parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information)
+                .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
+                .AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning)
+                .AddFilter("Autoscaler.Linode.LinodeClient", parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Warning));
+
+            AutoscalerHost host;
+            try
+            {
+                host = await AutoscalerHost.StartAsync(loaded.Config, new AutoscalerServices { LoggerFactory = loggerFactory }, cancellationToken);
+            }
+            catch (LinodePoolSetupException ex)
+            {
+                foreach (var problem in ex.Errors)
+                {
+                    await error.WriteLineAsync("serve: " + problem);
+                }
+
+                return 1;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return 130;
+            }
+            catch (Exception ex) when (ex is IOException or ArgumentException or Microsoft.Data.Sqlite.SqliteException or Autoscaler.Linode.LinodeException)
+            {
+                await error.WriteLineAsync($"serve: cannot start: {ex.Message}");
+                return 1;
+            }
+
+            await using (host)
+            {
+                await parse.InvocationConfiguration.Output.WriteLineAsync($"linode-autoscaler serving on {host.BaseAddress} (Ctrl-C to stop)");
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    await parse.InvocationConfiguration.Output.WriteLineAsync("linode-autoscaler: stopping");
+                }
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}

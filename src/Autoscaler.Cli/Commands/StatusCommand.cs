@@ -1,0 +1,138 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net.Http;
+using Autoscaler.Service.Api;
+using Spectre.Console;
+
+namespace Autoscaler.Cli.Commands;
+
+/// <summary><c>linode-autoscaler status [POOL]</c>: shows the running service's pools and their recent decisions.</summary>
+internal static class StatusCommand
+{
+    public static Option<Uri> UrlOption() => new("--url")
+    {
+        Description = "The service's address (its listen setting)",
+        DefaultValueFactory = _ => new Uri("http://127.0.0.1:9099"),
+    };
+
+    public static Command Create()
+    {
+        var pool = new Argument<string?>("pool") { Description = "Only this pool", Arity = ArgumentArity.ZeroOrOne };
+        var url = UrlOption();
+        var events = new Option<int>("--events", "-n") { Description = "Recent audit entries to show per pool", DefaultValueFactory = _ => 10 };
+        var command = new Command("status", "Show each pool of the running service (size, members, cooldowns, open operations) "
+            + "and its recent decisions with their reasons") { pool, url, events };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            var baseUrl = parse.GetValue(url)!;
+            var limit = Math.Clamp(parse.GetValue(events), 1, 1000);
+            using var client = new AutoscalerApiClient(baseUrl);
+            try
+            {
+                var only = parse.GetValue(pool);
+                var pools = only is null ? await client.GetPoolsAsync(cancellationToken) : [await client.GetPoolAsync(only, cancellationToken)];
+                var console = AnsiConsole.Create(new AnsiConsoleSettings
+                {
+                    Out = new AnsiConsoleOutput(output),
+                    Ansi = output == Console.Out && !Console.IsOutputRedirected ? AnsiSupport.Detect : AnsiSupport.No,
+                    ColorSystem = output == Console.Out && !Console.IsOutputRedirected ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+                });
+                foreach (var p in pools)
+                {
+                    var recent = await client.GetEventsAsync(p.Pool, limit, cancellationToken);
+                    Render(console, p, recent);
+                }
+
+                return 0;
+            }
+            catch (AutoscalerApiException ex)
+            {
+                await error.WriteLineAsync($"status: {ex.Message}");
+                return 1;
+            }
+            catch (HttpRequestException ex)
+            {
+                await error.WriteLineAsync($"status: cannot reach the service at {baseUrl}: {ex.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static void Render(IAnsiConsole console, PoolDto p, IReadOnlyList<EventDto> recent)
+    {
+        var cooldowns = new List<string>();
+        if (p.ScaleUpCooldownUntil is { } up)
+        {
+            cooldowns.Add("up until " + Time(up));
+        }
+
+        if (p.ScaleDownCooldownUntil is { } down)
+        {
+            cooldowns.Add("down until " + Time(down));
+        }
+
+        console.Write(new Rule($"[bold]pool {Markup.Escape(p.Pool)}[/]{(p.DryRun ? " (dry run)" : "")}").LeftJustified());
+        var summary = new Table().Border(TableBorder.Simple)
+            .AddColumns("desired", "actual", "serving", "launching", "removing", "min..max", "cooldowns");
+        summary.AddRow(
+            p.Desired?.ToString(CultureInfo.InvariantCulture) ?? "-",
+            N(p.Actual), N(p.Serving), N(p.Launching), N(p.Removing),
+            $"{N(p.Min)}..{N(p.Max)}",
+            Markup.Escape(cooldowns.Count == 0 ? "-" : string.Join(", ", cooldowns)));
+        console.Write(summary);
+
+        if (p.Members.Count > 0)
+        {
+            var members = new Table().Border(TableBorder.Simple).AddColumns("id", "label", "state", "lifecycle", "node", "address");
+            foreach (var m in p.Members)
+            {
+                var node = m.NodeStatus is null ? "-" : $"{Snake(m.NodeStatus.ToString()!)}/{Snake(m.NodeMode.ToString()!)}";
+                members.AddRow(Markup.Escape(m.Id), Markup.Escape(m.Label), Snake(m.State.ToString()), Snake(m.Lifecycle.ToString())
+                    + (m.Protected ? " (protected)" : "") + (m.BeingRemoved ? " (removing)" : ""), node, Markup.Escape(m.Address ?? "-"));
+            }
+
+            console.Write(members);
+        }
+
+        if (p.Operations.Count > 0)
+        {
+            var ops = new Table().Border(TableBorder.Simple).AddColumns("operation", "kind", "phase", "member", "since", "reason");
+            foreach (var o in p.Operations)
+            {
+                ops.AddRow(Markup.Escape(o.Id), Snake(o.Kind.ToString()), Snake(o.Phase.ToString()), Markup.Escape(o.Label ?? o.MemberId ?? "-"), Time(o.PhaseSince), Markup.Escape(o.Reason));
+            }
+
+            console.Write(ops);
+        }
+
+        var log = new Table().Border(TableBorder.Simple).AddColumns("time", "event", "size", "reason");
+        foreach (var e in recent)
+        {
+            if (e.Decision is { } d)
+            {
+                var what = Snake(d.Action.ToString()) + (d.Skip is { } s ? $" ({Snake(s.ToString())})" : "");
+                log.AddRow(Time(d.At), Markup.Escape(what), $"{N(d.PreviousDesired)} → {N(d.Desired)}", Markup.Escape(d.Reason));
+            }
+            else if (e.Operation is { } o)
+            {
+                log.AddRow(Time(e.At), Markup.Escape($"{Snake(o.Kind.ToString())} {Snake(o.Event.ToString())}"), Markup.Escape(o.Label ?? o.MemberId ?? "-"), Markup.Escape(o.Detail));
+            }
+        }
+
+        if (recent.Count == 0)
+        {
+            log.AddRow("-", "-", "-", "no decisions recorded yet");
+        }
+
+        console.Write(log);
+    }
+
+    private static string N(int n) => n.ToString(CultureInfo.InvariantCulture);
+
+    private static string Time(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private static string Snake(string pascal) => string.Concat(pascal.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
+}
