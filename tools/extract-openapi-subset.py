@@ -46,9 +46,14 @@ DROP = {"description", "example", "examples", "externalDocs", "summary", "title"
         "x-linode-cli-model", "x-linode-cli-use-schema", "x-linode-redoc-load-ids", "x-akamai"}
 
 
-def strip(node):
+def strip(node, is_properties=False):
+    """Drops prose and CLI hints; inside a "properties" map every key is a field name and is kept (an image has a
+    real field called "description")."""
     if isinstance(node, dict):
-        return {k: strip(v) for k, v in node.items() if k not in DROP and not k.startswith("x-linode-cli")}
+        if is_properties:
+            return {k: strip(v) for k, v in node.items()}
+        return {k: strip(v, is_properties=(k == "properties")) for k, v in node.items()
+                if k not in DROP and not k.startswith("x-linode-cli")}
     if isinstance(node, list):
         return [strip(v) for v in node]
     return node

@@ -166,5 +166,11 @@ public sealed class EmulatorHost : IAsyncDisposable
                 Log.DisposeFailed(_logger, e);
             }
         }
+        // Another emulator of this process may now use these loopback addresses.
+        lock (_lifecycle.State.Gate)
+        {
+            _lifecycle.State.InstancePool.ReleaseAll();
+            _lifecycle.State.NodeBalancerPool.ReleaseAll();
+        }
     }
 }

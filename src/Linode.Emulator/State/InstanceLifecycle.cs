@@ -44,6 +44,9 @@ internal sealed class InstanceLifecycle : IDisposable
 
     private DateTimeOffset Now => _state.Now;
 
+    /// <summary>The state the lifecycle drives (the host releases its addresses on shutdown).</summary>
+    public EmulatorState State => _state;
+
     /// <summary>A new instance: provisioning, then booting when asked to (with an image or backup, by default).</summary>
     public void BeginCreate(Instance instance, bool boot)
     {
