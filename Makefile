@@ -15,7 +15,7 @@ build:
 	$(DOTNET) publish src/Workload/Workload.csproj -c $(CONFIG) -o bin --nologo -v quiet
 
 test:
-	$(DOTNET) test linode-autoscaler.slnx -c $(CONFIG) --nologo --logger "console;verbosity=normal"
+	$(DOTNET) test linode-autoscaler.slnx -c $(CONFIG) --nologo --logger "console;verbosity=minimal"
 
 demo: build
 	bin/linode-autoscaler demo $(ARGS)
