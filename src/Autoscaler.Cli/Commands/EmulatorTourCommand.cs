@@ -153,12 +153,17 @@ internal static class EmulatorTourCommand
             await linode.NodeBalancers.DeleteAsync(nb.Id, ct);
             nbId = null;
 
+            // Deleting takes a moment (status "deleting", then gone), as on the real platform.
+            var left = await WaitAsync("the deletions to finish", async () =>
+            {
+                var list = await linode.Instances.ListAsync(Filter.Tag(tag), ct).ToListAsync(ct);
+                return list.All(l => l.Status == InstanceStatus.Deleting) && list.Count > 0 ? null : list;
+            }, ct);
             var listening = 0;
             foreach (var instance in pool)
             {
                 listening += await IsListeningAsync(instance.PublicIpv4!, 8080) ? 1 : 0;
             }
-            var left = await linode.Instances.ListAsync(Filter.Tag(tag), ct).ToListAsync(ct);
             Step($"left behind: [bold]{left.Count}[/] instances, [bold]{listening}[/] processes still listening");
             AnsiConsole.Write(new Rule($"[green]done in {clock.Elapsed.TotalSeconds:F1} s[/]").LeftJustified());
             return left.Count == 0 && listening == 0 ? 0 : 1;
