@@ -40,7 +40,11 @@ internal static class ScaleCommand
                 authorization = AutoscalerApiClient.Bearer(t);
             }
 
-            var baseUrl = parse.GetValue(url)!;
+            if (await StatusCommand.ParseUrlAsync(parse.GetValue(url), "scale", error) is not { } baseUrl)
+            {
+                return 2;
+            }
+
             using var client = new AutoscalerApiClient(baseUrl, authorization);
             try
             {

@@ -9,11 +9,23 @@ namespace Autoscaler.Cli.Commands;
 /// <summary><c>linode-autoscaler status [POOL]</c>: shows the running service's pools and their recent decisions.</summary>
 internal static class StatusCommand
 {
-    public static Option<Uri> UrlOption() => new("--url")
+    public static Option<string> UrlOption() => new("--url")
     {
         Description = "The service's address (its listen setting)",
-        DefaultValueFactory = _ => new Uri("http://127.0.0.1:9099"),
+        DefaultValueFactory = _ => "http://127.0.0.1:9099",
     };
+
+    /// <summary>The --url value as an http(s) URL, or null after printing why not.</summary>
+    public static async Task<Uri?> ParseUrlAsync(string? text, string command, TextWriter error)
+    {
+        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+        {
+            return uri;
+        }
+
+        await error.WriteLineAsync($"{command}: --url must be an http or https URL like http://127.0.0.1:9099 (got '{text}')");
+        return null;
+    }
 
     public static Command Create()
     {
@@ -26,7 +38,11 @@ internal static class StatusCommand
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
-            var baseUrl = parse.GetValue(url)!;
+            if (await ParseUrlAsync(parse.GetValue(url), "status", error) is not { } baseUrl)
+            {
+                return 2;
+            }
+
             var limit = Math.Clamp(parse.GetValue(events), 1, 1000);
             using var client = new AutoscalerApiClient(baseUrl);
             try
