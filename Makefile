@@ -15,6 +15,8 @@ build:
 	$(DOTNET) publish src/Workload/Workload.csproj -c $(CONFIG) -o bin --nologo -v quiet
 
 test:
+	@command -v npm >/dev/null || { echo "make test: npm (with Node.js 20+) is required to install tests/third-party-client" >&2; exit 1; }
+	npm ci --prefix tests/third-party-client --no-audit --no-fund
 	$(DOTNET) test linode-autoscaler.slnx -c $(CONFIG) --nologo --logger "console;verbosity=minimal"
 
 demo: build
