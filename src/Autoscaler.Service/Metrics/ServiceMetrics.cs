@@ -11,7 +11,7 @@ namespace Autoscaler.Service.Metrics;
 /// <summary>
 /// The service's Prometheus metrics, in a registry of its own (two services in one process, as in tests, never mix):
 /// pool sizes, decisions, actions, skips, evaluation errors, webhook requests and alerts, metric-source misses,
-/// operation durations, and the Linode client's <c>Autoscaler.Linode</c> meter bridged from System.Diagnostics.Metrics.
+/// operation durations, and the Linode client's calls (its <c>Autoscaler.Linode</c> System.Diagnostics.Metrics meter, bridged).
 /// </summary>
 public sealed class ServiceMetrics : IDisposable
 {
@@ -31,10 +31,18 @@ public sealed class ServiceMetrics : IDisposable
     private readonly Histogram _operationDuration;
     private readonly Gauge _alertsHeld;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _operationStarts = new(StringComparer.Ordinal);
-    private readonly IDisposable? _meterAdapter;
+    private readonly Counter _linodeRequests;
+    private readonly Counter _linodeRetries;
+    private readonly Histogram _linodeDuration;
+    private readonly MeterListener? _listener;
+    private readonly object? _scope;
 
-    /// <summary>Creates the metrics; when <paramref name="linodeMeterScope"/> is given, instruments of the
-    /// <c>Autoscaler.Linode</c> meter created by that <see cref="IMeterFactory"/> are exported too.</summary>
+    /// <summary>The Linode client's meter.</summary>
+    public const string LinodeMeterName = "Autoscaler.Linode";
+
+    /// <summary>Creates the metrics; when <paramref name="linodeMeterScope"/> is given, the instruments of the
+    /// <c>Autoscaler.Linode</c> meter created by that <see cref="IMeterFactory"/> feed the <c>autoscaler_linode_api_*</c>
+    /// series.</summary>
     public ServiceMetrics(IMeterFactory? linodeMeterScope = null)
     {
         Registry = Prometheus.Metrics.NewCustomRegistry();
@@ -60,14 +68,27 @@ public sealed class ServiceMetrics : IDisposable
             });
         _alertsHeld = f.CreateGauge("autoscaler_alerts", "Alerts held by the alert store.");
 
+        _linodeRequests = f.CreateCounter("autoscaler_linode_api_requests_total", "Linode API requests (each attempt), by endpoint template and status.", "endpoint", "status");
+        _linodeRetries = f.CreateCounter("autoscaler_linode_api_retries_total", "Linode API retries, by endpoint template and the outcome that caused them.", "endpoint", "outcome");
+        _linodeDuration = f.CreateHistogram("autoscaler_linode_api_request_duration_seconds", "Duration of one Linode API attempt, by endpoint template and status.",
+            new HistogramConfiguration { LabelNames = ["endpoint", "status"], Buckets = Histogram.ExponentialBuckets(0.005, 2, 14) });
         if (linodeMeterScope is not null)
         {
-            _meterAdapter = MeterAdapter.StartListening(new MeterAdapterOptions
+            _scope = linodeMeterScope;
+            // Bridged by hand: the client's instruments are few and known, and their names read better as ours.
+            _listener = new MeterListener
             {
-                Registry = Registry,
-                // Only this service's client: other clients in the process use other meter factories.
-                InstrumentFilterPredicate = i => i.Meter.Name == "Autoscaler.Linode" && ReferenceEquals(i.Meter.Scope, linodeMeterScope),
-            });
+                InstrumentPublished = (instrument, listener) =>
+                {
+                    if (instrument.Meter.Name == LinodeMeterName && ReferenceEquals(instrument.Meter.Scope, _scope))
+                    {
+                        listener.EnableMeasurementEvents(instrument);
+                    }
+                },
+            };
+            _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => OnLinodeMeasurement(instrument.Name, value, tags));
+            _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => OnLinodeMeasurement(instrument.Name, value, tags));
+            _listener.Start();
         }
     }
 
@@ -148,7 +169,40 @@ public sealed class ServiceMetrics : IDisposable
     public Task ExportAsync(Stream stream, CancellationToken cancellationToken) => Registry.CollectAndExportAsTextAsync(stream, cancellationToken);
 
     /// <inheritdoc />
-    public void Dispose() => _meterAdapter?.Dispose();
+    public void Dispose() => _listener?.Dispose();
+
+    private void OnLinodeMeasurement(string instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        string endpoint = "", status = "", outcome = "";
+        foreach (var (key, v) in tags)
+        {
+            switch (key)
+            {
+                case "endpoint":
+                    endpoint = v?.ToString() ?? "";
+                    break;
+                case "status":
+                    status = v?.ToString() ?? "";
+                    break;
+                case "outcome":
+                    outcome = v?.ToString() ?? "";
+                    break;
+            }
+        }
+
+        switch (instrument)
+        {
+            case "linode.client.requests":
+                _linodeRequests.WithLabels(endpoint, status).Inc(value);
+                break;
+            case "linode.client.retries":
+                _linodeRetries.WithLabels(endpoint, outcome).Inc(value);
+                break;
+            case "linode.client.request.duration":
+                _linodeDuration.WithLabels(endpoint, status).Observe(value);
+                break;
+        }
+    }
 
     /// <summary><c>ScaleUp</c> → <c>scale_up</c>.</summary>
     internal static string Snake(string pascal)
