@@ -328,6 +328,8 @@ async function main() {
         check(fetched.id === created.id && fetched.nodebalancer_id === nb.id,
             `getNodeBalancerConfig: ${JSON.stringify(fetched).slice(0, 300)}`);
         const nodes = await call('getNodeBalancerConfigNodes', getNodeBalancerConfigNodes(nb.id, created.id));
+        check(nodes.results === 1 && nodes.data[0].label === 'sdk-config-node',
+            `the node sent with the config was not created: ${JSON.stringify(nodes).slice(0, 300)}`);
         return {
             id: created.id,
             port: created.port,
@@ -336,8 +338,8 @@ async function main() {
         };
     });
     const node = await step('node_create', async () => {
-        // A node that came from the config's body is replaced, so the same node is made through the nodes endpoint
-        // whether or not the API honoured the body's nodes.
+        // The node that came with the config's body is replaced by one made through the nodes endpoint, so both
+        // ways of adding a node are exercised.
         for (const id of config.body_node_ids) {
             await call('deleteNodeBalancerConfigNode', deleteNodeBalancerConfigNode(nb.id, config.id, id));
         }

@@ -121,10 +121,25 @@ internal static partial class NodeBalancerRoutes
                     var nb = FindNodeBalancer(state, nbId);
                     var problems = new Problems();
                     var draft = new NodeBalancerConfig { Id = 0, NodeBalancer = nb };
-                    ReadConfig(new RequestBody(body, problems), draft, nb.Configs.Select(c => c.Port).ToHashSet());
+                    var configBody = new RequestBody(body, problems);
+                    ReadConfig(configBody, draft, nb.Configs.Select(c => c.Port).ToHashSet());
+                    // The 4.189 schema does not list "nodes" here, but the live API takes them (Linode's JS SDK
+                    // requires at least one, linodego sends them): create them with the config.
+                    var nodeDrafts = new List<NodeDraft>();
+                    foreach (var nodeBody in configBody.Objects("nodes") ?? [])
+                    {
+                        var nodeDraft = new NodeDraft();
+                        ReadNode(state, nodeBody, nodeDraft, nb, create: true);
+                        nodeDrafts.Add(nodeDraft);
+                    }
                     problems.ThrowIfAny();
                     var created = AddConfig(state, nb, draft);
                     state.AddEvent("nodebalancer_config_create", EventEntity.Of(nb), "notification", ConfigEntity(created));
+                    foreach (var nodeDraft in nodeDrafts)
+                    {
+                        var node = AddNode(state, created, nodeDraft);
+                        state.AddEvent("nodebalancer_node_create", EventEntity.Of(nb), "notification", NodeEntity(node));
+                    }
                     nb.Updated = state.Now;
                     return new BalancerChange<JsonNode>(created.ToJson(api.Balancers.StatusOf), [api.Balancers.Spec(created)], []);
                 }

@@ -53,6 +53,35 @@ public sealed class NodeBalancerTests
     }
 
     [Fact]
+    public async Task Config_CreateWithNodes_NodesCreatedWithTheConfig()
+    {
+        await using var h = await EmulatorHarness.StartAsync();
+        var linode = await h.CreateInstanceAsync(b => b["private_ip"] = true);
+        var privateIp = linode["ipv4"]!.AsArray().Select(a => a!.GetValue<string>()).Single(a => a.StartsWith("192.168.", StringComparison.Ordinal));
+        var nbId = (await h.PostOkAsync("nodebalancers", new JsonObject { ["region"] = "us-east" }))["id"]!.GetValue<long>();
+
+        var config = await h.PostOkAsync($"nodebalancers/{nbId}/configs", new JsonObject
+        {
+            ["port"] = 8090,
+            ["nodes"] = new JsonArray(new JsonObject { ["label"] = "with-config", ["address"] = privateIp + ":8080", ["weight"] = 7 }),
+        });
+
+        var nodes = (await h.GetOkAsync($"nodebalancers/{nbId}/configs/{config["id"]}/nodes"))["data"]!.AsArray();
+        var node = Assert.Single(nodes)!;
+        Assert.Equal("with-config", node["label"]!.GetValue<string>());
+        Assert.Equal(7, node["weight"]!.GetValue<int>());
+        Assert.Single(h.Balancers.Applied.Last().Nodes);
+
+        var bad = await h.SendAsync(HttpMethod.Post, $"nodebalancers/{nbId}/configs", new JsonObject
+        {
+            ["port"] = 8091,
+            ["nodes"] = new JsonArray(new JsonObject { ["label"] = "bad", ["address"] = "10.0.0.1:80" }),
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.Status);
+        Assert.Contains(bad.Errors, e => e.Field == "nodes[0].address");
+    }
+
+    [Fact]
     public async Task Config_Create_AppliedOnNodeBalancerAddressAndPort()
     {
         await using var h = await EmulatorHarness.StartAsync();
