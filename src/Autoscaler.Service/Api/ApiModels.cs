@@ -17,6 +17,8 @@ public static class ApiJson
         DictionaryKeyPolicy = null,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
         WriteIndented = false,
+        // Messages quote names ('web'); the relaxed encoder keeps them readable. Bodies are served as application/json only.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 }
 

@@ -111,9 +111,15 @@ public sealed partial class EngineLoop : BackgroundService
                 var pools = new List<(string Pool, string Trigger)>();
                 while (reader.TryRead(out var item))
                 {
-                    if (!pools.Exists(p => p.Pool == item.Pool))
+                    // The latest request names the trigger of the merged cycle.
+                    var at = pools.FindIndex(p => p.Pool == item.Pool);
+                    if (at < 0)
                     {
                         pools.Add(item);
+                    }
+                    else
+                    {
+                        pools[at] = item;
                     }
                 }
 
