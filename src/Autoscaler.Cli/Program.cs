@@ -10,6 +10,7 @@ var root = new RootCommand(
     StatusCommand.Create(),
     ScaleCommand.Create(),
     ValidateCommand.Create(),
+    LoadgenCommand.Create(),
 };
 
 // Ctrl-C and SIGTERM cancel the command's token; commands clean up what they started before exiting.
