@@ -40,6 +40,9 @@ public sealed class AutoscalerServices
     /// <summary>Adjusts the Linode client's options (URL and token come from the configuration).</summary>
     public Action<LinodeClientOptions>? ConfigureLinodeClient { get; init; }
 
+    /// <summary>Innermost handler of the Linode client (default: a SocketsHttpHandler); the client disposes it.</summary>
+    public HttpMessageHandler? LinodeHandler { get; init; }
+
     /// <summary>Settings of the Linode provider.</summary>
     public LinodeInstancePoolFactoryOptions? ProviderOptions { get; init; }
 
@@ -145,7 +148,7 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
 
                 var options = new LinodeClientOptions { BaseUrl = config.Linode.Url.ToString(), Token = config.Linode.Token.Reveal() };
                 services.ConfigureLinodeClient?.Invoke(options);
-                var client = LinodeClient.Create(options, time, loggerFactory, meterFactory);
+                var client = LinodeClient.Create(options, time, loggerFactory, meterFactory, services.LinodeHandler);
                 owned.Add(client);
                 var factory = new LinodeInstancePoolFactory(client, timeProvider: time, loggerFactory: loggerFactory, options: services.ProviderOptions);
                 pools = await factory.CreateAllAsync(config.Pools, cancellationToken).ConfigureAwait(false);

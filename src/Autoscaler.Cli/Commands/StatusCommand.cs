@@ -55,6 +55,12 @@ internal static class StatusCommand
                     Ansi = output == Console.Out && !Console.IsOutputRedirected ? AnsiSupport.Detect : AnsiSupport.No,
                     ColorSystem = output == Console.Out && !Console.IsOutputRedirected ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
                 });
+                if (output != Console.Out || Console.IsOutputRedirected)
+                {
+                    // Not a terminal: wide enough that reasons stay on one line for grep and logs.
+                    console.Profile.Width = 200;
+                }
+
                 foreach (var p in pools)
                 {
                     var recent = await client.GetEventsAsync(p.Pool, limit, cancellationToken);

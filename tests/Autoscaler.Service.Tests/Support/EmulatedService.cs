@@ -41,7 +41,11 @@ public sealed class EmulatedService : IAsyncDisposable
     public TempDir Dir => _dir;
 
     /// <summary>Starts the emulator; <paramref name="config"/> gets the folder and the API URL.</summary>
-    public static async Task<EmulatedService> StartAsync(Func<TempDir, string, AutoscalerConfig> config, bool realRuntimes = false, Action<EmulatorOptions>? emulator = null)
+    /// <summary>Wraps the service's Linode transport (set before <see cref="StartServiceAsync"/>).</summary>
+    public Func<HttpMessageHandler>? LinodeHandler { get; set; }
+
+    public static async Task<EmulatedService> StartAsync(Func<TempDir, string, AutoscalerConfig> config, bool realRuntimes = false, Action<EmulatorOptions>? emulator = null,
+        Func<HttpMessageHandler>? linodeHandler = null)
     {
         var options = new EmulatorOptions { Listen = "127.0.0.1:0", Delays = EmulatorDelays.Fast };
         options.RateLimits.GeneralLimit = 100_000;
@@ -50,7 +54,7 @@ public sealed class EmulatedService : IAsyncDisposable
         var instances = realRuntimes ? null : new FakeInstanceRuntime();
         var balancers = realRuntimes ? null : new FakeLoadBalancerRuntime();
         var host = await EmulatorHost.StartAsync(options, new EmulatorServices { Instances = instances, Balancers = balancers });
-        var service = new EmulatedService(new TempDir(), host, config, instances, balancers);
+        var service = new EmulatedService(new TempDir(), host, config, instances, balancers) { LinodeHandler = linodeHandler };
         await service.StartServiceAsync();
         return service;
     }
@@ -59,6 +63,7 @@ public sealed class EmulatedService : IAsyncDisposable
     {
         Host = await AutoscalerHost.StartAsync(_config(_dir, ApiUrl), new AutoscalerServices
         {
+            LinodeHandler = LinodeHandler?.Invoke(),
             ConfigureLinodeClient = o =>
             {
                 o.RetryBaseDelay = TimeSpan.FromMilliseconds(10);

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using Autoscaler.Service.Tests.Support;
+
+namespace Autoscaler.Service.Tests;
+
+/// <summary>The real <c>linode-autoscaler</c> program (validate, status, scale) as a user runs it.</summary>
+public sealed class CliTests
+{
+    private static readonly string Examples = FindExamples();
+
+    public static TheoryData<string> InvalidExamples()
+    {
+        var data = new TheoryData<string>();
+        foreach (var file in Directory.GetFiles(Path.Combine(Examples, "invalid"), "*.yaml").Order(StringComparer.Ordinal))
+        {
+            data.Add(Path.GetFileName(file));
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(InvalidExamples))]
+    public async Task Validate_InvalidExample_PrintsExactlyItsGoldenMessagesAndFails(string name)
+    {
+        var yaml = Path.Combine(Examples, "invalid", name);
+        var expected = await File.ReadAllTextAsync(Path.ChangeExtension(yaml, ".expected"));
+
+        var (code, stdout, stderr) = await RunAsync("validate", yaml);
+
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.Equal(expected, stderr);
+    }
+
+    [Fact]
+    public async Task Validate_EmulatorExample_OkWithPoolCount()
+    {
+        var (code, stdout, stderr) = await RunAsync("validate", Path.Combine(Examples, "autoscaler.emulator.yaml"));
+        Assert.Equal(0, code);
+        Assert.Equal("ok: 1 pool (web)\n", stdout);
+        Assert.Equal("", stderr);
+    }
+
+    [Fact]
+    public async Task Validate_MissingFile_FailsNamingIt()
+    {
+        var (code, _, stderr) = await RunAsync("validate", "/nonexistent/autoscaler.yaml");
+        Assert.Equal(1, code);
+        Assert.Contains("cannot read '/nonexistent/autoscaler.yaml'", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StatusAndScale_AgainstARunningService_ShowDecisionsAndChangeTheSize()
+    {
+        await using var s = await FakeService.StartAsync(dir => TestConfig.Build(dir, TestConfig.Pool(min: 2, max: 6)));
+        await Wait.UntilAsync(() =>
+        {
+            s.Host.Nudger.Nudge("web", "test");
+            return s.Host.Engine.GetStatus("web").View?.Serving == 2;
+        }, "two serving");
+        var url = s.Host.BaseAddress.ToString();
+
+        var (code, stdout, stderr) = await RunAsync("scale", "web", "--to", "4", "--url", url, "--token", TestConfig.WebhookToken);
+        Assert.True(code == 0, stderr);
+        Assert.Equal("pool web: desired 2 → 4 (manual: desired set to 4)\n", stdout);
+
+        (code, _, stderr) = await RunAsync("scale", "web", "--to", "9", "--url", url, "--token", TestConfig.WebhookToken);
+        Assert.Equal(1, code);
+        Assert.Equal("scale: desired 9 is outside min..max (2..6) of pool 'web' (min 2, max 6)\n", stderr);
+
+        (code, _, stderr) = await RunAsync("scale", "web", "--to", "3", "--url", url, "--token", "wrong");
+        Assert.Equal(1, code);
+        Assert.Equal("scale: invalid credentials\n", stderr);
+
+        (code, stdout, stderr) = await RunAsync("status", "web", "--url", url);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("pool web", stdout, StringComparison.Ordinal);
+        Assert.Contains("manual: desired set to 4", stdout, StringComparison.Ordinal);
+        Assert.Contains("scale_up", stdout, StringComparison.Ordinal);
+
+        (code, _, stderr) = await RunAsync("status", "nope", "--url", url);
+        Assert.Equal(1, code);
+        Assert.Equal("status: unknown pool 'nope'\n", stderr);
+    }
+
+    [Fact]
+    public async Task Status_NoService_FailsSayingWhere()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+
+        var (code, _, stderr) = await RunAsync("status", "--url", $"http://127.0.0.1:{port}");
+        Assert.Equal(1, code);
+        Assert.StartsWith($"status: cannot reach the service at http://127.0.0.1:{port}/", stderr, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "linode-autoscaler.dll"));
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    private static string FindExamples()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "examples");
+            if (File.Exists(Path.Combine(candidate, "autoscaler.emulator.yaml")))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException("examples/ not found above " + AppContext.BaseDirectory);
+    }
+}
