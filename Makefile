@@ -5,7 +5,7 @@ ARGS ?=
 export DOTNET_CLI_TELEMETRY_OPTOUT = 1
 export DOTNET_NOLOGO = 1
 
-.PHONY: all build test demo clean
+.PHONY: all build test check-deploy demo clean
 
 all: build
 
@@ -18,6 +18,12 @@ test:
 	@command -v npm >/dev/null || { echo "make test: npm (with Node.js 20+) is required to install tests/third-party-client" >&2; exit 1; }
 	npm ci --prefix tests/third-party-client --no-audit --no-fund
 	$(DOTNET) test linode-autoscaler.slnx -c $(CONFIG) --nologo --logger "console;verbosity=minimal"
+	$(MAKE) --no-print-directory check-deploy
+
+# deploy/ (Prometheus, Alertmanager, cloud-init, StackScript, Terraform, Jenkins) checked with promtool, amtool,
+# yamllint, shellcheck, HashiCorp's HCL parser and runs against fakes on loopback; prints each check and its result.
+check-deploy:
+	CONFIG=$(CONFIG) bash tests/deploy/check.sh
 
 demo: build
 	bin/linode-autoscaler demo $(ARGS)

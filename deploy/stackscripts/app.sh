@@ -60,8 +60,11 @@ cat > /etc/systemd/system/workload.service <<'UNIT'
 Description=linode-autoscaler sample web app (:8080)
 Wants=network-online.target
 After=network-online.target
+StartLimitIntervalSec=0
 
 [Service]
+# Until the app is installed (say, the bucket was still empty at first boot), every start tries to fetch it again.
+ExecStartPre=+/bin/sh -c 'test -x /opt/workload/workload || exec /usr/local/sbin/workload-install'
 ExecStart=/opt/workload/workload
 Environment=WORKLOAD_PORT=8080
 Environment=WORKLOAD_METRICS_PORT=9101
@@ -73,7 +76,7 @@ ProtectSystem=strict
 ProtectHome=yes
 PrivateTmp=yes
 Restart=always
-RestartSec=2
+RestartSec=10
 
 [Install]
 WantedBy=multi-user.target

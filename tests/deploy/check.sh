@@ -59,9 +59,10 @@ if [ ! -d "$here/node_modules/@cdktf/hcl2json" ] || [ "$here/package-lock.json" 
 fi
 
 # The autoscaler's CLI, for `validate` and `scale --help` (incremental: quick when `make test` just built it).
-run "build the linode-autoscaler CLI (Release)" \
-  dotnet build src/Autoscaler.Cli/Autoscaler.Cli.csproj -c Release --nologo -v quiet -clp:ErrorsOnly
-cli=(dotnet "$root/src/Autoscaler.Cli/bin/Release/net10.0/linode-autoscaler.dll")
+config=${CONFIG:-Release}
+run "build the linode-autoscaler CLI ($config)" \
+  dotnet build src/Autoscaler.Cli/Autoscaler.Cli.csproj -c "$config" --nologo -v quiet -clp:ErrorsOnly
+cli=(dotnet "$root/src/Autoscaler.Cli/bin/$config/net10.0/linode-autoscaler.dll")
 
 # --- Prometheus ---
 run "promtool check config $deploy/prometheus/prometheus.http_sd.yml" \

@@ -28,7 +28,8 @@ def shell_step(text):
 
 
 pools = {"web": {"pool": "web", "desired": 3, "min": 2, "max": 5, "actual": 3},
-         "fresh": {"pool": "fresh", "desired": None, "min": 2, "max": 5, "actual": 2}}
+         "fresh": {"pool": "fresh", "desired": None, "min": 2, "max": 5, "actual": 2},
+         "big": {"pool": "big", "desired": 6, "min": 2, "max": 10, "actual": 5}}
 
 
 def api(request):
@@ -67,9 +68,10 @@ def scale_to(calls):
 
 cases = {
     "Jenkinsfile.scale-up": [({"STEP": "1"}, 4), ({"STEP": "2"}, 5), ({"STEP": "9"}, 5), ({"TO": "2"}, 2),
-                             ({"POOL": "fresh", "STEP": "1"}, 3)],
+                             ({"POOL": "fresh", "STEP": "1"}, 3), ({"POOL": "big", "STEP": "3"}, 9)],
     "Jenkinsfile.scale-down": [({"STEP": "1"}, 2), ({"STEP": "5"}, 2), ({"TO": "4"}, 4),
-                               ({"POOL": "fresh", "STEP": "1"}, 2)],
+                               ({"POOL": "fresh", "STEP": "1"}, 2), ({"POOL": "big", "STEP": "1"}, 5),
+                               ({"POOL": "big", "STEP": "3"}, 3)],
 }
 options_used = set()
 with FakeServer(api) as server:
