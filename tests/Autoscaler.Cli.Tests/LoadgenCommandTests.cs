@@ -111,6 +111,28 @@ public class LoadgenCommandTests
     }
 
     [Fact]
+    public async Task Loadgen_Interrupted_StillPrintsTheSummaryAndWritesTheReport()
+    {
+        await using var app = await StartWorkloadAsync(TimeProvider.System, workMs: 1);
+        var file = Path.Combine(Path.GetTempPath(), $"loadgen-{Guid.NewGuid():N}.json");
+        using var interrupt = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            var (exit, output, _) = await LoadgenAsync(interrupt.Token, app.AppUri.ToString(), "--rate", "10", "--duration", "10m", "--json", file);
+
+            Assert.Equal(130, exit);
+            Assert.Contains("loadgen: stopped after", output, StringComparison.Ordinal);
+            using var json = JsonDocument.Parse(await File.ReadAllTextAsync(file));
+            Assert.True(json.RootElement.GetProperty("cancelled").GetBoolean());
+            Assert.True(json.RootElement.GetProperty("totals").GetProperty("scheduleSeconds").GetDouble() < 600);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task Loadgen_ProfileFile_ReplaysTheTraceScaledAndSpedUp()
     {
         await using var app = await StartWorkloadAsync(TimeProvider.System);

@@ -59,12 +59,16 @@ public static class LoadgenCommand
         var allowRemote = new Option<bool>("--allow-remote") { Description = "Allow targets outside 127.0.0.0/8" };
         var json = new Option<FileInfo?>("--json") { Description = "Write per-second rows and totals as JSON to FILE" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No line per second; only the summary" };
+        var noWarmup = new Option<bool>("--no-warmup")
+        {
+            Description = "Skip the one uncounted request per target sent before the clock starts (it keeps the client's start-up cost out of the numbers)",
+        };
 
         var command = new Command("loadgen", "Open-loop HTTP load generator: requests leave on the profile's schedule whatever "
             + "the target does, latency counts from the scheduled send time (queueing shows honestly)")
         {
             targets, rate, duration, profile, profileFile, scale, speedup, traceStart, traceLength, arrivals, seed,
-            timeout, maxInFlight, connections, workMs, allowRemote, json, quiet,
+            timeout, maxInFlight, connections, workMs, allowRemote, json, quiet, noWarmup,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -93,6 +97,7 @@ public static class LoadgenCommand
                     MaxInFlight = parse.GetValue(maxInFlight),
                     Connections = parse.GetValue(connections),
                     AllowRemote = parse.GetValue(allowRemote),
+                    Warmup = !parse.GetValue(noWarmup),
                 };
                 errors.AddRange(options.Validate());
             }

@@ -33,6 +33,10 @@ public sealed record LoadGeneratorOptions
     /// <summary>Allow targets outside 127.0.0.0/8. Off by default: load is only ever sent to loopback.</summary>
     public bool AllowRemote { get; init; }
 
+    /// <summary>Send one untimed request to each target before the clock starts (not counted), so the client's own
+    /// start-up cost does not show as the target's latency. Default on.</summary>
+    public bool Warmup { get; init; } = true;
+
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>Every problem with these options (empty when they are usable).</summary>
