@@ -6,6 +6,7 @@ var root = new RootCommand(
 {
     EmulatorCommand.Create(),
     EmulatorTourCommand.Create(),
+    DemoCommand.Create(),
     ServeCommand.Create(),
     StatusCommand.Create(),
     ScaleCommand.Create(),

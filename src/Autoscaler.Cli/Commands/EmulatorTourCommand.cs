@@ -10,7 +10,7 @@ using Spectre.Console;
 namespace Autoscaler.Cli.Commands;
 
 /// <summary>
-/// <c>linode-autoscaler demo</c>: the local Linode shown working end to end with our own client — instances boot as
+/// <c>linode-autoscaler tour</c>: the local Linode shown working end to end with our own client — instances boot as
 /// real processes, join a NodeBalancer whose health checks bring them UP, take traffic, and one dies and is avoided;
 /// then everything is drained, deleted, and checked gone.
 /// </summary>
@@ -23,14 +23,14 @@ internal static class EmulatorTourCommand
         var instances = new Option<int>("--instances") { Description = "Instances in the pool (2..20)", DefaultValueFactory = _ => 3 };
         var requests = new Option<int>("--requests") { Description = "Requests sent through the NodeBalancer per phase", DefaultValueFactory = _ => 30 };
         var config = new Option<FileInfo?>("--emulator-config") { Description = "Emulator YAML config (e.g. the realistic delay profile)" };
-        var command = new Command("demo", "Run the local Linode scenario: boot a pool behind a NodeBalancer, send traffic, "
+        var command = new Command("tour", "Tour the local Linode: boot a pool behind a NodeBalancer, send traffic, "
             + "kill an instance, drain and delete everything") { instances, requests, config };
         command.SetAction(async (parse, ct) =>
         {
             var count = parse.GetValue(instances);
             if (count is < 2 or > 20)
             {
-                await Console.Error.WriteLineAsync($"demo: --instances must be between 2 and 20 (got {count})");
+                await Console.Error.WriteLineAsync($"tour: --instances must be between 2 and 20 (got {count})");
                 return 2;
             }
             var options = parse.GetValue(config) is { } file ? EmulatorOptions.Load(file.FullName) : new EmulatorOptions();
@@ -40,7 +40,7 @@ internal static class EmulatorTourCommand
             {
                 foreach (var error in errors)
                 {
-                    await Console.Error.WriteLineAsync("demo: " + error);
+                    await Console.Error.WriteLineAsync("tour: " + error);
                 }
                 return 2;
             }
@@ -63,7 +63,7 @@ internal static class EmulatorTourCommand
 
         try
         {
-            AnsiConsole.Write(new Rule("[bold]linode-autoscaler demo: the local Linode[/]").LeftJustified());
+            AnsiConsole.Write(new Rule("[bold]linode-autoscaler tour: the local Linode[/]").LeftJustified());
             Step($"emulator serving the Linode API v4 at [link]{host.BaseAddress}v4[/]");
 
             Step($"creating {count} instances (g6-nanode-1, linode/debian12, private IP, tag [blue]{tag}[/])");
