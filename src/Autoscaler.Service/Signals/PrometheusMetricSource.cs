@@ -50,7 +50,7 @@ public sealed class PrometheusMetricSource : IMetricSource
         {
             return Missing("timeout", $"Prometheus did not answer within {_timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s");
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
             return Missing("unreachable", $"Prometheus at {query.Prometheus.GetLeftPart(UriPartial.Authority)} cannot be reached: {ex.Message}");
         }
