@@ -250,6 +250,17 @@ public sealed class ConfigTests
     }
 
     [Fact]
+    public void Parse_UnclosedFlowMapping_GivesPositionAndHint()
+    {
+        var result = AutoscalerConfig.Parse("linode: { token: t\npools:\n  web:\n    min: 1\n", Env);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Matches(@"^line \d+, column \d+: the YAML is malformed after this point", error.Message);
+        Assert.Contains("unclosed '{'", error.Message, StringComparison.Ordinal);
+        Assert.True(error.Line >= 1);
+    }
+
+    [Fact]
     public void Parse_EnvReferences_ExpandWithDefaultsAndInsideFlowMappings()
     {
         var yaml = MinimalPool

@@ -57,6 +57,27 @@ internal sealed partial class ConfigParser
     /// <summary>The text of a key or value as written (masked ${...} references put back).</summary>
     public string Restore(string text) => _mask.Restore(text);
 
+    private static (int Line, int Column) LastParsedPosition(string yaml)
+    {
+        var parser = new YamlDotNet.Core.Parser(new StringReader(yaml));
+        var (line, column) = (1, 1);
+        try
+        {
+            while (parser.MoveNext())
+            {
+                if (parser.Current is { } current)
+                {
+                    (line, column) = ((int)current.End.Line, (int)current.End.Column);
+                }
+            }
+        }
+        catch (Exception e) when (e is YamlException or InvalidOperationException)
+        {
+            // Stop at the first event that cannot be read: the position before it is the answer.
+        }
+        return (line, column);
+    }
+
     public ConfigResult Parse(string yaml)
     {
         var stream = new YamlStream();
@@ -75,10 +96,14 @@ internal sealed partial class ConfigParser
 
             return ConfigResult.Failure([new ConfigError($"line {ex.Start.Line}, column {ex.Start.Column}: {message}", (int)ex.Start.Line, (int)ex.Start.Column)]);
         }
-        catch (InvalidOperationException ex)
+        catch (InvalidOperationException)
         {
-            // YamlDotNet's scanner throws this for some malformed input instead of a YamlException.
-            return ConfigResult.Failure([new ConfigError($"the configuration is not valid YAML: {ex.Message}")]);
+            // YamlDotNet's scanner throws this, without a position, for some malformed input (an unclosed '{' or
+            // '['): replay the events to find where the document stopped making sense.
+            var (line, column) = LastParsedPosition(_mask.Mask(yaml));
+            return ConfigResult.Failure([new ConfigError(
+                $"line {line}, column {column}: the YAML is malformed after this point (an unclosed '{{' or '[', or a missing ':'?)",
+                line, column)]);
         }
 
         if (stream.Documents.Count == 0 || IsNull(stream.Documents[0].RootNode))
