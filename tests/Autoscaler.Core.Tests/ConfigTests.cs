@@ -250,6 +250,15 @@ public sealed class ConfigTests
     }
 
     [Fact]
+    public void Parse_FirewallId_ReadAndCheckedPositive()
+    {
+        Assert.Equal(42, AutoscalerConfig.Parse(WithPool(Base + "min: 1\nmax: 2\nfirewall_id: 42"), Env).Config!.Pools[0].FirewallId);
+
+        var result = AutoscalerConfig.Parse(WithPool(Base + "min: 1\nmax: 2\nfirewall_id: 0"), Env);
+        Assert.Contains(result.Errors, e => e.Message == "pool 'web': firewall_id must be > 0");
+    }
+
+    [Fact]
     public void Parse_UnclosedFlowMapping_GivesPositionAndHint()
     {
         var result = AutoscalerConfig.Parse("linode: { token: t\npools:\n  web:\n    min: 1\n", Env);

@@ -432,6 +432,12 @@ internal sealed partial class ConfigParser
             }
         }
 
+        var firewallId = m.Long("firewall_id");
+        if (firewallId is <= 0)
+        {
+            Error($"{ctx}firewall_id must be > 0", m.Raw("firewall_id"));
+        }
+
         var keys = m.StringList("authorized_keys") ?? [];
         for (var i = 0; i < keys.Count; i++)
         {
@@ -511,6 +517,7 @@ internal sealed partial class ConfigParser
             StackScript = stackscript,
             UserDataFile = userData,
             AuthorizedKeys = keys,
+            FirewallId = firewallId,
             Tags = tags,
             PoolTag = poolTag ?? "",
             LabelPrefix = labelPrefix ?? "",

@@ -37,6 +37,9 @@ public sealed record PoolConfig
     /// <summary>SSH public keys installed for root.</summary>
     public IReadOnlyList<string> AuthorizedKeys { get; init; } = [];
 
+    /// <summary>Cloud Firewall attached at creation, so a new instance never runs unprotected.</summary>
+    public long? FirewallId { get; init; }
+
     /// <summary>Extra tags put on every instance (besides <see cref="PoolTag"/>).</summary>
     public IReadOnlyList<string> Tags { get; init; } = [];
 

@@ -393,6 +393,7 @@ public sealed partial class LinodeInstancePool : IInstancePool
             Label = label,
             RootPass = RootPasswords.Generate(),
             AuthorizedKeys = _config.AuthorizedKeys.Count > 0 ? _config.AuthorizedKeys : null,
+            FirewallId = _config.FirewallId,
             StackscriptId = _config.StackScript?.Id,
             StackscriptData = _config.StackScript is { Data.Count: > 0 } s ? s.Data : null,
             Metadata = _userData is null ? null : new InstanceMetadata { UserData = _userData },

@@ -26,6 +26,7 @@ public sealed class LaunchTests : IDisposable
         AuthorizedKeys = [SshKey],
         StackScript = new StackScriptConfig { Id = 4242, Data = new Dictionary<string, string> { ["APP_VERSION"] = "1.2.3" } },
         UserDataFile = _userDataFile,
+        FirewallId = 777,
     };
 
     [Fact]
@@ -59,6 +60,7 @@ public sealed class LaunchTests : IDisposable
         Assert.Equal("web-full0001", (string?)body["label"]);
         Assert.Equal(4242, (int?)body["stackscript_id"]);
         Assert.Equal(SshKey, (string?)body["authorized_keys"]![0]);
+        Assert.Equal(777, (int?)body["firewall_id"]);
         Assert.Equal(Convert.ToBase64String(Encoding.UTF8.GetBytes(CloudConfig)), (string?)body["metadata"]!["user_data"]);
         Assert.True((bool?)body["private_ip"]);
         Assert.True((bool?)body["booted"]);
