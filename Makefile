@@ -5,7 +5,7 @@ ARGS ?=
 export DOTNET_CLI_TELEMETRY_OPTOUT = 1
 export DOTNET_NOLOGO = 1
 
-.PHONY: all build test check-deploy demo clean
+.PHONY: all build test check-deploy demo demo-deps clean
 
 all: build
 
@@ -25,8 +25,19 @@ test:
 check-deploy:
 	CONFIG=$(CONFIG) bash tests/deploy/check.sh
 
-demo: build
+# The main job: the whole reference architecture on loopback under a load spike (about 3 minutes). Debian's
+# prometheus and prometheus-alertmanager are installed first when missing. Options: make demo ARGS="--duration 150
+# --summary out.json --plot out.png --keep-logs" (bin/linode-autoscaler demo --help lists them all).
+demo: demo-deps build
 	bin/linode-autoscaler demo $(ARGS)
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+demo-deps:
+	@if ! command -v prometheus >/dev/null || ! command -v prometheus-alertmanager >/dev/null; then \
+	  echo "make demo: installing Debian's prometheus and prometheus-alertmanager"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager; \
+	fi
 
 clean:
 	rm -rf bin artifacts

@@ -21,6 +21,7 @@ public sealed class ChildProcess : IAsyncDisposable
     private readonly Lock _logLock = new();
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
+    private bool _logClosed;
 
     private ChildProcess(string name, Process process, StreamWriter log, string logPath)
     {
@@ -50,7 +51,10 @@ public sealed class ChildProcess : IAsyncDisposable
     {
         lock (_logLock)
         {
-            _log.Flush();
+            if (!_logClosed)
+            {
+                _log.Flush();
+            }
         }
 
         try
@@ -152,7 +156,15 @@ public sealed class ChildProcess : IAsyncDisposable
             }
 
             started.SetResult(null);
-            process.WaitForExit();
+            try
+            {
+                process.WaitForExit();
+            }
+            catch (Exception e) when (e is InvalidOperationException or Win32Exception)
+            {
+                // Disposed while waiting: the process was already signalled and given up on.
+            }
+
             child.OnExited();
         })
         {
@@ -201,6 +213,7 @@ public sealed class ChildProcess : IAsyncDisposable
         Live.TryRemove(this, out _);
         lock (_logLock)
         {
+            _logClosed = true;
             _log.Dispose();
         }
 
@@ -216,16 +229,10 @@ public sealed class ChildProcess : IAsyncDisposable
 
         lock (_logLock)
         {
-            if (Volatile.Read(ref _disposed) == 0 || _log.BaseStream.CanWrite)
+            if (!_logClosed)
             {
-                try
-                {
-                    _log.WriteLine(line);
-                    _log.Flush();
-                }
-                catch (ObjectDisposedException)
-                {
-                }
+                _log.WriteLine(line);
+                _log.Flush();
             }
         }
     }

@@ -274,6 +274,11 @@ public sealed class DemoRunner
                 {
                     TryDelete(dir);
                 }
+
+                if (!Directory.EnumerateFileSystemEntries(workDir).Any())
+                {
+                    TryDelete(workDir);
+                }
             }
             else
             {

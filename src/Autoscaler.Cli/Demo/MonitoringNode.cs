@@ -37,8 +37,7 @@ public sealed class MonitoringNode : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(autoscaler);
-        var prometheus = Programs(settings).Prometheus;
-        var alertmanager = Programs(settings).Alertmanager;
+        var (prometheus, alertmanager) = Programs(settings);
 
         var stack = new MonitoringNode(new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) });
         try
