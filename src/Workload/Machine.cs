@@ -28,6 +28,7 @@ internal sealed class VirtualMachine : IMachine
     private readonly long _memoryBytes;
     private readonly ITimer _sampler;
     private readonly object _gate = new();
+    private (double Idle, double User)[]? _lastCpus;
     private double _load1;
     private double _load5;
     private double _load15;
@@ -40,14 +41,26 @@ internal sealed class VirtualMachine : IMachine
         _sampler = time.CreateTimer(_ => Sample(), null, SampleEvery, SampleEvery);
     }
 
+    private static long Micros(double seconds) => (long)Math.Round(seconds * 1e6);
+
     public MachineSnapshot Snapshot()
     {
         var times = _cpu.Snapshot();
         var cpus = new (double Idle, double User)[times.BusySeconds.Length];
-        for (var i = 0; i < cpus.Length; i++)
+        lock (_gate)
         {
-            var busy = times.BusySeconds[i];
-            cpus[i] = (Math.Max(0, times.UptimeSeconds - busy), busy);
+            _lastCpus ??= new (double Idle, double User)[cpus.Length];
+            for (var i = 0; i < cpus.Length; i++)
+            {
+                // Counters must never go down: Prometheus reads any drop as a reset, and rate() then jumps. Idle is
+                // uptime minus busy, which in floating point can lose its last digit while the CPU is saturated, so
+                // both are kept in whole microseconds and never below what was last exported.
+                var busy = Micros(times.BusySeconds[i]);
+                var idle = Math.Max(0, Micros(times.UptimeSeconds) - busy);
+                var last = _lastCpus[i];
+                cpus[i] = (Math.Max(last.Idle, idle / 1e6), Math.Max(last.User, busy / 1e6));
+                _lastCpus[i] = cpus[i];
+            }
         }
 
         double l1, l5, l15;

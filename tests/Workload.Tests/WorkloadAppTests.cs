@@ -147,6 +147,33 @@ public class WorkloadAppTests
     }
 
     [Fact]
+    public async Task Metrics_SaturatedCpuScrapedOften_CountersNeverGoDown()
+    {
+        var time = new FakeTimeProvider();
+        await using var app = await StartAsync(time, vcpus: 1, workMs: 60000);
+        using var client = Client();
+        time.Advance(TimeSpan.FromSeconds(1000.123456789));
+
+        var request = client.GetAsync(app.AppUri);
+        await EventuallyAsync(() => app.Cpu.WorkStarted == 1, "the request to take the CPU");
+        var (lastIdle, lastUser) = (0.0, 0.0);
+        for (var i = 0; i < 200; i++)
+        {
+            // Uneven steps while the only CPU is busy: idle must hold still and user must grow, never the reverse.
+            time.Advance(TimeSpan.FromTicks(1_234_567 + (i * 7_919)));
+            var metrics = await ScrapeAsync(client, app);
+            var idle = metrics["node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"}"];
+            var user = metrics["node_cpu_seconds_total{cpu=\"0\",mode=\"user\"}"];
+            Assert.True(idle >= lastIdle, $"idle went down at scrape {i}: {lastIdle:R} -> {idle:R}");
+            Assert.True(user >= lastUser, $"user went down at scrape {i}: {lastUser:R} -> {user:R}");
+            (lastIdle, lastUser) = (idle, user);
+        }
+        time.Advance(TimeSpan.FromSeconds(60));
+        using var response = await request;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Metrics_AfterRequests_HistogramBucketsAreCumulative()
     {
         var time = new FakeTimeProvider();
