@@ -8,6 +8,7 @@ using Autoscaler.Core.Pools;
 using Autoscaler.Linode;
 using Autoscaler.Linode.Provider;
 using Autoscaler.Service.Api;
+using Autoscaler.Service.Commands;
 using Autoscaler.Service.Engine;
 using Autoscaler.Service.Metrics;
 using Autoscaler.Service.Signals;
@@ -212,7 +213,14 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
 
             var app = builder.Build();
             app.UseRouting();
-            new WebhookEndpoint(config, alerts, nudger, metrics, loggerFactory.CreateLogger<WebhookEndpoint>()).Map(app);
+            CommandDispatcher? commands = null;
+            if (config.Commands.Count > 0)
+            {
+                commands = new CommandDispatcher(config.Commands, metrics.Registry, time, loggerFactory.CreateLogger<CommandDispatcher>());
+                owned.Add(commands);
+            }
+
+            new WebhookEndpoint(config, alerts, nudger, metrics, loggerFactory.CreateLogger<WebhookEndpoint>(), commands).Map(app);
             new ApiEndpoints(config, engine, store, nudger, metrics, loggerFactory.CreateLogger<ApiEndpoints>()).Map(app);
 
             try

@@ -36,6 +36,9 @@ public sealed record AutoscalerConfig
     /// <summary>The pools, in file order.</summary>
     public IReadOnlyList<PoolConfig> Pools { get; init; } = [];
 
+    /// <summary>Commands run for matching webhook notifications (prometheus-am-executor compatible), in file order.</summary>
+    public IReadOnlyList<CommandConfig> Commands { get; init; } = [];
+
     /// <summary>The pool called <paramref name="name"/>, or null.</summary>
     public PoolConfig? FindPool(string name) => Pools.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.Ordinal));
 

@@ -132,6 +132,7 @@ internal sealed partial class ConfigParser
         var alerts = ReadAlerts(root);
         var journal = ReadJournal(root);
         var pools = ReadPools(root);
+        var commands = ReadCommands(root);
         root.Done();
 
         if (_errors.Count > 0)
@@ -151,6 +152,7 @@ internal sealed partial class ConfigParser
             Alerts = alerts,
             Journal = journal,
             Pools = pools,
+            Commands = commands,
         });
     }
 
@@ -336,6 +338,89 @@ internal sealed partial class ConfigParser
 
         m?.Done();
         return new JournalConfig { Path = ResolvePath(path ?? new JournalConfig().Path) };
+    }
+
+    /// <summary>Reads <c>commands:</c>, prometheus-am-executor's list, plus <c>timeout</c> and <c>dedupe_window</c>.</summary>
+    internal List<CommandConfig> ReadCommands(MapReader root)
+    {
+        var commands = new List<CommandConfig>();
+        var seq = root.Sequence("commands");
+        if (seq is null)
+        {
+            return commands;
+        }
+
+        for (var i = 0; i < seq.Children.Count; i++)
+        {
+            var item = seq.Children[i];
+            var field = $"{root.Prefix}commands[{i}]";
+            if (item is not YamlMappingNode node)
+            {
+                Error($"{root.Context}{field} must be a mapping with cmd (and args, match_labels, max…)", item);
+                continue;
+            }
+
+            var m = new MapReader(this, node, root.Context, field + ".");
+            var cmd = m.String("cmd", required: true);
+            if (cmd is { Length: 0 })
+            {
+                Error($"{root.Context}{field}.cmd must not be empty", m.Raw("cmd"));
+            }
+
+            var args = m.StringList("args") ?? [];
+            var labels = m.StringMap("match_labels") ?? new Dictionary<string, string>();
+            var max = m.Int("max") ?? 0;
+            if (max < 0)
+            {
+                // am-executor reads a negative max as "no limit"; say so rather than guess.
+                Error($"{root.Context}{field}.max must be 0 (no limit) or more (got {max})", m.Raw("max"));
+            }
+
+            var notify = m.Bool("notify_on_failure") ?? true;
+            var ignore = m.Bool("ignore_resolved") ?? false;
+            int? signal = null;
+            if (m.Raw("resolved_signal") is { } rawSignal && !IsNull(rawSignal))
+            {
+                var text = m.String("resolved_signal") ?? "";
+                var name = text.StartsWith("SIG", StringComparison.OrdinalIgnoreCase) ? text[3..] : text;
+                if (CommandConfig.Signals.TryGetValue(name, out var number))
+                {
+                    signal = number;
+                }
+                else if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n is > 0 and < 65)
+                {
+                    signal = n;
+                }
+                else
+                {
+                    Error($"{root.Context}{field}.resolved_signal must be a signal name ({string.Join(", ", CommandConfig.Signals.Keys.Select(k => "SIG" + k))}) or number 1-64 (got '{text}')", rawSignal);
+                }
+            }
+
+            var timeout = m.Duration("timeout") ?? CommandConfig.DefaultTimeout;
+            if (timeout <= TimeSpan.Zero)
+            {
+                Error($"{root.Context}{field}.timeout must be positive", m.Raw("timeout"));
+            }
+
+            var dedupe = m.Duration("dedupe_window") ?? CommandConfig.DefaultDedupeWindow;
+            if (dedupe < TimeSpan.Zero)
+            {
+                Error($"{root.Context}{field}.dedupe_window must not be negative", m.Raw("dedupe_window"));
+            }
+
+            m.Done();
+            if (cmd is { Length: > 0 })
+            {
+                commands.Add(new CommandConfig
+                {
+                    Cmd = cmd, Args = args, MatchLabels = labels, Max = Math.Max(0, max), NotifyOnFailure = notify,
+                    IgnoreResolved = ignore, ResolvedSignal = signal, Timeout = timeout, DedupeWindow = dedupe,
+                });
+            }
+        }
+
+        return commands;
     }
 
     private List<PoolConfig> ReadPools(MapReader root)

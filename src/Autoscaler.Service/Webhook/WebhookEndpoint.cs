@@ -2,6 +2,7 @@ using System.Buffers;
 using Autoscaler.Core.Alerts;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Service.Api;
+using Autoscaler.Service.Commands;
 using Autoscaler.Service.Engine;
 using Autoscaler.Service.Metrics;
 using Autoscaler.Service.Security;
@@ -34,10 +35,13 @@ public sealed partial class WebhookEndpoint
     private readonly ServiceMetrics _metrics;
     private readonly IReadOnlyList<(string Pool, AlertMatcher Matcher)> _matchers;
     private readonly ILogger _logger;
+    private readonly CommandDispatcher? _commands;
 
-    /// <summary>Creates the receiver.</summary>
-    public WebhookEndpoint(AutoscalerConfig config, AlertStateStore store, EngineNudger nudger, ServiceMetrics metrics, ILogger<WebhookEndpoint> logger)
+    /// <summary>Creates the receiver; <paramref name="commands"/>, when given, gets every accepted body after it is recorded.</summary>
+    public WebhookEndpoint(AutoscalerConfig config, AlertStateStore store, EngineNudger nudger, ServiceMetrics metrics, ILogger<WebhookEndpoint> logger,
+        CommandDispatcher? commands = null)
     {
+        _commands = commands;
         ArgumentNullException.ThrowIfNull(config);
         _store = store;
         _auth = new CredentialCheck(config.Webhook.Auth);
@@ -135,6 +139,8 @@ public sealed partial class WebhookEndpoint
             _nudger.Nudge(pool, "webhook");
         }
 
+        // Queued, never run here: Alertmanager gets its answer whatever the commands take.
+        _commands?.Enqueue(body.Value);
         _metrics.WebhookRequest("accepted");
         return Results.Json(new WebhookResponse("ok", notification.Alerts.Count, added, changed, duplicate, stale, rejected), ApiJson.Options);
     }

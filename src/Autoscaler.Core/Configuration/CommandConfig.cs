@@ -1,0 +1,50 @@
+namespace Autoscaler.Core.Configuration;
+
+/// <summary>
+/// A command run for matching Alertmanager notifications, with prometheus-am-executor's keys and meaning (so its YAML
+/// <c>commands:</c> list works unchanged) plus a timeout and a dedupe window.
+/// </summary>
+public sealed record CommandConfig
+{
+    /// <summary>Default <see cref="Timeout"/>.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>Default <see cref="DedupeWindow"/>.</summary>
+    public static readonly TimeSpan DefaultDedupeWindow = TimeSpan.FromMinutes(5);
+
+    /// <summary>The program (run directly, never through a shell).</summary>
+    public string Cmd { get; init; } = "";
+
+    /// <summary>Its arguments.</summary>
+    public IReadOnlyList<string> Args { get; init; } = [];
+
+    /// <summary>Every pair must equal the notification's common labels; empty matches every notification.</summary>
+    public IReadOnlyDictionary<string, string> MatchLabels { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Most concurrent runs per alert fingerprint; 0 = unlimited.</summary>
+    public int Max { get; init; }
+
+    /// <summary>Whether a failed run is logged as a warning (am-executor answered 500 instead).</summary>
+    public bool NotifyOnFailure { get; init; } = true;
+
+    /// <summary>Resolved notifications neither run the command nor signal running ones.</summary>
+    public bool IgnoreResolved { get; init; }
+
+    /// <summary>Signal number sent to the process group of runs still going for a fingerprint that resolves; null = none.</summary>
+    public int? ResolvedSignal { get; init; }
+
+    /// <summary>After this the run's process group gets SIGTERM, then SIGKILL.</summary>
+    public TimeSpan Timeout { get; init; } = DefaultTimeout;
+
+    /// <summary>The same alerts with the same statuses within this window (Alertmanager replicas) run once.</summary>
+    public TimeSpan DedupeWindow { get; init; } = DefaultDedupeWindow;
+
+    /// <summary>How logs and metrics name it: <c>cmd arg…</c>.</summary>
+    public string Name => Args.Count == 0 ? Cmd : Cmd + " " + string.Join(' ', Args);
+
+    /// <summary>Linux signal numbers by name (with or without SIG), for <c>resolved_signal</c>.</summary>
+    public static readonly IReadOnlyDictionary<string, int> Signals = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["HUP"] = 1, ["INT"] = 2, ["QUIT"] = 3, ["KILL"] = 9, ["USR1"] = 10, ["USR2"] = 12, ["TERM"] = 15,
+    };
+}

@@ -1,0 +1,411 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Threading.Channels;
+using Autoscaler.Core.Configuration;
+using Microsoft.Extensions.Logging;
+using Prometheus;
+
+namespace Autoscaler.Service.Commands;
+
+/// <summary>
+/// Runs the configured <c>commands</c> for webhook notifications the way prometheus-am-executor does (same matching,
+/// <c>max</c> per fingerprint, <c>ignore_resolved</c>, <c>resolved_signal</c>, same <c>AMX_*</c> environment) but off
+/// the request: the webhook queues the body and answers at once. Each run gets its own process group, so signals and
+/// the timeout's SIGTERM/SIGKILL reach the script's children too; repeats of a notification already handled (another
+/// Alertmanager replica, a retry) are skipped within the command's dedupe window.
+/// </summary>
+public sealed partial class CommandDispatcher : IDisposable
+{
+    /// <summary>Bodies waiting to be dispatched; beyond this, notifications are dropped (and counted).</summary>
+    public const int QueueCapacity = 256;
+
+    /// <summary>Characters of a run's output kept for the log.</summary>
+    public const int MaxOutputChars = 4096;
+
+    private readonly IReadOnlyList<CommandConfig> _commands;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CommandMetrics _metrics;
+    private readonly TimeSpan _killGrace;
+    private readonly Channel<byte[]> _queue = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(QueueCapacity)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _lock = new();
+    private readonly List<Run> _runs = [];
+    private readonly Dictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
+    private readonly Task _loop;
+    private int _disposed;
+
+    /// <summary>Starts the dispatcher; its series go to <paramref name="registry"/>.</summary>
+    /// <param name="commands">The commands, in configuration order.</param>
+    /// <param name="registry">The /metrics registry.</param>
+    /// <param name="time">Clock of timeouts and dedupe windows.</param>
+    /// <param name="logger">Where runs and their output are logged.</param>
+    /// <param name="killGrace">Between a timeout's SIGTERM and SIGKILL. Default 5 s.</param>
+    public CommandDispatcher(IReadOnlyList<CommandConfig> commands, CollectorRegistry registry, TimeProvider time, ILogger<CommandDispatcher> logger, TimeSpan? killGrace = null)
+    {
+        ArgumentNullException.ThrowIfNull(commands);
+        ArgumentNullException.ThrowIfNull(registry);
+        _commands = commands;
+        _time = time;
+        _logger = logger;
+        _killGrace = killGrace ?? TimeSpan.FromSeconds(5);
+        _metrics = new CommandMetrics(registry);
+        _loop = Task.Run(LoopAsync);
+    }
+
+    /// <summary>Runs in progress.</summary>
+    public int Running
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _runs.Count;
+            }
+        }
+    }
+
+    /// <summary>Queues a validated webhook body; false (and counted as <c>queue_full</c>) when the queue is full.</summary>
+    public bool Enqueue(ReadOnlyMemory<byte> body)
+    {
+        if (_queue.Writer.TryWrite(body.ToArray()))
+        {
+            return true;
+        }
+
+        foreach (var c in _commands)
+        {
+            _metrics.Skip(c.Name, "queue_full");
+        }
+
+        LogQueueFull(_logger, QueueCapacity);
+        return false;
+    }
+
+    private async Task LoopAsync()
+    {
+        try
+        {
+            await foreach (var body in _queue.Reader.ReadAllAsync(_stop.Token).ConfigureAwait(false))
+            {
+                Dispatch(body);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Disposed.
+        }
+    }
+
+    private void Dispatch(byte[] body)
+    {
+        var n = AmxNotification.Parse(body);
+        if (n is null)
+        {
+            return;
+        }
+
+        var resolved = string.Equals(n.Status, "resolved", StringComparison.Ordinal);
+        IReadOnlyDictionary<string, string>? env = null;
+        var now = _time.GetUtcNow();
+        lock (_lock)
+        {
+            Prune(now);
+            for (var i = 0; i < _commands.Count; i++)
+            {
+                var c = _commands[i];
+                if (!c.MatchLabels.All(kv => n.CommonLabels.TryGetValue(kv.Key, out var v) && string.Equals(v, kv.Value, StringComparison.Ordinal)))
+                {
+                    _metrics.Skip(c.Name, "no_match");
+                    continue;
+                }
+
+                if (c.DedupeWindow > TimeSpan.Zero)
+                {
+                    var key = DedupeKey(i, n);
+                    if (_seen.TryGetValue(key, out var until) && until > now)
+                    {
+                        _metrics.Skip(c.Name, "duplicate");
+                        LogSkipped(_logger, c.Name, "duplicate", n.Status);
+                        continue;
+                    }
+
+                    _seen[key] = now + c.DedupeWindow;
+                }
+
+                if (resolved && c.IgnoreResolved)
+                {
+                    _metrics.Skip(c.Name, "resolved_ignored");
+                    continue;
+                }
+
+                var fingerprint = Fingerprint(c, n);
+                if (resolved && c.ResolvedSignal is { } signal && fingerprint.Length > 0)
+                {
+                    foreach (var r in _runs.Where(r => r.Index == i && r.Fingerprint == fingerprint))
+                    {
+                        r.Signaled = true;
+                        var sent = ProcessGroup.Signal(r.Pid, signal);
+                        LogSignaled(_logger, c.Name, fingerprint, signal, r.Pid, sent);
+                    }
+                }
+
+                // A run already told to stop no longer holds its slot, or a resolve could never run after a firing.
+                if (c.Max > 0 && fingerprint.Length > 0 && _runs.Count(r => r.Index == i && r.Fingerprint == fingerprint && !r.Signaled) >= c.Max)
+                {
+                    _metrics.Skip(c.Name, "max_running");
+                    LogSkipped(_logger, c.Name, "max_running", n.Status);
+                    continue;
+                }
+
+                env ??= AmxEnvironment.For(n);
+                var run = new Run(i, fingerprint);
+                _runs.Add(run);
+                var vars = env;
+                run.Task = Task.Run(() => RunAsync(c, run, vars));
+            }
+        }
+    }
+
+    private static string DedupeKey(int index, AmxNotification n) =>
+        index.ToString(CultureInfo.InvariantCulture) + "|" + n.Status + "|"
+        + string.Join(",", n.Alerts.Select(a => a.Fingerprint + ":" + a.Status + ":" + (a.EndsAt?.ToUnixTimeSeconds() ?? 0)).Order(StringComparer.Ordinal));
+
+    /// <summary>As am-executor: the fingerprint of the first alert carrying every match label.</summary>
+    private static string Fingerprint(CommandConfig c, AmxNotification n) =>
+        n.Alerts.FirstOrDefault(a => c.MatchLabels.All(kv => a.Labels.TryGetValue(kv.Key, out var v) && string.Equals(v, kv.Value, StringComparison.Ordinal)))?.Fingerprint ?? "";
+
+    private void Prune(DateTimeOffset now)
+    {
+        foreach (var key in _seen.Where(kv => kv.Value <= now).Select(kv => kv.Key).ToArray())
+        {
+            _seen.Remove(key);
+        }
+    }
+
+    private async Task RunAsync(CommandConfig c, Run run, IReadOnlyDictionary<string, string> env)
+    {
+        var started = _time.GetTimestamp();
+        _metrics.Running(c.Name, 1);
+        try
+        {
+            var psi = new ProcessStartInfo(ProcessGroup.Setsid ?? c.Cmd)
+            {
+                UseShellExecute = false,
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            if (ProcessGroup.Setsid is not null)
+            {
+                psi.ArgumentList.Add(c.Cmd);
+            }
+
+            foreach (var a in c.Args)
+            {
+                psi.ArgumentList.Add(a);
+            }
+
+            foreach (var (k, v) in env)
+            {
+                psi.Environment[k] = v;
+            }
+
+            using var process = new Process { StartInfo = psi };
+            try
+            {
+                process.Start();
+            }
+            catch (Exception ex) when (ex is Win32Exception or InvalidOperationException)
+            {
+                _metrics.Run(c.Name, "start_failed");
+                LogStartFailed(_logger, c.Name, ex.Message);
+                return;
+            }
+
+            run.Pid = process.Id;
+            process.StandardInput.Close();
+            var output = new OutputTail(MaxOutputChars);
+            var pumps = Task.WhenAll(output.PumpAsync(process.StandardOutput), output.PumpAsync(process.StandardError));
+
+            string result;
+            using (var timeout = new CancellationTokenSource(c.Timeout, _time))
+            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stop.Token))
+            {
+                try
+                {
+                    await process.WaitForExitAsync(linked.Token).ConfigureAwait(false);
+                    result = process.ExitCode == 0 ? "succeeded" : run.Signaled ? "signaled" : "failed";
+                }
+                catch (OperationCanceledException)
+                {
+                    result = _stop.IsCancellationRequested ? "stopped" : "timeout";
+                    await StopGroupAsync(process, run.Pid, gentle: !_stop.IsCancellationRequested).ConfigureAwait(false);
+                }
+            }
+
+            // A child left holding the pipes must not hold the run open.
+            using (var drain = new CancellationTokenSource(TimeSpan.FromSeconds(1), _time))
+            {
+                await Task.WhenAny(pumps, Task.Delay(Timeout.InfiniteTimeSpan, drain.Token)).ConfigureAwait(false);
+            }
+
+            _metrics.Run(c.Name, result);
+            var seconds = _time.GetElapsedTime(started).TotalSeconds;
+            var exit = process.HasExited ? process.ExitCode : -1;
+            if (result is "succeeded" or "signaled" or "stopped" || !c.NotifyOnFailure)
+            {
+                LogRan(_logger, c.Name, run.Fingerprint, result, exit, seconds, output.Text);
+            }
+            else
+            {
+                LogFailed(_logger, c.Name, run.Fingerprint, result, exit, seconds, output.Text);
+            }
+        }
+        finally
+        {
+            _metrics.Running(c.Name, -1);
+            lock (_lock)
+            {
+                _runs.Remove(run);
+            }
+        }
+    }
+
+    private async Task StopGroupAsync(Process process, int leader, bool gentle)
+    {
+        if (gentle)
+        {
+            ProcessGroup.Signal(leader, ProcessGroup.Term);
+            using var grace = new CancellationTokenSource(_killGrace, _time);
+            try
+            {
+                await process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Still there after the grace period: SIGKILL below.
+            }
+        }
+
+        // Also reaches children that outlived the leader.
+        ProcessGroup.Signal(leader, ProcessGroup.KillSignal);
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
+        await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops dispatching and kills every run's process group.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _queue.Writer.TryComplete();
+        _stop.Cancel();
+        _loop.Wait(TimeSpan.FromSeconds(10));
+        Run[] runs;
+        lock (_lock)
+        {
+            runs = [.. _runs];
+        }
+
+        foreach (var r in runs)
+        {
+            ProcessGroup.Signal(r.Pid, ProcessGroup.KillSignal);
+        }
+
+        Task.WaitAll(runs.Select(r => r.Task).Where(t => t is not null).Select(t => t!).ToArray(), TimeSpan.FromSeconds(10));
+        _stop.Dispose();
+    }
+
+    private sealed class Run(int index, string fingerprint)
+    {
+        private int _pid;
+
+        public int Index { get; } = index;
+
+        public string Fingerprint { get; } = fingerprint;
+
+        public int Pid
+        {
+            get => Volatile.Read(ref _pid);
+            set => Volatile.Write(ref _pid, value);
+        }
+
+        public bool Signaled { get; set; }
+
+        public Task? Task { get; set; }
+    }
+
+    /// <summary>The first characters of a run's stdout and stderr, interleaved as read.</summary>
+    private sealed class OutputTail(int max)
+    {
+        private readonly StringBuilder _text = new();
+        private long _dropped;
+
+        public string Text
+        {
+            get
+            {
+                lock (_text)
+                {
+                    var s = _text.ToString().TrimEnd();
+                    return _dropped > 0 ? s + $" … ({_dropped} more characters)" : s;
+                }
+            }
+        }
+
+        public async Task PumpAsync(StreamReader reader)
+        {
+            var buffer = new char[1024];
+            try
+            {
+                int read;
+                while ((read = await reader.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+                {
+                    lock (_text)
+                    {
+                        var keep = Math.Min(read, max - _text.Length);
+                        _text.Append(buffer, 0, Math.Max(0, keep));
+                        _dropped += read - Math.Max(0, keep);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+            {
+                // The process was disposed while a child still held the pipe.
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "command {Command} ({Fingerprint}): {Result}, exit {Exit}, {Seconds:0.0}s; output: {Output}")]
+    private static partial void LogRan(ILogger logger, string command, string fingerprint, string result, int exit, double seconds, string output);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "command {Command} ({Fingerprint}): {Result}, exit {Exit}, {Seconds:0.0}s; output: {Output}")]
+    private static partial void LogFailed(ILogger logger, string command, string fingerprint, string result, int exit, double seconds, string output);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "command {Command} could not start: {Error}")]
+    private static partial void LogStartFailed(ILogger logger, string command, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "command {Command}: skipped a {Status} notification ({Reason})")]
+    private static partial void LogSkipped(ILogger logger, string command, string reason, string status);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "command {Command} ({Fingerprint}) resolved: signal {Signal} to process group {Group} (delivered: {Sent})")]
+    private static partial void LogSignaled(ILogger logger, string command, string fingerprint, int signal, int group, bool sent);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "commands: {Capacity} notifications already queued; one was dropped")]
+    private static partial void LogQueueFull(ILogger logger, int capacity);
+}
