@@ -340,6 +340,52 @@ internal sealed partial class ConfigParser
         return new JournalConfig { Path = ResolvePath(path ?? new JournalConfig().Path) };
     }
 
+    /// <summary>Reads prometheus-am-executor's own YAML (<c>listen_address</c>, <c>verbose</c>, <c>tls_key</c>,
+    /// <c>tls_crt</c>, <c>commands</c>).</summary>
+    public AmExecutorConfigResult ParseAmExecutor(string yaml)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(_mask.Mask(yaml)));
+        }
+        catch (YamlException ex)
+        {
+            return new AmExecutorConfigResult(null, [new ConfigError($"line {ex.Start.Line}, column {ex.Start.Column}: the YAML is malformed", (int)ex.Start.Line, (int)ex.Start.Column)]);
+        }
+
+        if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode rootNode)
+        {
+            return new AmExecutorConfigResult(null, [new ConfigError("the am-executor configuration must be one YAML mapping (listen_address, commands…)")]);
+        }
+
+        var root = new MapReader(this, rootNode, "", "");
+        var listen = root.String("listen_address");
+        var verbose = root.Bool("verbose") ?? false;
+        var key = root.String("tls_key");
+        var crt = root.String("tls_crt");
+        var commands = ReadCommands(root);
+        if (commands.Count == 0 && _errors.Count == 0)
+        {
+            Error("commands must list at least one command (am-executor refuses to start without one)", root.Raw("commands") ?? rootNode);
+        }
+
+        root.Done();
+        if (_errors.Count > 0)
+        {
+            return new AmExecutorConfigResult(null, _errors.OrderBy(e => e.Line == 0 ? int.MaxValue : e.Line).ThenBy(e => e.Column).ToArray());
+        }
+
+        return new AmExecutorConfigResult(new AmExecutorConfig
+        {
+            ListenAddress = string.IsNullOrEmpty(listen) ? AmExecutorConfig.DefaultListenAddress : listen,
+            Verbose = verbose,
+            TlsKey = key is null ? null : ResolvePath(key),
+            TlsCrt = crt is null ? null : ResolvePath(crt),
+            Commands = commands,
+        }, []);
+    }
+
     /// <summary>Reads <c>commands:</c>, prometheus-am-executor's list, plus <c>timeout</c> and <c>dedupe_window</c>.</summary>
     internal List<CommandConfig> ReadCommands(MapReader root)
     {
