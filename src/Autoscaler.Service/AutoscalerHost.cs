@@ -216,7 +216,8 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
             CommandDispatcher? commands = null;
             if (config.Commands.Count > 0)
             {
-                commands = new CommandDispatcher(config.Commands, metrics.Registry, time, loggerFactory.CreateLogger<CommandDispatcher>());
+                commands = new CommandDispatcher(config.Commands, metrics.Registry, time, loggerFactory.CreateLogger<CommandDispatcher>(),
+                    jenkinsLogger: loggerFactory.CreateLogger<Jenkins.JenkinsClient>());
                 owned.Add(commands);
             }
 

@@ -39,12 +39,37 @@ public sealed record CommandConfig
     /// <summary>The same alerts with the same statuses within this window (Alertmanager replicas) run once.</summary>
     public TimeSpan DedupeWindow { get; init; } = DefaultDedupeWindow;
 
-    /// <summary>How logs and metrics name it: <c>cmd arg…</c>.</summary>
-    public string Name => Args.Count == 0 ? Cmd : Cmd + " " + string.Join(' ', Args);
+    /// <summary>Instead of a program: a Jenkins job to trigger and follow to its result.</summary>
+    public JenkinsActionConfig? Jenkins { get; init; }
+
+    /// <summary>How logs and metrics name it: <c>cmd arg…</c>, or <c>jenkins JOB</c>.</summary>
+    public string Name => Jenkins is { } j ? "jenkins " + j.Job : Args.Count == 0 ? Cmd : Cmd + " " + string.Join(' ', Args);
 
     /// <summary>Linux signal numbers by name (with or without SIG), for <c>resolved_signal</c>.</summary>
     public static readonly IReadOnlyDictionary<string, int> Signals = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase)
     {
         ["HUP"] = 1, ["INT"] = 2, ["QUIT"] = 3, ["KILL"] = 9, ["USR1"] = 10, ["USR2"] = 12, ["TERM"] = 15,
     };
+}
+
+/// <summary>A Jenkins job triggered through its remote access API (<c>buildWithParameters</c>).</summary>
+public sealed record JenkinsActionConfig
+{
+    /// <summary>Jenkins' root URL.</summary>
+    public required Uri Url { get; init; }
+
+    /// <summary>The user of the API token.</summary>
+    public required string User { get; init; }
+
+    /// <summary>The API token.</summary>
+    public required Secret ApiToken { get; init; }
+
+    /// <summary>The job (<c>folder/job</c> inside folders).</summary>
+    public required string Job { get; init; }
+
+    /// <summary>Build parameters; <c>$AMX_NAME</c> inside a value is replaced by that variable of the notification.</summary>
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Between queue and build polls. Default 2 s.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
 }

@@ -407,7 +407,13 @@ internal sealed partial class ConfigParser
             }
 
             var m = new MapReader(this, node, root.Context, field + ".");
-            var cmd = m.String("cmd", required: true);
+            var jenkins = ReadJenkinsAction(m);
+            if (m.Has("jenkins") && m.Has("cmd"))
+            {
+                Error($"{root.Context}{field} must have cmd or jenkins, not both", m.Raw("jenkins"));
+            }
+
+            var cmd = m.String("cmd", required: !m.Has("jenkins"));
             if (cmd is { Length: 0 })
             {
                 Error($"{root.Context}{field}.cmd must not be empty", m.Raw("cmd"));
@@ -456,17 +462,47 @@ internal sealed partial class ConfigParser
             }
 
             m.Done();
-            if (cmd is { Length: > 0 })
+            if (cmd is { Length: > 0 } || jenkins is not null)
             {
                 commands.Add(new CommandConfig
                 {
-                    Cmd = cmd, Args = args, MatchLabels = labels, Max = Math.Max(0, max), NotifyOnFailure = notify,
+                    Cmd = cmd ?? "", Jenkins = jenkins, Args = args, MatchLabels = labels, Max = Math.Max(0, max), NotifyOnFailure = notify,
                     IgnoreResolved = ignore, ResolvedSignal = signal, Timeout = timeout, DedupeWindow = dedupe,
                 });
             }
         }
 
         return commands;
+    }
+
+    private JenkinsActionConfig? ReadJenkinsAction(MapReader parent)
+    {
+        var m = parent.Map("jenkins");
+        if (m is null)
+        {
+            return null;
+        }
+
+        var url = ReadHttpUrl(m, "url", required: true);
+        var user = m.String("user", required: true);
+        var token = m.SecretValue("api_token", required: true);
+        var job = m.String("job", required: true);
+        if (job is not null && job.Trim('/').Length == 0)
+        {
+            Error($"{m.Context}{m.Field("job")} must name a job", m.Raw("job"));
+        }
+
+        var parameters = m.StringMap("parameters") ?? new Dictionary<string, string>();
+        var poll = m.Duration("poll_interval") ?? TimeSpan.FromSeconds(2);
+        if (poll <= TimeSpan.Zero)
+        {
+            Error($"{m.Context}{m.Field("poll_interval")} must be positive", m.Raw("poll_interval"));
+        }
+
+        m.Done();
+        return url is null || user is null || token is null || job is null
+            ? null
+            : new JenkinsActionConfig { Url = url, User = user, ApiToken = token, Job = job, Parameters = parameters, PollInterval = poll };
     }
 
     private List<PoolConfig> ReadPools(MapReader root)

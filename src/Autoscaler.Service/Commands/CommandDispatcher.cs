@@ -3,8 +3,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Threading.Channels;
+using System.Text.RegularExpressions;
 using Autoscaler.Core.Configuration;
+using Autoscaler.Service.Jenkins;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Prometheus;
 
 namespace Autoscaler.Service.Commands;
@@ -40,6 +43,8 @@ public sealed partial class CommandDispatcher : IDisposable
     private readonly List<Run> _runs = [];
     private readonly Dictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
     private readonly Task _loop;
+    private readonly HttpClient? _jenkinsHttp;
+    private readonly JenkinsClient? _jenkins;
     private int _disposed;
 
     /// <summary>Starts the dispatcher; its series go to <paramref name="registry"/>.</summary>
@@ -48,7 +53,9 @@ public sealed partial class CommandDispatcher : IDisposable
     /// <param name="time">Clock of timeouts and dedupe windows.</param>
     /// <param name="logger">Where runs and their output are logged.</param>
     /// <param name="killGrace">Between a timeout's SIGTERM and SIGKILL. Default 5 s.</param>
-    public CommandDispatcher(IReadOnlyList<CommandConfig> commands, CollectorRegistry registry, TimeProvider time, ILogger<CommandDispatcher> logger, TimeSpan? killGrace = null)
+    /// <param name="jenkinsLogger">Where Jenkins actions log.</param>
+    public CommandDispatcher(IReadOnlyList<CommandConfig> commands, CollectorRegistry registry, TimeProvider time, ILogger<CommandDispatcher> logger,
+        TimeSpan? killGrace = null, ILogger<JenkinsClient>? jenkinsLogger = null)
     {
         ArgumentNullException.ThrowIfNull(commands);
         ArgumentNullException.ThrowIfNull(registry);
@@ -57,6 +64,12 @@ public sealed partial class CommandDispatcher : IDisposable
         _logger = logger;
         _killGrace = killGrace ?? TimeSpan.FromSeconds(5);
         _metrics = new CommandMetrics(registry);
+        if (commands.Any(c => c.Jenkins is not null))
+        {
+            _jenkinsHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+            _jenkins = new JenkinsClient(_jenkinsHttp, time, jenkinsLogger ?? NullLogger<JenkinsClient>.Instance);
+        }
+
         _loop = Task.Run(LoopAsync);
     }
 
@@ -169,7 +182,7 @@ public sealed partial class CommandDispatcher : IDisposable
                 var run = new Run(i, fingerprint);
                 _runs.Add(run);
                 var vars = env;
-                run.Task = Task.Run(() => RunAsync(c, run, vars));
+                run.Task = c.Jenkins is null ? Task.Run(() => RunAsync(c, run, vars)) : Task.Run(() => RunJenkinsAsync(c, c.Jenkins, run, vars));
             }
         }
     }
@@ -279,6 +292,61 @@ public sealed partial class CommandDispatcher : IDisposable
         }
     }
 
+    private async Task RunJenkinsAsync(CommandConfig c, JenkinsActionConfig j, Run run, IReadOnlyDictionary<string, string> env)
+    {
+        var started = _time.GetTimestamp();
+        _metrics.Running(c.Name, 1);
+        try
+        {
+            var target = new JenkinsTarget { Url = j.Url, User = j.User, ApiToken = j.ApiToken.Reveal(), Job = j.Job, PollInterval = j.PollInterval };
+            var parameters = j.Parameters.ToDictionary(kv => kv.Key, kv => AmxReference().Replace(kv.Value, m => env.TryGetValue(m.Value[1..], out var v) ? v : ""), StringComparer.Ordinal);
+            string result, detail;
+            using (var timeout = new CancellationTokenSource(c.Timeout, _time))
+            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stop.Token))
+            {
+                try
+                {
+                    var build = await _jenkins!.RunAsync(target, parameters, linked.Token).ConfigureAwait(false);
+                    result = build.Succeeded ? "succeeded" : "failed";
+                    detail = build.Result + (build.BuildUrl is { } u ? " " + u : "");
+                }
+                catch (OperationCanceledException) when (linked.IsCancellationRequested)
+                {
+                    result = _stop.IsCancellationRequested ? "stopped" : "timeout";
+                    detail = "";
+                }
+                catch (Exception ex) when (ex is JenkinsException or HttpRequestException or OperationCanceledException)
+                {
+                    // The client's messages carry status and path only, never the token.
+                    result = "failed";
+                    detail = ex.Message;
+                }
+            }
+
+            _metrics.Run(c.Name, result);
+            var seconds = _time.GetElapsedTime(started).TotalSeconds;
+            if (result is "succeeded" or "stopped" || !c.NotifyOnFailure)
+            {
+                LogRan(_logger, c.Name, run.Fingerprint, result, 0, seconds, detail);
+            }
+            else
+            {
+                LogFailed(_logger, c.Name, run.Fingerprint, result, 0, seconds, detail);
+            }
+        }
+        finally
+        {
+            _metrics.Running(c.Name, -1);
+            lock (_lock)
+            {
+                _runs.Remove(run);
+            }
+        }
+    }
+
+    [GeneratedRegex(@"\$AMX_[A-Za-z0-9_]+")]
+    private static partial Regex AmxReference();
+
     private async Task StopGroupAsync(Process process, int leader, bool gentle)
     {
         if (gentle)
@@ -328,6 +396,7 @@ public sealed partial class CommandDispatcher : IDisposable
         }
 
         Task.WaitAll(runs.Select(r => r.Task).Where(t => t is not null).Select(t => t!).ToArray(), TimeSpan.FromSeconds(10));
+        _jenkinsHttp?.Dispose();
         _stop.Dispose();
     }
 
