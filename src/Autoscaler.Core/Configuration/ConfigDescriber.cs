@@ -64,6 +64,19 @@ internal static class ConfigDescriber
             }
         }
 
+        if (c.Commands.Count > 0)
+        {
+            sb.Append("commands:\n");
+            foreach (var cmd in c.Commands)
+            {
+                var action = cmd.Jenkins is { } j
+                    ? $"jenkins: {{ url: {j.Url}, user: {j.User}, api_token: {j.ApiToken}, job: {j.Job}, parameters: [{string.Join(", ", j.Parameters.Keys)}] }}"
+                    : $"cmd: {cmd.Cmd}, args: {cmd.Args.Count} (values not shown)";
+                var signal = cmd.ResolvedSignal?.ToString(CultureInfo.InvariantCulture) ?? "~";
+                sb.Append(CultureInfo.InvariantCulture, $"  - {{ {action}, match_labels: {{{string.Join(", ", cmd.MatchLabels.Select(kv => kv.Key + ": " + kv.Value))}}}, max: {cmd.Max}, notify_on_failure: {Bool(cmd.NotifyOnFailure)}, ignore_resolved: {Bool(cmd.IgnoreResolved)}, resolved_signal: {signal}, timeout: {Durations.Format(cmd.Timeout)}, dedupe_window: {Durations.Format(cmd.DedupeWindow)} }}\n");
+            }
+        }
+
         return sb.ToString();
     }
 

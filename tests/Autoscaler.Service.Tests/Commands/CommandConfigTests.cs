@@ -73,4 +73,17 @@ public sealed class CommandConfigTests
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
         Assert.Empty(result.Config.Commands);
     }
+
+    [Fact]
+    public void Describe_JenkinsCommand_TokenRedacted()
+    {
+        var result = Parse("""[ { jenkins: { url: "http://127.0.0.1:8080/", user: bot, api_token: tok-5e6f7a, job: scale }, max: 1 }, { cmd: /bin/echo, args: [hidden-arg] } ]""");
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        var text = result.Config.Describe();
+        Assert.Contains("job: scale", text, StringComparison.Ordinal);
+        Assert.Contains("cmd: /bin/echo", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("tok-5e6f7a", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("hidden-arg", text, StringComparison.Ordinal);
+    }
 }
