@@ -108,7 +108,16 @@ public sealed partial class CommandDispatcher : IDisposable
         {
             await foreach (var body in _queue.Reader.ReadAllAsync(_stop.Token).ConfigureAwait(false))
             {
-                Dispatch(body);
+                try
+                {
+                    Dispatch(body);
+                }
+#pragma warning disable CA1031 // One bad notification must not stop every later one from being handled.
+                catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+                {
+                    LogDispatchFailed(_logger, ex);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -244,7 +253,15 @@ public sealed partial class CommandDispatcher : IDisposable
             }
 
             run.Pid = process.Id;
-            process.StandardInput.Close();
+            try
+            {
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The command already exited; nothing was to be read anyway.
+            }
+
             var output = new OutputTail(MaxOutputChars);
             var pumps = Task.WhenAll(output.PumpAsync(process.StandardOutput), output.PumpAsync(process.StandardError));
 
@@ -474,6 +491,9 @@ public sealed partial class CommandDispatcher : IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "command {Command} ({Fingerprint}) resolved: signal {Signal} to process group {Group} (delivered: {Sent})")]
     private static partial void LogSignaled(ILogger logger, string command, string fingerprint, int signal, int group, bool sent);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "commands: a notification could not be dispatched")]
+    private static partial void LogDispatchFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "commands: {Capacity} notifications already queued; one was dropped")]
     private static partial void LogQueueFull(ILogger logger, int capacity);
