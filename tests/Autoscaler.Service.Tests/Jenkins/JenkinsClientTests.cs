@@ -4,6 +4,7 @@ using Autoscaler.Service.Jenkins;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Autoscaler.Service.Tests.Jenkins;
@@ -111,10 +112,23 @@ public sealed class JenkinsClientTests
         RetryDelay = TimeSpan.FromMilliseconds(10),
     };
 
-    private static async Task<JenkinsBuildResult> RunAsync(JenkinsTarget target, IReadOnlyDictionary<string, string>? parameters = null)
+    private sealed class ListLogger : ILogger<JenkinsClient>
+    {
+        public ConcurrentQueue<string> Lines { get; } = new();
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Lines.Enqueue(formatter(state, exception) + " " + exception);
+    }
+
+    private static async Task<JenkinsBuildResult> RunAsync(JenkinsTarget target, IReadOnlyDictionary<string, string>? parameters = null, ILogger<JenkinsClient>? logger = null)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
-        var client = new JenkinsClient(http, TimeProvider.System, NullLogger<JenkinsClient>.Instance);
+        var client = new JenkinsClient(http, TimeProvider.System, logger ?? NullLogger<JenkinsClient>.Instance);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         return await client.RunAsync(target, parameters ?? new Dictionary<string, string>(), cts.Token);
     }
@@ -183,5 +197,21 @@ public sealed class JenkinsClientTests
         Assert.Contains("401", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("wrong-token-9f8e", ex.Message, StringComparison.Ordinal);
         Assert.Empty(j.Triggered);
+    }
+
+    [Fact]
+    public async Task RunAsync_WithRetries_LogsStepsButNeverTheToken()
+    {
+        await using var j = await FakeJenkins.StartAsync();
+        j.FailTriggers = 1;
+        var logger = new ListLogger();
+
+        var result = await RunAsync(Target(j), logger: logger);
+
+        Assert.True(result.Succeeded);
+        Assert.Contains(logger.Lines, l => l.Contains("retrying", StringComparison.Ordinal));
+        Assert.Contains(logger.Lines, l => l.Contains("SUCCESS", StringComparison.Ordinal));
+        var basic = Convert.ToBase64String(Encoding.UTF8.GetBytes(FakeJenkins.User + ":" + FakeJenkins.Token));
+        Assert.DoesNotContain(logger.Lines, l => l.Contains(FakeJenkins.Token, StringComparison.Ordinal) || l.Contains(basic, StringComparison.Ordinal));
     }
 }
