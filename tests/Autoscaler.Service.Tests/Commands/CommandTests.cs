@@ -301,4 +301,21 @@ public sealed class CommandTests
         await MetricReachesAsync(s, Runs(script!, "failed"), 1);
         await MetricReachesAsync(s, "autoscaler_command_runs_total{command=\"/nonexistent/program\",result=\"failed\"}", 1);
     }
+
+    [Fact]
+    public async Task Webhook_Resolved_CommandRunsWithResolvedStatusAndEnd()
+    {
+        Script? script = null;
+        await using var s = await StartAsync(dir =>
+        {
+            script = Write(dir, "resolved.sh", """echo "$AMX_STATUS $AMX_ALERT_1_STATUS $AMX_ALERT_1_END" > "$OUT/out.tmp" && mv "$OUT/out.tmp" "$OUT/out.txt" """);
+            return script.Yaml();
+        });
+
+        var end = new DateTimeOffset(2026, 1, 1, 0, 10, 0, TimeSpan.Zero);
+        Assert.Equal(HttpStatusCode.OK, await PostAsync(s, TestConfig.Notification("PoolCpuHigh", status: "resolved", fingerprint: "fp-end", endsAt: end)));
+
+        await Wait.UntilAsync(() => File.Exists(script!.Out("out.txt")), "the resolved run");
+        Assert.Equal($"resolved resolved {end.ToUnixTimeSeconds()}", File.ReadAllText(script!.Out("out.txt")).Trim());
+    }
 }
