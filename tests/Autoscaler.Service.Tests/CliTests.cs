@@ -51,6 +51,30 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Serve_InvalidAmExecutorConfig_FailsNamingEveryProblemBeforeStarting()
+    {
+        var dir = Directory.CreateTempSubdirectory("amx-");
+        try
+        {
+            var am = Path.Combine(dir.FullName, "am-executor.yaml");
+            await File.WriteAllTextAsync(am, "listen_address: :8080\ncommands:\n  - args: [x]\n    maxx: 1\n");
+
+            var (code, stdout, stderr) = await RunAsync("serve", "--config", Path.Combine(Examples, "autoscaler.emulator.yaml"),
+                "--am-executor-config", am);
+
+            Assert.Equal(2, code);
+            Assert.DoesNotContain("serving", stdout, StringComparison.Ordinal);
+            Assert.Contains("invalid am-executor configuration", stderr, StringComparison.Ordinal);
+            Assert.Contains("cmd", stderr, StringComparison.Ordinal);
+            Assert.Contains("maxx", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task StatusAndScale_AgainstARunningService_ShowDecisionsAndChangeTheSize()
     {
         await using var s = await FakeService.StartAsync(dir => TestConfig.Build(dir, TestConfig.Pool(min: 2, max: 6)));

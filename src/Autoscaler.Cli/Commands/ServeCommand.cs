@@ -17,8 +17,13 @@ internal static class ServeCommand
             Required = true,
         };
         var verbose = new Option<bool>("--verbose") { Description = "Log every evaluation, including holds" };
+        var amExecutor = new Option<FileInfo?>("--am-executor-config")
+        {
+            Description = "A prometheus-am-executor YAML file whose commands run beside the config's own "
+                + "(same AMX_* environment); its listen_address is ignored: the service listens on the config's 'listen'",
+        };
         var command = new Command("serve", "Run the autoscaler: Alertmanager webhook (POST /hook), HTTP API, http_sd, /metrics "
-            + "and the scaling engine") { config, verbose };
+            + "and the scaling engine") { config, verbose, amExecutor };
 
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -31,6 +36,26 @@ internal static class ServeCommand
                 return 2;
             }
 
+            var effective = loaded.Config;
+            if (parse.GetValue(amExecutor) is { } amFile)
+            {
+                var am = AmExecutorConfig.Load(amFile.FullName);
+                if (!am.IsValid)
+                {
+                    await error.WriteLineAsync($"serve: invalid am-executor configuration '{amFile.FullName}': {am.Errors.Count} error(s)");
+                    foreach (var e in am.Errors)
+                    {
+                        await error.WriteLineAsync("  " + (e.Line > 0 && !e.Message.StartsWith("line ", StringComparison.Ordinal)
+                            ? $"line {e.Line}, column {e.Column}: {e.Message}"
+                            : e.Message));
+                    }
+
+                    return 2;
+                }
+
+                effective = effective with { Commands = [.. effective.Commands, .. am.Config.Commands] };
+            }
+
             using var loggerFactory = LoggerFactory.Create(b => b
                 .AddSimpleConsole(o => { o.SingleLine = false; o.TimestampFormat = "HH:mm:ss "; })
                 .SetMinimumLevel(parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information)
@@ -41,7 +66,7 @@ internal static class ServeCommand
             AutoscalerHost host;
             try
             {
-                host = await AutoscalerHost.StartAsync(loaded.Config, new AutoscalerServices { LoggerFactory = loggerFactory }, cancellationToken);
+                host = await AutoscalerHost.StartAsync(effective, new AutoscalerServices { LoggerFactory = loggerFactory }, cancellationToken);
             }
             catch (LinodePoolSetupException ex)
             {
