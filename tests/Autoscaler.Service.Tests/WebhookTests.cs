@@ -263,7 +263,7 @@ public sealed class WebhookTests
         using var response = await PostAsync(s, TestConfig.Fixture("webhook-firing.json"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
-        await Wait.UntilAsync(() => pool.Cloud.Launches == 3, "a scale-up launch triggered by the webhook");
+        await Wait.UntilAsync(() => pool.Cloud.Launches >= 3, "a scale-up launch triggered by the webhook");
         var metrics = await s.Http.GetStringAsync("metrics");
         Assert.Contains("autoscaler_engine_cycles_total{trigger=\"webhook\"}", metrics, StringComparison.Ordinal);
     }
