@@ -326,6 +326,35 @@ public sealed class EngineTests
     }
 
     [Fact]
+    public async Task SetDryRun_SwitchedAtRunTime_DecidesOnlyWhileOnThenActsAgain()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(Pools.Epoch);
+        var pool = new FakeInstancePool(time);
+        pool.Add("web-a", Pools.Epoch - TimeSpan.FromHours(1));
+        pool.Add("web-b", Pools.Epoch - TimeSpan.FromHours(1));
+        var h = new Harness(Pools.Web(min: 1, max: 10, Pools.Up()), pool, time: time);
+        Assert.False(h.Engine.IsDryRun("web"));
+
+        h.Engine.SetDryRun("web", true);
+        h.Fire("PoolCpuHigh");
+        var dry = (await h.RunAsync(Step))[0];
+        var manual = await h.Engine.SetDesiredAsync("web", 5, CancellationToken.None);
+
+        Assert.True(h.Engine.IsDryRun("web"));
+        Assert.False(h.Engine.DryRun);
+        Assert.Equal((DecisionAction.DryRun, SkipReason.DryRun, 3), (dry.Action, dry.Skip, dry.Desired));
+        Assert.Equal(DecisionAction.DryRun, manual.Decision!.Action);
+        Assert.Empty(pool.Mutations);
+        Assert.Equal(2, h.Desired);
+
+        h.Engine.SetDryRun("web", false);
+        var live = (await h.RunAsync(Step))[0];
+
+        Assert.Equal((DecisionAction.ScaleUp, 3), (live.Action, live.Desired));
+        Assert.NotEmpty(pool.Mutations);
+    }
+
+    [Fact]
     public async Task SetDesired_WithinBounds_AppliesAndRecords()
     {
         var h = new Harness(Pools.Web(min: 1, max: 5));

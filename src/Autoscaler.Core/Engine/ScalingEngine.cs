@@ -48,7 +48,7 @@ public sealed partial class ScalingEngine
 
             var signals = pool.Signals ?? SignalFactory.Create(pool.Config, services.Alerts, services.Metrics);
             var reconciler = new Reconciler(pool.Config, pool.Instances, services.Journal, services.DecisionLog, services.Time, random, factory.CreateLogger<Reconciler>());
-            _pools[name] = new PoolRuntime(pool.Config, pool.Instances, reconciler, signals);
+            _pools[name] = new PoolRuntime(pool.Config, pool.Instances, reconciler, signals) { DryRun = services.DryRun };
             _order.Add(name);
         }
     }
@@ -56,8 +56,16 @@ public sealed partial class ScalingEngine
     /// <summary>Pool names in configuration order.</summary>
     public IReadOnlyList<string> Pools => _order;
 
-    /// <summary>True when the engine only decides and records.</summary>
+    /// <summary>True when the engine was started to only decide and record (<see cref="EngineServices.DryRun"/>);
+    /// <see cref="IsDryRun"/> tells a pool's current mode.</summary>
     public bool DryRun => _services.DryRun;
+
+    /// <summary>True when <paramref name="pool"/> is in dry-run mode now: its decisions are recorded, not acted on.</summary>
+    public bool IsDryRun(string pool) => Get(pool).DryRun;
+
+    /// <summary>Switches a pool's dry-run mode at run time (e.g. from the dashboard); a cycle in progress finishes in
+    /// the mode it started with.</summary>
+    public void SetDryRun(string pool, bool enabled) => Get(pool).DryRun = enabled;
 
     /// <summary>Runs one cycle of every pool (and prunes old alerts); a failing pool does not stop the others.</summary>
     public async Task<IReadOnlyList<Decision>> RunCycleAsync(CancellationToken cancellationToken)
@@ -100,6 +108,7 @@ public sealed partial class ScalingEngine
         try
         {
             var now = _services.Time.GetUtcNow();
+            var dryRun = rt.DryRun;
             var (min, max) = ScheduleBounds(rt, now);
             if (desired < min || desired > max)
             {
@@ -116,7 +125,7 @@ public sealed partial class ScalingEngine
                 ScaleDirection.Down => DecisionAction.ScaleDown,
                 _ => DecisionAction.None,
             };
-            if (_services.DryRun && action != DecisionAction.None)
+            if (dryRun && action != DecisionAction.None)
             {
                 action = DecisionAction.DryRun;
             }
@@ -137,7 +146,7 @@ public sealed partial class ScalingEngine
                 Skip = action == DecisionAction.DryRun ? SkipReason.DryRun : null,
                 Reason = $"manual: desired set to {desired}",
             };
-            if (!_services.DryRun)
+            if (!dryRun)
             {
                 record = Apply(record, decision, now);
                 await SaveRecordAsync(rt, record, cancellationToken).ConfigureAwait(false);
@@ -179,6 +188,7 @@ public sealed partial class ScalingEngine
     {
         var name = rt.Config.Name;
         var now = _services.Time.GetUtcNow();
+        var dryRun = rt.DryRun;
         PoolSnapshot snapshot;
         try
         {
@@ -237,7 +247,7 @@ public sealed partial class ScalingEngine
         }
 
         var decision = Decide(rt.Config, record, view, recommendations, now);
-        if (_services.DryRun && decision.Action is DecisionAction.ScaleUp or DecisionAction.ScaleDown)
+        if (dryRun && decision.Action is DecisionAction.ScaleUp or DecisionAction.ScaleDown)
         {
             decision = decision with { Action = DecisionAction.DryRun, Skip = SkipReason.DryRun, Reason = "dry run: " + decision.Reason };
         }
@@ -248,7 +258,7 @@ public sealed partial class ScalingEngine
         }
 
         await RecordAsync(rt, decision, ct).ConfigureAwait(false);
-        if (!_services.DryRun)
+        if (!dryRun)
         {
             var result = await rt.Reconciler.ReconcileAsync(view, record.Desired, decision.Min, ct).ConfigureAwait(false);
             rt.RemovalsBlocked = result.Blocked > 0;
@@ -556,6 +566,15 @@ public sealed partial class ScalingEngine
         public PoolView? View { get; set; }
 
         public bool RemovalsBlocked { get; set; }
+
+        // Read by the loop, written by the API: a plain volatile flag is enough, each cycle reads it once.
+        private volatile bool _dryRun;
+
+        public bool DryRun
+        {
+            get => _dryRun;
+            set => _dryRun = value;
+        }
 
         public Decision? LastDecision { get; set; }
 
