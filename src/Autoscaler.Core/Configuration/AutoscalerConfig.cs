@@ -39,6 +39,9 @@ public sealed record AutoscalerConfig
     /// <summary>Commands run for matching webhook notifications (prometheus-am-executor compatible), in file order.</summary>
     public IReadOnlyList<CommandConfig> Commands { get; init; } = [];
 
+    /// <summary>The web dashboard's sampling.</summary>
+    public DashboardConfig Dashboard { get; init; } = new();
+
     /// <summary>The pool called <paramref name="name"/>, or null.</summary>
     public PoolConfig? FindPool(string name) => Pools.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.Ordinal));
 

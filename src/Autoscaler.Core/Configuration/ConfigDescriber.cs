@@ -25,6 +25,7 @@ internal static class ConfigDescriber
         sb.Append(CultureInfo.InvariantCulture, $"engine: {{ evaluation_interval: {Durations.Format(c.Engine.EvaluationInterval)}, dry_run: {Bool(c.Engine.DryRun)} }}\n");
         sb.Append(CultureInfo.InvariantCulture, $"alerts: {{ repeat_interval: {Durations.Format(c.Alerts.RepeatInterval)}, expire_after_repeats: {c.Alerts.ExpireAfterRepeats} }}\n");
         sb.Append(CultureInfo.InvariantCulture, $"journal: {{ path: {c.Journal.Path} }}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"dashboard: {{ sample_interval: {Durations.Format(c.Dashboard.SampleInterval)}, history: {Durations.Format(c.Dashboard.History)} }}\n");
         sb.Append("pools:\n");
         foreach (var p in c.Pools)
         {
@@ -62,6 +63,11 @@ internal static class ConfigDescriber
             {
                 sb.Append("      - ").Append(Signal(s)).Append('\n');
             }
+
+            if (p.Dashboard is { } dash)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"    dashboard: {{ prometheus: {dash.Prometheus}, requests: {Query(dash.Requests)}, cpu: {Query(dash.Cpu)}, latency_p95: {Query(dash.LatencyP95)} }}\n");
+            }
         }
 
         if (c.Commands.Count > 0)
@@ -97,4 +103,6 @@ internal static class ConfigDescriber
     };
 
     private static string Bool(bool b) => b ? "true" : "false";
+
+    private static string Query(string? q) => q is null ? "~" : "'" + q + "'";
 }

@@ -133,6 +133,7 @@ internal sealed partial class ConfigParser
         var journal = ReadJournal(root);
         var pools = ReadPools(root);
         var commands = ReadCommands(root);
+        var dashboard = ReadDashboard(root);
         root.Done();
 
         if (_errors.Count > 0)
@@ -153,6 +154,7 @@ internal sealed partial class ConfigParser
             Journal = journal,
             Pools = pools,
             Commands = commands,
+            Dashboard = dashboard,
         });
     }
 
@@ -668,6 +670,7 @@ internal sealed partial class ConfigParser
         var scaleUp = ReadScaleUp(m);
         var scaleDown = ReadScaleDown(m);
         var signals = ReadSignals(m, max);
+        var dashboard = ReadPoolDashboard(m, signals);
         m.Done();
 
         if (region is null || type is null || image is null || min is null || max is null || nodeBalancer is null)
@@ -697,6 +700,7 @@ internal sealed partial class ConfigParser
             ScaleUp = scaleUp,
             ScaleDown = scaleDown,
             Signals = signals,
+            Dashboard = dashboard,
         };
     }
 

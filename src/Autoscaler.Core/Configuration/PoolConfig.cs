@@ -76,6 +76,9 @@ public sealed record PoolConfig
     /// <summary>Signals, in file order.</summary>
     public IReadOnlyList<SignalConfig> Signals { get; init; } = [];
 
+    /// <summary>Queries the dashboard charts for this pool (requests/s, CPU, p95 latency); null when none.</summary>
+    public PoolDashboardConfig? Dashboard { get; init; }
+
     /// <summary><see cref="PoolTag"/>, or its default when unset.</summary>
     public string EffectivePoolTag => PoolTag.Length > 0 ? PoolTag : "autoscaler:" + Name;
 
