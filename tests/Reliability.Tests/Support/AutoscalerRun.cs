@@ -1,0 +1,265 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace Reliability.Tests.Support;
+
+/// <summary>Settings of the pool under test (written into the autoscaler's YAML).</summary>
+internal sealed record PoolSettings
+{
+    public int Min { get; init; } = 2;
+    public int Max { get; init; } = 6;
+    public int Desired { get; init; } = 2;
+    public string Grace { get; init; } = "60s";
+    public string ReplaceAfter { get; init; } = "60s";
+    public string Drain { get; init; } = "1s";
+    public string Interval { get; init; } = "500ms";
+}
+
+/// <summary>
+/// One autoscaler deployment under test: the emulator, the recording proxy in front of it, a config file and a SQLite
+/// journal in a temp folder, and the <c>serve</c> process (killed and started again on the same files as often as a
+/// test likes). The test reads the cloud from the emulator directly and the autoscaler through its HTTP API.
+/// </summary>
+internal sealed class AutoscalerRun : IAsyncDisposable
+{
+    public const string Pool = "web";
+    public const string PoolTag = "autoscaler:web";
+    public const string ApiToken = "api-reliability-7f3e";
+    public const string WebhookToken = "hook-reliability-91ab";
+
+    private readonly ITestOutputHelper _output;
+    private int _starts;
+
+    private AutoscalerRun(ITestOutputHelper output, TempDir dir, Cloud cloud, RecordingProxy proxy, long nodeBalancerId, long configId)
+    {
+        _output = output;
+        Dir = dir;
+        Cloud = cloud;
+        Proxy = proxy;
+        NodeBalancerId = nodeBalancerId;
+        ConfigId = configId;
+    }
+
+    public TempDir Dir { get; }
+
+    public Cloud Cloud { get; }
+
+    public RecordingProxy Proxy { get; }
+
+    public long NodeBalancerId { get; }
+
+    public long ConfigId { get; }
+
+    public string ConfigPath => Dir.File("autoscaler.yaml");
+
+    public string JournalPath => Dir.File("autoscaler.db");
+
+    public ServeProcess? Serve { get; private set; }
+
+    public HttpClient? Http { get; private set; }
+
+    /// <summary>How many times serve was started.</summary>
+    public int Starts => _starts;
+
+    public static async Task<AutoscalerRun> StartAsync(ITestOutputHelper output, PoolSettings pool, bool realRuntimes,
+        Action<Linode.Emulator.EmulatorOptions>? emulator = null)
+    {
+        var dir = new TempDir();
+        Cloud? cloud = null;
+        RecordingProxy? proxy = null;
+        try
+        {
+            cloud = await Cloud.StartAsync(realRuntimes, emulator);
+            proxy = await RecordingProxy.StartAsync(cloud.Emulator.BaseAddress);
+            var (nb, config) = await cloud.CreateNodeBalancerAsync(Pool + "-nb");
+            var run = new AutoscalerRun(output, dir, cloud, proxy, nb, config);
+            await File.WriteAllTextAsync(run.ConfigPath, run.Yaml(pool));
+            return run;
+        }
+        catch
+        {
+            if (proxy is not null)
+            {
+                await proxy.DisposeAsync();
+            }
+
+            if (cloud is not null)
+            {
+                await cloud.DisposeAsync();
+            }
+
+            dir.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Starts serve on the same config and journal.</summary>
+    public async Task<ServeProcess> StartServeAsync()
+    {
+        Assert.Null(Serve);
+        var n = Interlocked.Increment(ref _starts);
+        Serve = await ServeProcess.StartAsync(ConfigPath, Dir.File($"serve-{n}.log"));
+        Http = new HttpClient { BaseAddress = Serve.BaseAddress, Timeout = TimeSpan.FromMinutes(3) };
+        return Serve;
+    }
+
+    /// <summary>kill -9, then forget the process (its log stays for diagnostics).</summary>
+    public async Task KillServeAsync()
+    {
+        var serve = Serve ?? throw new InvalidOperationException("serve is not running");
+        await serve.KillAsync();
+        Assert.True(serve.HasExited, $"serve (pid {serve.Pid}) survived SIGKILL");
+        Http?.Dispose();
+        Http = null;
+        Serve = null;
+        await serve.DisposeAsync();
+    }
+
+    public async Task ScaleAsync(int desired)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"api/v1/pools/{Pool}/scale")
+        {
+            Content = new StringContent($$"""{"desired": {{desired}}}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ApiToken);
+        using var response = await Http!.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"scale to {desired}: {(int)response.StatusCode} {body}");
+    }
+
+    public async Task<JsonElement> PoolAsync() =>
+        JsonDocument.Parse(await Http!.GetStringAsync($"api/v1/pools/{Pool}")).RootElement;
+
+    public async Task<JsonElement[]> EventsAsync() =>
+        [.. JsonDocument.Parse(await Http!.GetStringAsync($"api/v1/events?pool={Pool}&limit=1000")).RootElement.GetProperty("events").EnumerateArray()];
+
+    public Task<string> MetricsAsync() => Http!.GetStringAsync("metrics");
+
+    /// <summary>Labels and instance ids named by the autoscaler's open operations.</summary>
+    public static IReadOnlySet<string> OpenOperationKeys(JsonElement pool)
+    {
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var op in pool.GetProperty("operations").EnumerateArray())
+        {
+            foreach (var name in new[] { "label", "member_id" })
+            {
+                if (op.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String)
+                {
+                    keys.Add(v.GetString()!);
+                }
+            }
+        }
+
+        return keys;
+    }
+
+    public Task<CloudView> ViewAsync() => Cloud.ViewAsync(PoolTag, NodeBalancerId, ConfigId);
+
+    /// <summary>Null when the pool is converged at <paramref name="size"/>: that many members, each running with
+    /// exactly one node (accept, UP), no other node, no other instance on the account, and the autoscaler reports
+    /// the same size with nothing in flight. Otherwise what differs.</summary>
+    public async Task<string?> DivergenceAsync(int size)
+    {
+        var view = await ViewAsync();
+        var pool = await PoolAsync();
+        var open = pool.GetProperty("operations").GetArrayLength();
+        if (view.Members.Count != size || view.Serving != size || view.Nodes.Count != size)
+        {
+            return $"want {size} serving; cloud: {view.Describe()}";
+        }
+
+        if (view.All.Count != size)
+        {
+            return $"{view.All.Count} instances on the account, want {size}";
+        }
+
+        if (open > 0)
+        {
+            return $"{open} open operation(s)";
+        }
+
+        if (view.Orphans.Count > 0)
+        {
+            return $"{view.Orphans.Count} orphan node(s)";
+        }
+
+        var desired = pool.GetProperty("desired");
+        return desired.ValueKind != JsonValueKind.Number || desired.GetInt32() != size
+            ? $"the autoscaler's desired is {desired}, want {size}"
+            : null;
+    }
+
+    public Task WaitConvergedAsync(int size, string what, TimeSpan timeout) =>
+        Wait.UntilAsync(() => DivergenceAsync(size), what, timeout, TimeSpan.FromMilliseconds(150));
+
+    public void Log(string line)
+    {
+        try
+        {
+            _output.WriteLine(line);
+        }
+        catch (InvalidOperationException)
+        {
+            // The test is over.
+        }
+    }
+
+    /// <summary>The end of every serve log of the run, for a failure's report.</summary>
+    public void DumpLogs(int lines = 60)
+    {
+        for (var n = Math.Max(1, _starts - 2); n <= _starts; n++)
+        {
+            var path = Dir.File($"serve-{n}.log");
+            if (File.Exists(path))
+            {
+                Log($"---- serve-{n}.log (last {lines} lines) ----");
+                var all = File.ReadAllLines(path);
+                foreach (var line in all.TakeLast(lines))
+                {
+                    Log(line);
+                }
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http?.Dispose();
+        if (Serve is not null)
+        {
+            await Serve.DisposeAsync();
+        }
+
+        await Proxy.DisposeAsync();
+        await Cloud.DisposeAsync();
+        Dir.Dispose();
+    }
+
+    private string Yaml(PoolSettings p) => string.Create(CultureInfo.InvariantCulture, $$"""
+        # Written by the reliability tests: the autoscaler talks to the emulator through the recording proxy.
+        linode: { url: {{Proxy.BaseAddress}}v4, token: {{Cloud.Token}} }
+        listen: 127.0.0.1:0
+        webhook: { auth: { bearer_token: {{WebhookToken}} } }
+        api: { auth: { bearer_token: {{ApiToken}} } }
+        engine: { evaluation_interval: {{p.Interval}} }
+        journal: { path: {{JournalPath}} }
+        pools:
+          {{Pool}}:
+            region: us-east
+            type: g6-standard-1
+            image: linode/debian12
+            min: {{p.Min}}
+            max: {{p.Max}}
+            desired: {{p.Desired}}
+            nodebalancer: { label: {{Pool}}-nb, port: 80, node_port: {{CloudView.NodePort}} }
+            health: { grace: {{p.Grace}}, replace_after: {{p.ReplaceAfter}} }
+            scale_up: { step: 1, cooldown: 0s, max_in_flight: 10 }
+            scale_down: { step: 1, cooldown: 0s, drain: {{p.Drain}}, victim: newest }
+            signals:
+              - { alert: PoolCpuHigh, action: up }
+              - { alert: PoolCpuLow, action: down }
+
+        """);
+}
