@@ -5,7 +5,7 @@ ARGS ?=
 export DOTNET_CLI_TELEMETRY_OPTOUT = 1
 export DOTNET_NOLOGO = 1
 
-.PHONY: all build test check-deploy demo demo-deps clean
+.PHONY: all build test check-deploy demo demo-deps bench clean
 
 all: build
 
@@ -30,6 +30,14 @@ check-deploy:
 # --summary out.json --plot out.png --keep-logs" (bin/linode-autoscaler demo --help lists them all).
 demo: demo-deps build
 	bin/linode-autoscaler demo $(ARGS)
+
+# BENCHMARKS.md's figures, measured on this machine: webhook -> first Linode API call latency, webhook requests/s and
+# memory at 16 clients (native actions and a command per alert), the emulated NodeBalancer's throughput and the speed
+# of `simulate` on the 58-day NASA trace. Results also go to bench/results/.
+bench: build
+	@mkdir -p bench/results
+	bin/linode-autoscaler bench --json bench/results/service.json
+	bash bench/simulate-speed.sh
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 demo-deps:

@@ -12,6 +12,7 @@ var root = new RootCommand(
     ScaleCommand.Create(),
     ValidateCommand.Create(),
     LoadgenCommand.Create(),
+    BenchCommand.Create(),
 };
 
 // Ctrl-C and SIGTERM cancel the command's token; commands clean up what they started before exiting.
