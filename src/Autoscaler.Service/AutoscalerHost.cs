@@ -9,6 +9,7 @@ using Autoscaler.Linode;
 using Autoscaler.Linode.Provider;
 using Autoscaler.Service.Api;
 using Autoscaler.Service.Commands;
+using Autoscaler.Service.Dashboard;
 using Autoscaler.Service.Engine;
 using Autoscaler.Service.Metrics;
 using Autoscaler.Service.Signals;
@@ -210,6 +211,10 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
                 o.ShutdownTimeout = TimeSpan.FromSeconds(30);
             });
             builder.Services.AddHostedService(_ => loop);
+            var history = new DashboardHistory(engine.Pools, config.Dashboard.Capacity);
+            var sampler = new DashboardSampler(config, engine, new PrometheusMetricSource(promHttp, services.PrometheusTimeout), history, time,
+                loggerFactory.CreateLogger<DashboardSampler>());
+            builder.Services.AddHostedService(_ => sampler);
 
             var app = builder.Build();
             app.UseRouting();
@@ -223,6 +228,7 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
 
             new WebhookEndpoint(config, alerts, nudger, metrics, loggerFactory.CreateLogger<WebhookEndpoint>(), commands).Map(app);
             new ApiEndpoints(config, engine, store, nudger, metrics, loggerFactory.CreateLogger<ApiEndpoints>()).Map(app);
+            new DashboardEndpoints(config, engine, alerts, history, nudger, loggerFactory.CreateLogger<DashboardEndpoints>()).Map(app);
 
             try
             {

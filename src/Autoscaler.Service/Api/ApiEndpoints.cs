@@ -65,7 +65,7 @@ public sealed partial class ApiEndpoints
         });
     }
 
-    private PoolDto Pool(string pool) => PoolDto.From(_engine.GetStatus(pool), _engine.DryRun);
+    private PoolDto Pool(string pool) => PoolDto.From(_engine.GetStatus(pool), _engine.IsDryRun(pool));
 
     private IResult Events(HttpContext context)
     {

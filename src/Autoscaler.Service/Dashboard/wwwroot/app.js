@@ -1,0 +1,517 @@
+// The autoscaler's dashboard: polls the service's own API (relative URLs, so it also works behind a path prefix)
+// and draws each pool with uPlot. No framework and no build step: this file is served as written.
+'use strict';
+
+(function () {
+  const ACTIONS = {
+    scale_up: '▲ scale up',
+    scale_down: '▼ scale down',
+    dry_run: '◇ dry run',
+    hold: '‖ hold',
+    none: '· no change',
+  };
+  const CHANGES = new Set(['scale_up', 'scale_down', 'dry_run']);
+  const COLORS = {
+    requests: '#2b6cd4',
+    cpu: '#d97706',
+    latency: '#b42375',
+    serving: '#1f9d55',
+    booting: '#e0a100',
+    draining: '#7b61c4',
+    unhealthy: '#d64545',
+    desired: '#2b6cd4',
+    bound: '#98a2b3',
+  };
+
+  const credentials = { token: '', username: '', password: '' };
+  let info = null;
+  let polls = 0;
+  const views = [];
+
+  // ---- helpers ----
+
+  function el(tag, props, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(props || {})) {
+      if (k === 'class') {
+        node.className = v;
+      } else if (k === 'dataset') {
+        Object.assign(node.dataset, v);
+      } else {
+        node.setAttribute(k, v);
+      }
+    }
+    for (const c of children) {
+      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return node;
+  }
+
+  function time(iso) {
+    const d = new Date(iso);
+    return d.toLocaleTimeString([], { hour12: false });
+  }
+
+  function number(v, digits) {
+    return v == null ? '–' : Number(v).toLocaleString(undefined, { maximumFractionDigits: digits });
+  }
+
+  function authHeaders() {
+    if (!info || info.auth === 'none') {
+      return {};
+    }
+    if (info.auth === 'bearer') {
+      return credentials.token ? { Authorization: 'Bearer ' + credentials.token } : {};
+    }
+    if (credentials.username || credentials.password) {
+      const bytes = new TextEncoder().encode(credentials.username + ':' + credentials.password);
+      return { Authorization: 'Basic ' + btoa(String.fromCharCode(...bytes)) };
+    }
+    return {};
+  }
+
+  // credentials 'omit': a 401 must come back to the page as an answer, never as the browser's login prompt.
+  async function getJson(path) {
+    const response = await fetch(path, { cache: 'no-store', credentials: 'omit', headers: { Accept: 'application/json' } });
+    if (!response.ok) {
+      throw new Error(`${path}: HTTP ${response.status}`);
+    }
+    return response.json();
+  }
+
+  async function postJson(path, body) {
+    const response = await fetch(path, {
+      method: 'POST',
+      cache: 'no-store',
+      credentials: 'omit',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...authHeaders() },
+      body: JSON.stringify(body),
+    });
+    let answer = {};
+    try {
+      answer = await response.json();
+    } catch {
+      // An answer without a JSON body: the status says enough.
+    }
+    return { ok: response.ok, status: response.status, body: answer };
+  }
+
+  function refusal(result) {
+    const why = result.body.error || `HTTP ${result.status}`;
+    if (result.status === 401) {
+      return `Not allowed: ${why}. Enter the API credentials at the top of the page.`;
+    }
+    return why;
+  }
+
+  // ---- charts ----
+
+  // Vertical marks where the engine changed (or would have changed, in dry run) the desired size.
+  function decisionMarks(view) {
+    return {
+      hooks: {
+        draw: [u => {
+          const ctx = u.ctx;
+          const { top, height } = u.bbox;
+          ctx.save();
+          ctx.lineWidth = Math.max(1, devicePixelRatio);
+          ctx.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio]);
+          for (const d of view.marks) {
+            const x = Math.round(u.valToPos(d.t, 'x', true));
+            if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) {
+              continue;
+            }
+            ctx.strokeStyle = d.action === 'scale_up' ? COLORS.serving : d.action === 'scale_down' ? '#c2410c' : COLORS.draining;
+            ctx.beginPath();
+            ctx.moveTo(x, top);
+            ctx.lineTo(x, top + height);
+            ctx.stroke();
+          }
+          ctx.restore();
+        }],
+      },
+    };
+  }
+
+  function lineSeries(label, color, fill) {
+    return { label, stroke: color, width: 2, fill: fill ? color + '22' : undefined, spanGaps: false, points: { show: false } };
+  }
+
+  function chartOptions(kind, view, width) {
+    const stepped = uPlot.paths.stepped({ align: 1 });
+    const base = {
+      width,
+      height: 200,
+      cursor: { drag: { x: false, y: false } },
+      legend: { live: true },
+      scales: { x: { time: true } },
+      axes: [{}, { size: 50 }],
+    };
+    switch (kind) {
+      case 'requests':
+        return { ...base, series: [{}, lineSeries('req/s', COLORS.requests, true)], scales: { ...base.scales, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } } };
+      case 'cpu':
+        return { ...base, series: [{}, lineSeries('CPU %', COLORS.cpu, true)], scales: { ...base.scales, y: { range: (u, min, max) => [0, Math.max(100, max)] } } };
+      case 'latency':
+        return { ...base, series: [{}, lineSeries('p95 ms', COLORS.latency, true)], scales: { ...base.scales, y: { range: (u, min, max) => [0, Math.max(10, max * 1.1)] } } };
+      default:
+        return {
+          ...base,
+          plugins: [decisionMarks(view)],
+          scales: { ...base.scales, y: { range: (u, min, max) => [0, Math.max(2, max + 1)] } },
+          series: [
+            {},
+            { label: 'serving', stroke: COLORS.serving, fill: COLORS.serving + '22', width: 2, paths: stepped, points: { show: false } },
+            { label: 'booting', stroke: COLORS.booting, width: 2, paths: stepped, points: { show: false } },
+            { label: 'draining', stroke: COLORS.draining, width: 2, paths: stepped, points: { show: false } },
+            { label: 'unhealthy', stroke: COLORS.unhealthy, width: 1.5, paths: stepped, points: { show: false } },
+            { label: 'desired', stroke: COLORS.desired, width: 1.5, dash: [6, 4], paths: stepped, points: { show: false } },
+            { label: 'min', stroke: COLORS.bound, width: 1, dash: [2, 3], paths: stepped, points: { show: false } },
+            { label: 'max', stroke: COLORS.bound, width: 1, dash: [2, 3], paths: stepped, points: { show: false } },
+          ],
+        };
+    }
+  }
+
+  // ---- one pool ----
+
+  class PoolView {
+    constructor(pool) {
+      this.pool = pool;
+      this.name = pool.pool;
+      this.last = null;
+      this.series = { t: [], requests: [], cpu: [], latency_p95_ms: [], serving: [], booting: [], draining: [], unhealthy: [], desired: [], min: [], max: [] };
+      this.missing = null;
+      this.marks = [];
+      this.decisionsKey = '';
+      this.bounds = { min: pool.min, max: pool.max };
+      this.switching = false;
+
+      const root = document.getElementById('pool-template').content.firstElementChild.cloneNode(true);
+      root.dataset.pool = this.name;
+      root.id = 'pool-' + this.name;
+      this.root = root;
+      root.querySelector('.pool-name').textContent = this.name;
+      this.message = root.querySelector('.message');
+      this.input = root.querySelector('.desired-input');
+      this.form = root.querySelector('.scale-form');
+      this.dryRun = root.querySelector('.dry-run-switch');
+      this.changesOnly = root.querySelector('.changes-only');
+      this.charts = {};
+      for (const fig of root.querySelectorAll('.chart')) {
+        const kind = fig.dataset.chart;
+        const known = kind === 'instances' || (kind === 'latency' ? pool.latency_p95 : pool[kind]);
+        fig.dataset.points = '0';
+        if (!known) {
+          const key = kind === 'latency' ? 'latency_p95' : kind;
+          fig.classList.add('unknown');
+          fig.querySelector('.note').textContent = `not known: give pools.${this.name}.dashboard.${key} a PromQL query`;
+        }
+        this.charts[kind] = { fig, plot: null, known };
+      }
+
+      this.form.addEventListener('submit', e => {
+        e.preventDefault();
+        this.setSize();
+      });
+      this.dryRun.addEventListener('change', () => this.switchDryRun());
+      this.changesOnly.addEventListener('change', () => {
+        this.decisionsKey = '';
+        this.renderDecisions(this.lastEvents || []);
+      });
+    }
+
+    say(kind, text) {
+      this.message.className = 'message ' + kind;
+      this.message.textContent = text;
+    }
+
+    async setSize() {
+      const raw = this.input.value.trim();
+      if (!/^\d+$/.test(raw)) {
+        this.say('error', 'Enter a whole number of instances.');
+        return;
+      }
+      const desired = Number(raw);
+      const { min, max } = this.bounds;
+      if (desired < min || desired > max) {
+        this.say('error', `Desired must be between ${min} and ${max} (min..max of pool ${this.name}); got ${desired}.`);
+        return;
+      }
+      const button = this.form.querySelector('button');
+      button.disabled = true;
+      try {
+        const result = await postJson(`api/v1/pools/${encodeURIComponent(this.name)}/scale`, { desired });
+        if (result.ok) {
+          this.say('ok', `Desired size set to ${result.body.desired} (was ${result.body.previous_desired}).`);
+          await this.refresh();
+        } else {
+          this.say('error', refusal(result));
+        }
+      } catch (err) {
+        this.say('error', 'Cannot reach the service: ' + err.message);
+      } finally {
+        button.disabled = false;
+      }
+    }
+
+    async switchDryRun() {
+      const wanted = this.dryRun.checked;
+      this.switching = true;
+      this.dryRun.disabled = true;
+      try {
+        const result = await postJson(`api/v1/pools/${encodeURIComponent(this.name)}/dry_run`, { dry_run: wanted });
+        if (result.ok) {
+          this.say('ok', result.body.dry_run ? 'Dry run on: decisions are recorded, not acted on.' : 'Dry run off: the autoscaler acts on its decisions.');
+          this.showDryRun(result.body.dry_run);
+        } else {
+          this.dryRun.checked = !wanted;
+          this.say('error', refusal(result));
+        }
+      } catch (err) {
+        this.dryRun.checked = !wanted;
+        this.say('error', 'Cannot reach the service: ' + err.message);
+      } finally {
+        this.switching = false;
+        this.dryRun.disabled = false;
+      }
+    }
+
+    showDryRun(on) {
+      this.root.querySelector('.dry-run-badge').hidden = !on;
+      this.root.dataset.dryRun = String(on);
+      if (!this.switching) {
+        this.dryRun.checked = on;
+      }
+    }
+
+    async refresh() {
+      const name = encodeURIComponent(this.name);
+      const since = this.last == null ? '' : '?since=' + this.last;
+      const [series, status, events] = await Promise.all([
+        getJson(`api/v1/dashboard/pools/${name}/series${since}`),
+        getJson(`api/v1/pools/${name}`),
+        getJson(`api/v1/events?pool=${name}&limit=200`),
+      ]);
+      this.addSeries(series);
+      this.renderStatus(status);
+      this.renderDecisions(events.events);
+      this.renderCharts();
+    }
+
+    addSeries(s) {
+      const data = this.series;
+      for (let i = 0; i < s.t.length; i++) {
+        for (const key of Object.keys(data)) {
+          data[key].push(s[key][i]);
+        }
+      }
+      if (s.t.length > 0) {
+        this.last = Math.round(s.t[s.t.length - 1] * 1000);
+        this.missing = s.missing || null;
+      }
+      // The page keeps what the service keeps.
+      const oldest = Date.now() / 1000 - info.history_ms / 1000;
+      let drop = 0;
+      while (drop < data.t.length && data.t[drop] < oldest) {
+        drop++;
+      }
+      if (drop > 0) {
+        for (const key of Object.keys(data)) {
+          data[key].splice(0, drop);
+        }
+      }
+    }
+
+    renderStatus(s) {
+      const stat = k => this.root.querySelector(`[data-stat="${k}"]`);
+      const min = s.last_decision ? s.last_decision.min : s.min;
+      const max = s.last_decision ? s.last_decision.max : s.max;
+      this.bounds = { min, max };
+      stat('desired').textContent = s.desired == null ? '–' : s.desired;
+      stat('serving').textContent = s.serving;
+      stat('booting').textContent = s.launching;
+      stat('draining').textContent = s.removing;
+      stat('bounds').textContent = `${min}..${max}`;
+      const now = Date.now();
+      const cooldowns = [];
+      if (s.scale_up_cooldown_until && Date.parse(s.scale_up_cooldown_until) > now) {
+        cooldowns.push('up until ' + time(s.scale_up_cooldown_until));
+      }
+      if (s.scale_down_cooldown_until && Date.parse(s.scale_down_cooldown_until) > now) {
+        cooldowns.push('down until ' + time(s.scale_down_cooldown_until));
+      }
+      stat('cooldown').textContent = cooldowns.length ? cooldowns.join(', ') : '–';
+      this.input.min = String(min);
+      this.input.max = String(max);
+      this.input.placeholder = `${min}..${max}`;
+      this.showDryRun(s.dry_run);
+
+      const body = this.root.querySelector('.members tbody');
+      body.replaceChildren(...s.members.map(m => el('tr', {},
+        el('td', {}, m.label),
+        el('td', {}, m.lifecycle),
+        el('td', {}, m.state),
+        el('td', {}, m.node_status ? `${m.node_status} / ${m.node_mode}` : '–'),
+        el('td', {}, m.address || '–'),
+        el('td', {}, time(m.created_at)))));
+      this.root.querySelector('.member-count').textContent = `(${s.members.length})`;
+    }
+
+    renderDecisions(events) {
+      this.lastEvents = events;
+      const decisions = events.filter(e => e.type === 'decision').map(e => e.decision);
+      this.marks = decisions.filter(d => CHANGES.has(d.action)).map(d => ({ t: Date.parse(d.at) / 1000, action: d.action }));
+      const shown = this.changesOnly.checked ? decisions.filter(d => CHANGES.has(d.action)) : decisions;
+      const key = shown.map(d => d.at + d.action + d.desired).join('|');
+      if (key === this.decisionsKey) {
+        return;
+      }
+      this.decisionsKey = key;
+      const list = this.root.querySelector('.timeline');
+      list.replaceChildren(...shown.slice(0, 100).map(d => {
+        const reason = el('span', { class: 'reason' });
+        if (d.previous_desired !== d.desired) {
+          reason.append(el('span', { class: 'change' }, `${d.previous_desired} → ${d.desired}`));
+        }
+        reason.append(d.reason || '');
+        if (d.skip && d.action === 'hold') {
+          reason.append(el('span', { class: 'alert-meta' }, ` (${d.skip.replaceAll('_', ' ')})`));
+        }
+        return el('li', { class: 'decision', dataset: { action: d.action } },
+          el('time', { datetime: d.at }, time(d.at)),
+          el('span', { class: 'action ' + d.action }, ACTIONS[d.action] || d.action),
+          reason);
+      }));
+      this.root.querySelector('.timeline-empty').hidden = shown.length > 0;
+    }
+
+    renderAlerts(alerts) {
+      const mine = alerts.filter(a => a.pool === this.name);
+      const list = this.root.querySelector('.alerts');
+      list.replaceChildren(...mine.map(a => {
+        const summary = a.annotations.summary || a.annotations.description || '';
+        const labels = Object.entries(a.labels).filter(([k]) => k !== 'alertname' && k !== 'pool').map(([k, v]) => `${k}=${v}`).join(', ');
+        return el('li', { class: 'alert', dataset: { fingerprint: a.fingerprint } },
+          el('span', { class: 'alert-name' }, a.alertname || '(no alertname)'),
+          summary ? el('div', {}, summary) : '',
+          el('div', { class: 'alert-meta' }, `since ${time(a.starts_at)}` + (labels ? ' · ' + labels : '')));
+      }));
+      this.root.querySelector('.alerts-empty').hidden = mine.length > 0;
+    }
+
+    renderCharts() {
+      const d = this.series;
+      const columns = {
+        requests: [d.t, d.requests],
+        cpu: [d.t, d.cpu],
+        latency: [d.t, d.latency_p95_ms],
+        instances: [d.t, d.serving, d.booting, d.draining, d.unhealthy, d.desired, d.min, d.max],
+      };
+      const units = { requests: ' req/s', cpu: ' %', latency: ' ms' };
+      const keys = { requests: 'requests', cpu: 'cpu', latency: 'latency_p95' };
+      for (const [kind, chart] of Object.entries(this.charts)) {
+        if (!chart.known) {
+          continue;
+        }
+        const data = columns[kind];
+        const holder = chart.fig.querySelector('.plot');
+        if (!chart.plot) {
+          chart.plot = new uPlot(chartOptions(kind, this, Math.max(300, holder.clientWidth)), data, holder);
+        } else {
+          chart.plot.setData(data);
+        }
+        const values = data[1].filter(v => v != null);
+        chart.fig.dataset.points = String(values.length);
+        const note = chart.fig.querySelector('.note');
+        if (kind === 'instances') {
+          const i = d.t.length - 1;
+          note.textContent = i < 0 ? 'waiting for the first sample' : `now ${d.serving[i]} serving, ${d.booting[i]} booting, ${d.draining[i]} draining; desired ${d.desired[i] ?? '–'} (min ${d.min[i]}, max ${d.max[i]})`;
+        } else {
+          const latest = data[1].length ? data[1][data[1].length - 1] : null;
+          const missing = this.missing && this.missing[keys[kind]];
+          note.textContent = latest != null
+            ? `now ${number(latest, 1)}${units[kind]}`
+            : missing ? `no value: ${missing}` : 'waiting for the first sample';
+        }
+      }
+    }
+
+    resize() {
+      for (const chart of Object.values(this.charts)) {
+        if (chart.plot) {
+          const width = Math.max(300, chart.fig.querySelector('.plot').clientWidth);
+          chart.plot.setSize({ width, height: 200 });
+        }
+      }
+    }
+  }
+
+  // ---- page ----
+
+  function setupCredentials() {
+    const form = document.getElementById('credentials');
+    if (info.auth === 'none') {
+      return;
+    }
+    form.hidden = false;
+    for (const label of form.querySelectorAll('[data-auth]')) {
+      label.hidden = label.dataset.auth !== info.auth;
+    }
+    form.addEventListener('submit', e => e.preventDefault());
+    form.addEventListener('input', () => {
+      credentials.token = form.elements.token.value.trim();
+      credentials.username = form.elements.username.value;
+      credentials.password = form.elements.password.value;
+    });
+  }
+
+  function connection(kind, text) {
+    const node = document.getElementById('connection');
+    node.className = 'connection ' + kind;
+    node.textContent = text;
+  }
+
+  async function poll() {
+    try {
+      const [alerts] = await Promise.all([getJson('api/v1/alerts'), ...views.map(v => v.refresh())]);
+      for (const v of views) {
+        v.renderAlerts(alerts.alerts);
+      }
+      polls++;
+      document.body.dataset.polls = String(polls);
+      connection('ok', 'live · updated ' + new Date().toLocaleTimeString([], { hour12: false }));
+    } catch (err) {
+      connection('error', `cannot reach the service (${err.message}); retrying`);
+    } finally {
+      setTimeout(poll, info.poll_ms);
+    }
+  }
+
+  async function start() {
+    try {
+      info = await getJson('api/v1/dashboard');
+    } catch (err) {
+      const fatal = document.getElementById('fatal');
+      fatal.hidden = false;
+      fatal.textContent = 'The dashboard cannot load its configuration: ' + err.message;
+      return;
+    }
+    setupCredentials();
+    const main = document.getElementById('pools');
+    for (const pool of info.pools) {
+      const view = new PoolView(pool);
+      views.push(view);
+      main.append(view.root);
+    }
+    main.setAttribute('aria-busy', 'false');
+    let resizing = 0;
+    window.addEventListener('resize', () => {
+      cancelAnimationFrame(resizing);
+      resizing = requestAnimationFrame(() => views.forEach(v => v.resize()));
+    });
+    poll();
+  }
+
+  start();
+})();

@@ -1,0 +1,64 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Dashboard.Tests.Support;
+
+/// <summary>Prometheus' instant-query API on a free loopback port: each query answers the value that
+/// <see cref="Values"/> gives for it (by a fragment of its text), as a one-sample vector; an unknown query gets an
+/// empty vector, as a real Prometheus does for a series that does not exist.</summary>
+public sealed class FakePrometheus : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private FakePrometheus(WebApplication app, Uri url)
+    {
+        _app = app;
+        Url = url;
+    }
+
+    public Uri Url { get; }
+
+    /// <summary>Query fragment → value.</summary>
+    public ConcurrentDictionary<string, double> Values { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Queries received.</summary>
+    public ConcurrentQueue<string> Queries { get; } = new();
+
+    public static async Task<FakePrometheus> StartAsync()
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.Services.AddRoutingCore();
+        var app = builder.Build();
+        FakePrometheus? self = null;
+        app.UseRouting();
+        app.MapGet("/api/v1/query", (HttpContext context) =>
+        {
+            var query = context.Request.Query["query"].ToString();
+            self!.Queries.Enqueue(query);
+            var match = self.Values.FirstOrDefault(kv => query.Contains(kv.Key, StringComparison.Ordinal));
+            var result = match.Key is null
+                ? "[]"
+                : "[{\"metric\":{},\"value\":[" + (TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0).ToString(CultureInfo.InvariantCulture)
+                    + ",\"" + match.Value.ToString("R", CultureInfo.InvariantCulture) + "\"]}]";
+            return Results.Text("{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":" + result + "}}", "application/json");
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        self = new FakePrometheus(app, new Uri(address.TrimEnd('/') + "/"));
+        return self;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
