@@ -126,14 +126,17 @@ public sealed class DemoRunner
             var (nb, nbConfig) = await CreateNodeBalancerAsync(linode, ct);
             Listening("nodebalancer", new Uri($"http://{nb.Ipv4}:{NodeBalancerPort}/"));
 
-            var config = ServiceConfig(emulator.BaseAddress, dataDir, configDir, linodeToken, webhookToken);
+            // Prometheus' port is chosen before the autoscaler starts: the dashboard's queries go there.
+            var prometheusPort = MonitoringNode.FreePort();
+            var config = ServiceConfig(emulator.BaseAddress, dataDir, configDir, linodeToken, webhookToken, new Uri($"http://127.0.0.1:{prometheusPort}/"));
             service = await AutoscalerHost.StartAsync(config, new AutoscalerServices { LoggerFactory = serviceLogs, Time = _time }, ct);
             Listening("autoscaler", service.BaseAddress);
             var poolConfig = config.FindPool(_settings.Pool)!;
             _reporter.OnStep($"autoscaler at {service.BaseAddress} (webhook /hook with a bearer token made for this run, /http_sd, /api/v1/events); "
                 + $"pool '{_settings.Pool}' min {_settings.Min} max {_settings.Max}, tag {poolConfig.EffectivePoolTag}");
+            _reporter.OnStep($"dashboard: {service.BaseAddress} (open it in a browser: live charts, decisions and alerts while the demo runs)");
 
-            monitoring = await MonitoringNode.StartAsync(_settings, workDir, service.BaseAddress, webhookToken, ct);
+            monitoring = await MonitoringNode.StartAsync(_settings, workDir, service.BaseAddress, webhookToken, prometheusPort, ct);
             childIds.AddRange(monitoring.Processes.Select(p => p.Id));
             Listening("alertmanager", monitoring.AlertmanagerUrl, monitoring.Processes.First(p => p.Name == "alertmanager").Id);
             Listening("prometheus", monitoring.PrometheusUrl, monitoring.Processes.First(p => p.Name == "prometheus").Id);
@@ -158,6 +161,7 @@ public sealed class DemoRunner
             _reporter.OnStep($"load through the NodeBalancer {target}: {string.Join(" → ", _profile.Phases.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Name} {p.Rate:0.#} rps for {p.Duration.TotalSeconds:0} s")))} "
                 + string.Create(CultureInfo.InvariantCulture, $"(the pool of {_settings.Min} serves {_settings.StartCapacity:0.#} rps)"));
 
+            _reporter.OnStep($"watch it on the dashboard: {service.BaseAddress}");
             _origin = _time.GetUtcNow();
             var generator = new LoadGenerator(loadOptions);
             loadTask = generator.RunAsync(sample => Volatile.Write(ref _lastLoad, sample), loadStop.Token);
@@ -386,9 +390,15 @@ public sealed class DemoRunner
         return (nb, config);
     }
 
-    private AutoscalerConfig ServiceConfig(Uri emulator, string dataDir, string configDir, string linodeToken, string webhookToken)
+    private AutoscalerConfig ServiceConfig(Uri emulator, string dataDir, string configDir, string linodeToken, string webhookToken, Uri prometheus)
     {
         var s = _settings;
+        var window = DemoSettings.Seconds(s.RateWindow);
+        // What the dashboard charts: requests to / (the load through the NodeBalancer; health checks are /health),
+        // the recording rule the alerts use, and the p95 of the instances' latency histogram.
+        var requests = $"sum(rate(workload_http_requests_total{{pool=\"{s.Pool}\",handler=\"/\"}}[{window}]))";
+        var cpu = $"{MonitoringNode.CpuSeries}{{pool=\"{s.Pool}\"}}";
+        var latency = $"histogram_quantile(0.95, sum by (le) (rate(workload_http_request_duration_seconds_bucket{{pool=\"{s.Pool}\",handler=\"/\"}}[{window}])))";
         var yaml = $$"""
             # linode-autoscaler for the demo: short cooldowns, the pool doubles while CPU is high (step_percent 100)
             # and loses two instances at a time while it is low. Secrets come from the environment of the run.
@@ -405,6 +415,7 @@ public sealed class DemoRunner
               expire_after_repeats: 3
             journal:
               path: {{Path.Combine(dataDir, "autoscaler.db")}}
+            dashboard: { sample_interval: 1s, history: 1h }
             pools:
               {{s.Pool}}:
                 region: us-east
@@ -420,6 +431,11 @@ public sealed class DemoRunner
                 signals:
                   - { alert: PoolCpuHigh, action: up }
                   - { alert: PoolCpuLow, action: down }
+                dashboard:
+                  prometheus: {{prometheus}}
+                  requests: '{{requests}}'
+                  cpu: '{{cpu}}'
+                  latency_p95: '{{latency}}'
 
             """;
         var path = Path.Combine(configDir, "autoscaler.yaml");

@@ -32,8 +32,11 @@ public sealed class MonitoringNode : IAsyncDisposable
     public IReadOnlyList<ChildProcess> Processes => _children;
 
     /// <summary>Finds the two programs, writes their configs under <paramref name="workDir"/> and starts them; returns
-    /// once both answer <c>/-/ready</c>. Throws <see cref="DemoSetupException"/> naming the part that did not start.</summary>
-    public static async Task<MonitoringNode> StartAsync(DemoSettings settings, string workDir, Uri autoscaler, string webhookToken, CancellationToken ct)
+    /// once both answer <c>/-/ready</c>. Throws <see cref="DemoSetupException"/> naming the part that did not start.
+    /// <paramref name="prometheusPort"/> is the port Prometheus listens on (0: any free one), for a configuration
+    /// written before it starts.</summary>
+    public static async Task<MonitoringNode> StartAsync(DemoSettings settings, string workDir, Uri autoscaler, string webhookToken, int prometheusPort,
+        CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(autoscaler);
@@ -68,7 +71,7 @@ public sealed class MonitoringNode : IAsyncDisposable
             ], workDir, Path.Combine(logDir, "alertmanager.log")));
             await stack.WaitReadyAsync(stack._children[^1], stack.AlertmanagerUrl, settings.StartTimeout, ct);
 
-            var promPort = FreePort();
+            var promPort = prometheusPort > 0 ? prometheusPort : FreePort();
             stack.PrometheusUrl = new Uri($"http://127.0.0.1:{promPort}/");
             var rules = Path.Combine(configDir, "rules.yml");
             await File.WriteAllTextAsync(rules, Rules(settings), ct);
@@ -203,7 +206,7 @@ public sealed class MonitoringNode : IAsyncDisposable
     }
 
     /// <summary>A port free on 127.0.0.1 right now (the programs take a fixed port, not 0).</summary>
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

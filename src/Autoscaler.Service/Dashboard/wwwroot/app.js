@@ -137,6 +137,26 @@
     return { label, stroke: color, width: 2, fill: fill ? color + '22' : undefined, spanGaps: false, points: { show: false } };
   }
 
+  // Without the cursor on the plot, the legend shows the latest sample rather than dashes.
+  const latestInLegend = {
+    hooks: {
+      setCursor: [u => {
+        if (u.cursor.idx == null && u.data[0].length > 0) {
+          u.setLegend({ idx: u.data[0].length - 1 }, false);
+        }
+      }],
+      setData: [u => {
+        if (u.cursor.idx == null && u.data[0].length > 0) {
+          u.setLegend({ idx: u.data[0].length - 1 }, false);
+        }
+      }],
+    },
+  };
+
+  function latencyTicks(u, splits) {
+    return splits.map(v => v >= 1000 ? (v / 1000).toLocaleString(undefined, { maximumFractionDigits: 1 }) + ' s' : v.toLocaleString() + ' ms');
+  }
+
   function chartOptions(kind, view, width) {
     const stepped = uPlot.paths.stepped({ align: 1 });
     const base = {
@@ -144,8 +164,9 @@
       height: 200,
       cursor: { drag: { x: false, y: false } },
       legend: { live: true },
+      plugins: [latestInLegend],
       scales: { x: { time: true } },
-      axes: [{}, { size: 50 }],
+      axes: [{}, { size: 56 }],
     };
     switch (kind) {
       case 'requests':
@@ -153,24 +174,49 @@
       case 'cpu':
         return { ...base, series: [{}, lineSeries('CPU %', COLORS.cpu, true)], scales: { ...base.scales, y: { range: (u, min, max) => [0, Math.max(100, max)] } } };
       case 'latency':
-        return { ...base, series: [{}, lineSeries('p95 ms', COLORS.latency, true)], scales: { ...base.scales, y: { range: (u, min, max) => [0, Math.max(10, max * 1.1)] } } };
-      default:
         return {
           ...base,
-          plugins: [decisionMarks(view)],
+          axes: [{}, { size: 64, values: latencyTicks }],
+          series: [{}, lineSeries('p95 ms', COLORS.latency, true)],
+          scales: { ...base.scales, y: { range: (u, min, max) => [0, Math.max(10, max * 1.1)] } },
+        };
+      default: {
+        // Stacked: each state's band sits on the one below, so the top edge is every member the pool has; the
+        // legend shows each state's own count.
+        const raw = i => [null, view.series.serving, view.series.booting, view.series.draining, view.series.unhealthy][i];
+        const own = (u, v, si, i) => (i == null || raw(si)[i] == null ? '–' : raw(si)[i]);
+        const stacked = (label, color, lineWidth) => ({ label, stroke: color, fill: color + '40', width: lineWidth, paths: stepped, points: { show: false }, value: own });
+        return {
+          ...base,
+          plugins: [latestInLegend, decisionMarks(view)],
           scales: { ...base.scales, y: { range: (u, min, max) => [0, Math.max(2, max + 1)] } },
+          axes: [{}, { size: 40, incrs: [1, 2, 5, 10, 20, 50, 100], values: (u, splits) => splits.map(v => v.toFixed(0)) }],
+          bands: [{ series: [2, 1] }, { series: [3, 2] }, { series: [4, 3] }],
           series: [
             {},
-            { label: 'serving', stroke: COLORS.serving, fill: COLORS.serving + '22', width: 2, paths: stepped, points: { show: false } },
-            { label: 'booting', stroke: COLORS.booting, width: 2, paths: stepped, points: { show: false } },
-            { label: 'draining', stroke: COLORS.draining, width: 2, paths: stepped, points: { show: false } },
-            { label: 'unhealthy', stroke: COLORS.unhealthy, width: 1.5, paths: stepped, points: { show: false } },
-            { label: 'desired', stroke: COLORS.desired, width: 1.5, dash: [6, 4], paths: stepped, points: { show: false } },
-            { label: 'min', stroke: COLORS.bound, width: 1, dash: [2, 3], paths: stepped, points: { show: false } },
-            { label: 'max', stroke: COLORS.bound, width: 1, dash: [2, 3], paths: stepped, points: { show: false } },
+            stacked('serving', COLORS.serving, 1.5),
+            stacked('booting', COLORS.booting, 0),
+            stacked('draining', COLORS.draining, 0),
+            stacked('unhealthy', COLORS.unhealthy, 0),
+            { label: 'desired', stroke: COLORS.desired, width: 2, dash: [6, 4], paths: stepped, points: { show: false } },
+            { label: 'min', stroke: COLORS.bound, width: 1.5, dash: [2, 3], paths: stepped, points: { show: false } },
+            { label: 'max', stroke: COLORS.bound, width: 1.5, dash: [2, 3], paths: stepped, points: { show: false } },
           ],
         };
+      }
     }
+  }
+
+  function stack(d) {
+    const booting = [];
+    const draining = [];
+    const unhealthy = [];
+    for (let i = 0; i < d.t.length; i++) {
+      booting.push(d.serving[i] + d.booting[i]);
+      draining.push(booting[i] + d.draining[i]);
+      unhealthy.push(draining[i] + d.unhealthy[i]);
+    }
+    return [d.t, d.serving, booting, draining, unhealthy, d.desired, d.min, d.max];
   }
 
   // ---- one pool ----
@@ -406,7 +452,7 @@
         requests: [d.t, d.requests],
         cpu: [d.t, d.cpu],
         latency: [d.t, d.latency_p95_ms],
-        instances: [d.t, d.serving, d.booting, d.draining, d.unhealthy, d.desired, d.min, d.max],
+        instances: stack(d),
       };
       const units = { requests: ' req/s', cpu: ' %', latency: ' ms' };
       const keys = { requests: 'requests', cpu: 'cpu', latency: 'latency_p95' };
