@@ -326,14 +326,19 @@ public sealed partial class ScalingEngine
             max = min;
         }
 
-        var inputs = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var r in recs)
+        var inputs = new LazyInputs(() =>
         {
-            foreach (var (k, v) in r.Inputs)
+            var merged = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var r in recs)
             {
-                inputs[$"{r.Signal}.{k}"] = v;
+                foreach (var (k, v) in r.Inputs)
+                {
+                    merged[$"{r.Signal}.{k}"] = v;
+                }
             }
-        }
+
+            return merged;
+        });
 
         var decision = new Decision
         {

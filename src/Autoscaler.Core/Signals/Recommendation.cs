@@ -31,7 +31,7 @@ public sealed record Recommendation
     public required string Reason { get; init; }
 
     /// <summary>Inputs used (metric value, target, matching alerts…), for the audit trail.</summary>
-    public IReadOnlyDictionary<string, string> Inputs { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Inputs { get; init; } = System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty;
 
     /// <summary>The signal had no usable data (metric missing, NaN, error).</summary>
     public bool MissingData { get; init; }
@@ -44,7 +44,7 @@ public sealed record Recommendation
 
     /// <summary>A hold without opinion.</summary>
     public static Recommendation Hold(string signal, string reason, IReadOnlyDictionary<string, string>? inputs = null) =>
-        new() { Signal = signal, Direction = ScaleDirection.Hold, Reason = reason, Inputs = inputs ?? new Dictionary<string, string>() };
+        new() { Signal = signal, Direction = ScaleDirection.Hold, Reason = reason, Inputs = inputs ?? System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty };
 
     /// <summary>A hold because the data is missing.</summary>
     public static Recommendation Missing(string signal, string reason, IReadOnlyDictionary<string, string>? inputs = null) =>

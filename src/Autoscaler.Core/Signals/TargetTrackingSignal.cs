@@ -13,6 +13,8 @@ public sealed class TargetTrackingSignal : IScalingSignal
     private readonly TargetTrackingConfig _config;
     private readonly IMetricSource _metrics;
     private readonly List<(DateTimeOffset At, int Desired)> _history = [];
+    private readonly string _target;
+    private readonly string _tolerancePercent;
 
     /// <summary>Creates the signal for one <c>target_tracking</c> entry of a pool.</summary>
     public TargetTrackingSignal(TargetTrackingConfig config, IMetricSource metrics)
@@ -22,6 +24,8 @@ public sealed class TargetTrackingSignal : IScalingSignal
         _config = config;
         _metrics = metrics;
         Name = config.DisplayName;
+        _target = F(config.Target);
+        _tolerancePercent = F(config.Tolerance * 100);
     }
 
     /// <inheritdoc />
@@ -31,12 +35,6 @@ public sealed class TargetTrackingSignal : IScalingSignal
     public async ValueTask<Recommendation> EvaluateAsync(SignalContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var inputs = new Dictionary<string, string>
-        {
-            ["query"] = _config.Query,
-            ["target"] = F(_config.Target),
-        };
-
         MetricReading reading;
         try
         {
@@ -54,38 +52,43 @@ public sealed class TargetTrackingSignal : IScalingSignal
 
         if (reading.IsMissing)
         {
-            inputs["metric"] = "missing";
-            return Recommendation.Missing(Name, $"metric missing ({reading.MissingReason}): holding", inputs);
+            return Recommendation.Missing(Name, $"metric missing ({reading.MissingReason}): holding", Inputs(reading, null));
         }
 
-        inputs["metric"] = F(reading.Value);
         if (context.Serving == 0)
         {
-            return Recommendation.Missing(Name, "no serving instance to measure: holding", inputs);
+            return Recommendation.Missing(Name, "no serving instance to measure: holding", Inputs(reading, null));
         }
 
         var ratio = reading.Value / _config.Target;
-        inputs["ratio"] = F(ratio);
-        inputs["serving"] = context.Serving.ToString(CultureInfo.InvariantCulture);
         int raw;
         string why;
         // The epsilon makes the boundary inclusive despite binary fractions (66 / 60 − 1 is 0.10000000000000009).
         if (Math.Abs(ratio - 1) <= _config.Tolerance + 1e-9)
         {
             raw = context.Desired;
-            why = $"metric {F(reading.Value)} within {F(_config.Tolerance * 100)}% of target {F(_config.Target)}";
+            why = $"metric {F(reading.Value)} within {_tolerancePercent}% of target {_target}";
         }
         else
         {
             // The epsilon keeps 3 × 80/60 = 4.000000001 from becoming 5.
             raw = (int)Math.Ceiling(context.Serving * ratio - 1e-9);
-            why = $"metric {F(reading.Value)} vs target {F(_config.Target)}: ceil({context.Serving} × {F(ratio)}) = {raw}";
+            why = $"metric {F(reading.Value)} vs target {_target}: ceil({context.Serving} × {F(ratio)}) = {raw}";
         }
 
         var now = context.Now;
         _history.Add((now, raw));
         var keep = _config.ScaleDownStabilization > _config.ScaleUpStabilization ? _config.ScaleDownStabilization : _config.ScaleUpStabilization;
-        _history.RemoveAll(h => h.At < now - keep);
+        var expired = 0;
+        while (expired < _history.Count && _history[expired].At < now - keep)
+        {
+            expired++;
+        }
+
+        if (expired > 0)
+        {
+            _history.RemoveRange(0, expired);
+        }
 
         var upRecommendation = raw;
         var downRecommendation = raw;
@@ -113,8 +116,6 @@ public sealed class TargetTrackingSignal : IScalingSignal
             stabilized = downRecommendation;
         }
 
-        inputs["raw_desired"] = raw.ToString(CultureInfo.InvariantCulture);
-        inputs["stabilized_desired"] = stabilized.ToString(CultureInfo.InvariantCulture);
         if (stabilized != raw)
         {
             why += $"; stabilized to {stabilized}";
@@ -123,8 +124,34 @@ public sealed class TargetTrackingSignal : IScalingSignal
         var direction = stabilized > context.Desired ? ScaleDirection.Up
             : stabilized < context.Desired ? ScaleDirection.Down
             : ScaleDirection.Hold;
-        return new Recommendation { Signal = Name, Direction = direction, Desired = stabilized, Reason = why, Inputs = inputs };
+        return new Recommendation
+        {
+            Signal = Name,
+            Direction = direction,
+            Desired = stabilized,
+            Reason = why,
+            Inputs = Inputs(reading, (ratio, context.Serving, raw, stabilized)),
+        };
     }
+
+    private LazyInputs Inputs(MetricReading reading, (double Ratio, int Serving, int Raw, int Stabilized)? computed) => new(() =>
+    {
+        var inputs = new Dictionary<string, string>(7)
+        {
+            ["query"] = _config.Query,
+            ["target"] = _target,
+            ["metric"] = reading.IsMissing ? "missing" : F(reading.Value),
+        };
+        if (computed is { } c)
+        {
+            inputs["ratio"] = F(c.Ratio);
+            inputs["serving"] = c.Serving.ToString(CultureInfo.InvariantCulture);
+            inputs["raw_desired"] = c.Raw.ToString(CultureInfo.InvariantCulture);
+            inputs["stabilized_desired"] = c.Stabilized.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return inputs;
+    });
 
     private static string F(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
 }
