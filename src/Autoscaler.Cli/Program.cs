@@ -12,6 +12,7 @@ var root = new RootCommand(
     ScaleCommand.Create(),
     ValidateCommand.Create(),
     LoadgenCommand.Create(),
+    SimulateCommand.Create(),
     BenchCommand.Create(),
 };
 
