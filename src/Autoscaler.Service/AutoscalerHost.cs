@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using System.Net;
-using System.Security.Cryptography.X509Certificates;
 using Autoscaler.Core.Alerts;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Engine;
@@ -12,6 +11,7 @@ using Autoscaler.Service.Commands;
 using Autoscaler.Service.Dashboard;
 using Autoscaler.Service.Engine;
 using Autoscaler.Service.Metrics;
+using Autoscaler.Service.Security;
 using Autoscaler.Service.Signals;
 using Autoscaler.Service.Storage;
 using Autoscaler.Service.Webhook;
@@ -114,7 +114,8 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
 
     /// <summary>Builds everything and starts listening. Throws <see cref="LinodePoolSetupException"/> listing every
-    /// pool problem (missing NodeBalancer, unknown region…), <see cref="ArgumentException"/> for a bad listen address.</summary>
+    /// pool problem (missing NodeBalancer, unknown region…), <see cref="ArgumentException"/> for a bad listen address or TLS files
+    /// that cannot be used (the message names the setting and the file).</summary>
     public static async Task<AutoscalerHost> StartAsync(AutoscalerConfig config, AutoscalerServices? services = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -128,6 +129,13 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
         var owned = new List<IDisposable>();
         try
         {
+            // First, so a bad TLS file stops the start before any cloud call (a NodeBalancer may be created below).
+            var certificate = config.Tls is { } tlsConfig ? TlsCertificateLoader.Load(tlsConfig) : null;
+            if (certificate is not null)
+            {
+                owned.Add(certificate);
+            }
+
             var meterFactory = new ScopedMeterFactory();
             owned.Add(meterFactory);
             var metrics = new ServiceMetrics(meterFactory);
@@ -191,9 +199,9 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
                 kestrel.AddServerHeader = false;
                 kestrel.Listen(endpoint, listen =>
                 {
-                    if (config.Tls is { } tls)
+                    if (certificate is not null)
                     {
-                        listen.UseHttps(X509Certificate2.CreateFromPemFile(tls.CertFile, tls.KeyFile));
+                        listen.UseHttps(certificate);
                     }
                 });
             });
@@ -227,7 +235,7 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
             }
 
             new WebhookEndpoint(config, alerts, nudger, metrics, loggerFactory.CreateLogger<WebhookEndpoint>(), commands).Map(app);
-            new ApiEndpoints(config, engine, store, nudger, metrics, loggerFactory.CreateLogger<ApiEndpoints>()).Map(app);
+            new ApiEndpoints(config, engine, store, nudger, metrics, loggerFactory.CreateLogger<ApiEndpoints>(), alerts).Map(app);
             new DashboardEndpoints(config, engine, alerts, history, nudger, loggerFactory.CreateLogger<DashboardEndpoints>()).Map(app);
 
             try

@@ -26,7 +26,7 @@ public sealed record PayloadError(IReadOnlyList<string> Problems)
 /// fields are optional). Every problem is reported, not only the first; values quoted in messages are cut short, so a
 /// huge or hostile body cannot make a huge answer.
 /// </summary>
-public static class AlertmanagerPayload
+public static partial class AlertmanagerPayload
 {
     /// <summary>Most alerts accepted in one notification (Alertmanager's max_alerts is usually far below).</summary>
     public const int MaxAlerts = 1000;
@@ -44,6 +44,18 @@ public static class AlertmanagerPayload
             return (null, new PayloadError(["the body is empty; expected Alertmanager webhook JSON (version 4)"]));
         }
 
+        // A byte-order mark is legal in UTF-8 text but not where JSON starts; tools that add one mean no harm.
+        if (body.Span.StartsWith(Utf8Bom))
+        {
+            body = body[Utf8Bom.Length..];
+        }
+
+        // System.Text.Json only finds bad UTF-8 when a string is read, and then throws InvalidOperationException: check first.
+        if (InvalidUtf8At(body.Span) is { } offset)
+        {
+            return (null, new PayloadError([$"the body is not valid UTF-8 (byte {offset}: 0x{body.Span[offset]:X2}); Alertmanager sends UTF-8 JSON"]));
+        }
+
         JsonDocument doc;
         try
         {
@@ -56,8 +68,42 @@ public static class AlertmanagerPayload
 
         using (doc)
         {
-            return Read(doc.RootElement);
+            try
+            {
+                return Read(doc.RootElement);
+            }
+            catch (InvalidOperationException ex)
+            {
+                // Valid UTF-8 can still escape half of a surrogate pair ("\ud800"), which no .NET string can hold.
+                return (null, new PayloadError([$"the body has a string that is not valid Unicode (an unpaired surrogate escape such as \\ud800): {Cut(ex.Message, 120)}"]));
+            }
         }
+    }
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    /// <summary>Offset of the first byte that is not part of valid UTF-8 (overlong forms and encoded surrogates
+    /// included), or null.</summary>
+    private static int? InvalidUtf8At(ReadOnlySpan<byte> bytes)
+    {
+        if (System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            return null;
+        }
+
+        var offset = 0;
+        while (offset < bytes.Length)
+        {
+            var status = System.Text.Rune.DecodeFromUtf8(bytes[offset..], out _, out var consumed);
+            if (status != System.Buffers.OperationStatus.Done)
+            {
+                return offset;
+            }
+
+            offset += consumed;
+        }
+
+        return Math.Max(0, bytes.Length - 1);
     }
 
     private static (AlertmanagerNotification?, PayloadError?) Read(JsonElement root)
@@ -225,7 +271,7 @@ public static class AlertmanagerPayload
         {
             if (p.Value.ValueKind != JsonValueKind.String)
             {
-                problems.Add($"{path}.{Cut(p.Name, 64)} must be a string (got {Kind(p.Value)})");
+                problems.Add($"{path}.{Printable(Cut(p.Name, 64))} must be a string (got {Kind(p.Value)})");
                 continue;
             }
 
@@ -247,7 +293,8 @@ public static class AlertmanagerPayload
             return null;
         }
 
-        if (v.ValueKind == JsonValueKind.String
+        // The shape first: DateTimeOffset.TryParse alone takes "00:00" as today's midnight by the machine's clock.
+        if (v.ValueKind == JsonValueKind.String && Rfc3339().IsMatch(v.GetString()!)
             && DateTimeOffset.TryParse(v.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t))
         {
             return t;
@@ -256,6 +303,11 @@ public static class AlertmanagerPayload
         problems.Add($"{path} must be an RFC 3339 time (got {Show(v)})");
         return null;
     }
+
+    /// <summary>RFC 3339 date-time (Go's time.RFC3339Nano, as Alertmanager writes it): date, T, time, optional
+    /// fraction, Z or an offset.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})\z", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex Rfc3339();
 
     private static string Kind(JsonElement e) => e.ValueKind switch
     {
@@ -270,10 +322,48 @@ public static class AlertmanagerPayload
 
     private static string Show(JsonElement e) => e.ValueKind switch
     {
-        JsonValueKind.String => "\"" + Cut(e.GetString() ?? "", 64) + "\"",
+        JsonValueKind.String => "\"" + Printable(Cut(e.GetString() ?? "", 64)) + "\"",
         JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null => Cut(e.GetRawText(), 64),
         _ => Kind(e),
     };
 
-    private static string Cut(string s, int max) => s.Length <= max ? s : s[..max] + "…";
+    /// <summary>Control characters as <c>\uXXXX</c>, so a quoted value cannot break a log line.</summary>
+    private static string Printable(string s)
+    {
+        if (!s.Any(char.IsControl))
+        {
+            return s;
+        }
+
+        var sb = new System.Text.StringBuilder(s.Length + 16);
+        foreach (var c in s)
+        {
+            if (char.IsControl(c))
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    private static string Cut(string s, int max)
+    {
+        if (s.Length <= max)
+        {
+            return s;
+        }
+
+        // Never split a surrogate pair: half of one is not text and would not survive the JSON answer.
+        if (char.IsHighSurrogate(s[max - 1]))
+        {
+            max--;
+        }
+
+        return s[..max] + "…";
+    }
 }

@@ -77,6 +77,14 @@ public sealed partial class WebhookEndpoint
             return Results.Json(new ErrorResponse(auth == AuthResult.Missing ? "authentication required" : "invalid credentials"), ApiJson.Options, statusCode: StatusCodes.Status401Unauthorized);
         }
 
+        if (UnsupportedContentType(context.Request.ContentType) is { } mediaType)
+        {
+            _metrics.WebhookRequest("unsupported_media_type");
+            LogRejected(_logger, $"Content-Type {mediaType}");
+            return Results.Json(new ErrorResponse($"Content-Type must be application/json (got {mediaType}); Alertmanager sends JSON"),
+                ApiJson.Options, statusCode: StatusCodes.Status415UnsupportedMediaType);
+        }
+
         if (context.Request.ContentLength is { } length && length > _maxBody)
         {
             return TooLarge(length);
@@ -143,6 +151,27 @@ public sealed partial class WebhookEndpoint
         _commands?.Enqueue(body.Value);
         _metrics.WebhookRequest("accepted");
         return Results.Json(new WebhookResponse("ok", notification.Alerts.Count, added, changed, duplicate, stale, rejected), ApiJson.Options);
+    }
+
+    /// <summary>The declared media type when it is not JSON, cut short for the answer; null when it is JSON or absent
+    /// (a POST without the header is read as JSON).</summary>
+    internal static string? UnsupportedContentType(string? contentType)
+    {
+        if (string.IsNullOrWhiteSpace(contentType))
+        {
+            return null;
+        }
+
+        var semicolon = contentType.IndexOf(';', StringComparison.Ordinal);
+        var mediaType = (semicolon < 0 ? contentType : contentType[..semicolon]).Trim();
+        if (mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var shown = mediaType.Length <= 64 ? mediaType : mediaType[..64] + "…";
+        return "'" + new string(shown.Select(c => char.IsControl(c) ? '?' : c).ToArray()) + "'";
     }
 
     private IResult TooLarge(long? length)
