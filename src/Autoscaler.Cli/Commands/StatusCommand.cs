@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net.Http;
 using Autoscaler.Service.Api;
+using Autoscaler.Service.Signals;
 using Spectre.Console;
 
 namespace Autoscaler.Cli.Commands;
@@ -105,6 +106,18 @@ internal static class StatusCommand
             $"{N(p.Min)}..{N(p.Max)}",
             Markup.Escape(cooldowns.Count == 0 ? "-" : string.Join(", ", cooldowns)));
         console.Write(summary);
+
+        if (p.Signals.Count > 0)
+        {
+            // Missing data and expired alerts first: they are why a pool does not scale.
+            var signals = new Table().Border(TableBorder.Simple).AddColumns("signal", "state", "since", "detail");
+            foreach (var sig in p.Signals.OrderBy(x => x.State is SignalState.MissingData or SignalState.Expired ? 0 : 1))
+            {
+                signals.AddRow(Markup.Escape(sig.Signal), Snake(sig.State.ToString()), sig.At is { } at ? Time(at) : "-", Markup.Escape(sig.Detail));
+            }
+
+            console.Write(signals);
+        }
 
         if (p.Members.Count > 0)
         {

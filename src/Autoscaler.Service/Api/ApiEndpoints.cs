@@ -1,11 +1,13 @@
 using System.Globalization;
 using System.Text.Json;
+using Autoscaler.Core.Alerts;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Engine;
 using Autoscaler.Core.Pools;
 using Autoscaler.Service.Engine;
 using Autoscaler.Service.Metrics;
 using Autoscaler.Service.Security;
+using Autoscaler.Service.Signals;
 using Autoscaler.Service.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -31,12 +33,15 @@ public sealed partial class ApiEndpoints
     private readonly ServiceMetrics _metrics;
     private readonly CredentialCheck _writeAuth;
     private readonly ILogger _logger;
+    private readonly AlertStateStore? _alerts;
 
-    /// <summary>Creates the API.</summary>
-    public ApiEndpoints(AutoscalerConfig config, ScalingEngine engine, SqliteStore store, EngineNudger nudger, ServiceMetrics metrics, ILogger<ApiEndpoints> logger)
+    /// <summary>Creates the API; <paramref name="alerts"/> lets pool states tell an expired alert.</summary>
+    public ApiEndpoints(AutoscalerConfig config, ScalingEngine engine, SqliteStore store, EngineNudger nudger, ServiceMetrics metrics, ILogger<ApiEndpoints> logger,
+        AlertStateStore? alerts = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         _config = config;
+        _alerts = alerts;
         _engine = engine;
         _store = store;
         _nudger = nudger;
@@ -61,11 +66,23 @@ public sealed partial class ApiEndpoints
         routes.MapGet("/metrics", async (HttpContext context) =>
         {
             context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            foreach (var pool in _engine.Pools)
+            {
+                _metrics.PoolSignals(pool, Signals(pool, _engine.GetStatus(pool)).Select(s => s.State));
+            }
+
             await _metrics.ExportAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
         });
     }
 
-    private PoolDto Pool(string pool) => PoolDto.From(_engine.GetStatus(pool), _engine.IsDryRun(pool));
+    private PoolDto Pool(string pool)
+    {
+        var status = _engine.GetStatus(pool);
+        return PoolDto.From(status, _engine.IsDryRun(pool)) with { Signals = Signals(pool, status) };
+    }
+
+    private IReadOnlyList<SignalStatusDto> Signals(string pool, PoolStatus status) =>
+        SignalHealth.Describe(_config.FindPool(pool)!, status.LastDecision, _alerts, _config.Alerts.StaleAfter);
 
     private IResult Events(HttpContext context)
     {

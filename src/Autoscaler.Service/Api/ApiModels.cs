@@ -61,6 +61,9 @@ public sealed record PoolDto
 
     public CountersDto Counters { get; init; } = new();
 
+    /// <summary>Each signal's state: whether the engine can see (missing data, an expired alert) and why.</summary>
+    public IReadOnlyList<Signals.SignalStatusDto> Signals { get; init; } = [];
+
     internal static PoolDto From(PoolStatus s, bool dryRun) => new()
     {
         Pool = s.Pool,

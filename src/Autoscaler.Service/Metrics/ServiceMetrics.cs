@@ -30,6 +30,7 @@ public sealed class ServiceMetrics : IDisposable
     private readonly Counter _engineCycles;
     private readonly Histogram _operationDuration;
     private readonly Gauge _alertsHeld;
+    private readonly Gauge _signals;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _operationStarts = new(StringComparer.Ordinal);
     private readonly Counter _linodeRequests;
     private readonly Counter _linodeRetries;
@@ -67,6 +68,8 @@ public sealed class ServiceMetrics : IDisposable
                 Buckets = Histogram.ExponentialBuckets(0.05, 2, 14),
             });
         _alertsHeld = f.CreateGauge("autoscaler_alerts", "Alerts held by the alert store.");
+        _signals = f.CreateGauge("autoscaler_pool_signals", "Signals of the pool by state (ok, firing, missing_data: the last evaluation had no "
+            + "usable metric; expired: a firing alert Alertmanager stopped re-sending; unknown: not evaluated yet).", "pool", "state");
 
         _linodeRequests = f.CreateCounter("autoscaler_linode_api_requests_total", "Linode API requests (each attempt), by endpoint template and status.", "endpoint", "status");
         _linodeRetries = f.CreateCounter("autoscaler_linode_api_retries_total", "Linode API retries, by endpoint template and the outcome that caused them.", "endpoint", "outcome");
@@ -161,6 +164,17 @@ public sealed class ServiceMetrics : IDisposable
 
     /// <summary>Counts an evaluation run.</summary>
     public void Cycle(string trigger) => _engineCycles.WithLabels(trigger).Inc();
+
+    /// <summary>Sets how many of a pool's signals are in each state (every state, zeros included).</summary>
+    public void PoolSignals(string pool, IEnumerable<Signals.SignalState> states)
+    {
+        ArgumentNullException.ThrowIfNull(states);
+        var counts = states.GroupBy(s => s).ToDictionary(g => g.Key, g => g.Count());
+        foreach (var state in Enum.GetValues<Signals.SignalState>())
+        {
+            _signals.WithLabels(pool, Snake(state.ToString())).Set(counts.GetValueOrDefault(state));
+        }
+    }
 
     /// <summary>Sets the number of alerts held.</summary>
     public void AlertsHeld(int count) => _alertsHeld.Set(count);
