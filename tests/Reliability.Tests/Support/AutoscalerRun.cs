@@ -75,6 +75,7 @@ internal sealed class AutoscalerRun : IAsyncDisposable
             proxy = await RecordingProxy.StartAsync(cloud.Emulator.BaseAddress);
             var (nb, config) = await cloud.CreateNodeBalancerAsync(Pool + "-nb");
             var run = new AutoscalerRun(output, dir, cloud, proxy, nb, config);
+            run.Log($"work folder {dir.Path} (RELIABILITY_KEEP=1 keeps it)");
             await File.WriteAllTextAsync(run.ConfigPath, run.Yaml(pool));
             return run;
         }

@@ -41,6 +41,12 @@ internal sealed class TempDir : IDisposable
 
     public void Dispose()
     {
+        // RELIABILITY_KEEP=1 keeps the config, the journal and every serve log for a look afterwards.
+        if (Environment.GetEnvironmentVariable("RELIABILITY_KEEP") == "1")
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(Path, recursive: true);
