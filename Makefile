@@ -5,7 +5,7 @@ ARGS ?=
 export DOTNET_CLI_TELEMETRY_OPTOUT = 1
 export DOTNET_NOLOGO = 1
 
-.PHONY: all build test check-deploy demo demo-deps bench clean
+.PHONY: all build test check-deploy demo demo-deps bench clean soak
 
 all: build
 
@@ -38,6 +38,15 @@ bench: build
 	@mkdir -p bench/results
 	bin/linode-autoscaler bench --json bench/results/service.json
 	bash bench/simulate-speed.sh
+
+# The long forms of the reliability tests (short forms run in make test): kill -9 of the autoscaler at
+# SOAK_ITERATIONS (default 50) random points of scale-ups and scale-downs, three rounds of scaling under injected Linode
+# API faults, three instance deaths in a row; then the service's reliability tests with SOAK=1. Each test prints its
+# figures and its seed; RELIABILITY_SEED=N replays a run, RELIABILITY_KEEP=1 keeps its journal and serve logs.
+soak:
+	SOAK=1 SOAK_ITERATIONS=$${SOAK_ITERATIONS:-50} $(DOTNET) test tests/Reliability.Tests -c $(CONFIG) --nologo --logger "console;verbosity=detailed"
+	SOAK=1 SOAK_ITERATIONS=$${SOAK_ITERATIONS:-50} $(DOTNET) test tests/Autoscaler.Service.Tests -c $(CONFIG) --nologo \
+	  --filter "FullyQualifiedName~Autoscaler.Service.Tests.Reliability" --logger "console;verbosity=detailed"
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 demo-deps:
