@@ -106,10 +106,19 @@ public static class Simulator
             new SimulationPolicy(SimulationPolicy.TargetTrackingName, request.Pool),
             SimulationPolicy.SeedThreshold(request.Pool, request.Options.AlertRules),
         ];
-        var results = new List<PolicyResult>(policies.Count);
-        foreach (var policy in policies)
+        // Policies share nothing, so they run side by side when there are cores for it; the results do not depend on it.
+        PolicyResult[] results;
+        if (Environment.ProcessorCount > 1 && policies.Count > 1)
         {
-            results.Add(await RunPolicyAsync(request, policy, cancellationToken).ConfigureAwait(false));
+            results = await Task.WhenAll(policies.Select(p => Task.Run(() => RunPolicyAsync(request, p, cancellationToken), cancellationToken))).ConfigureAwait(false);
+        }
+        else
+        {
+            results = new PolicyResult[policies.Count];
+            for (var i = 0; i < policies.Count; i++)
+            {
+                results[i] = await RunPolicyAsync(request, policies[i], cancellationToken).ConfigureAwait(false);
+            }
         }
 
         return new SimulationReport
