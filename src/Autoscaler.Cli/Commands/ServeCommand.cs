@@ -90,6 +90,7 @@ internal static class ServeCommand
             await using (host)
             {
                 await parse.InvocationConfiguration.Output.WriteLineAsync($"linode-autoscaler serving on {host.BaseAddress} (Ctrl-C to stop)");
+                await parse.InvocationConfiguration.Output.WriteLineAsync($"dashboard: {host.BaseAddress}");
                 try
                 {
                     await Task.Delay(Timeout.Infinite, cancellationToken);
