@@ -110,7 +110,7 @@ internal static class StatusCommand
         if (p.Signals.Count > 0)
         {
             // Missing data and expired alerts first: they are why a pool does not scale.
-            var signals = new Table().Border(TableBorder.Simple).AddColumns("signal", "state", "since", "detail");
+            var signals = new Table().Border(TableBorder.Simple).AddColumns("signal", "state", "at", "detail");
             foreach (var sig in p.Signals.OrderBy(x => x.State is SignalState.MissingData or SignalState.Expired ? 0 : 1))
             {
                 signals.AddRow(Markup.Escape(sig.Signal), Snake(sig.State.ToString()), sig.At is { } at ? Time(at) : "-", Markup.Escape(sig.Detail));

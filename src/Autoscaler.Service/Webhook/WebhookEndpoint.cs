@@ -108,6 +108,8 @@ public sealed partial class WebhookEndpoint
         HashSet<string>? pools = null;
         foreach (var alert in notification.Alerts)
         {
+            // A copy of an expired alert makes it believed again: as much news for the engine as a new one.
+            var revived = alert.Fingerprint.Length > 0 && _store.Get(alert.Fingerprint) is { } known && _store.IsExpired(known);
             var outcome = _store.Record(alert);
             _metrics.WebhookAlert(ServiceMetrics.Snake(outcome.ToString()));
             switch (outcome)
@@ -129,7 +131,7 @@ public sealed partial class WebhookEndpoint
                     break;
             }
 
-            if (outcome is AlertRecordOutcome.Added or AlertRecordOutcome.Changed)
+            if (outcome is AlertRecordOutcome.Added or AlertRecordOutcome.Changed || (revived && outcome == AlertRecordOutcome.Duplicate))
             {
                 LogAlert(_logger, alert.AlertName ?? "?", alert.Status == AlertStatus.Firing ? "firing" : "resolved", alert.Fingerprint, outcome);
                 foreach (var (pool, matcher) in _matchers)

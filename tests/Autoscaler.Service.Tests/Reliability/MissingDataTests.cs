@@ -162,9 +162,10 @@ public sealed class MissingDataTests
         Assert.True(code == 0, stderr);
         Assert.Contains("expired", stdout, StringComparison.Ordinal);
 
-        // Alertmanager is back and still sends the alert: believed again, and the pool steps up.
+        // Alertmanager is back and still sends the alert: believed again at once (the copy nudges the engine), and the pool steps up.
+        var launchesBefore = pool.Cloud.Launches;
         await PostFiringAsync();
-        Nudge();
+        await Wait.UntilAsync(() => pool.Cloud.Launches > launchesBefore, "a launch right after the alert is sent again");
         await ServingAsync(5);
         Assert.Equal(5, pool.Cloud.Launches);
         Assert.Equal("firing", (await PoolAsync(http)).GetProperty("signals")[0].GetProperty("state").GetString());
