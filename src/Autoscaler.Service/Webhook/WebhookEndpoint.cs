@@ -79,10 +79,11 @@ public sealed partial class WebhookEndpoint
 
         if (UnsupportedContentType(context.Request.ContentType) is { } mediaType)
         {
+            // A 400 like every other refusal of a body (Alertmanager retries no 4xx); the metric keeps the reason apart.
             _metrics.WebhookRequest("unsupported_media_type");
             LogRejected(_logger, $"Content-Type {mediaType}");
             return Results.Json(new ErrorResponse($"Content-Type must be application/json (got {mediaType}); Alertmanager sends JSON"),
-                ApiJson.Options, statusCode: StatusCodes.Status415UnsupportedMediaType);
+                ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);
         }
 
         if (context.Request.ContentLength is { } length && length > _maxBody)

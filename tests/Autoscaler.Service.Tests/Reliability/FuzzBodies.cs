@@ -483,7 +483,7 @@ public sealed class FuzzBodies
     {
         // A body that would scale: only the header is wrong.
         var body = Encoding.UTF8.GetBytes(Text(Scaling()));
-        return new FuzzCase(_index++, "wrong_content_type", body, Pick(WrongMediaTypes), false, 415, ["Content-Type must be application/json"]);
+        return new FuzzCase(_index++, "wrong_content_type", body, Pick(WrongMediaTypes), false, 400, ["Content-Type must be application/json"]);
     }
 
     private FuzzCase NotAnObject()
