@@ -73,6 +73,15 @@ public static class SimulateCommand
                 TargetPercent = parse.GetValue(target),
             };
 
+            if (settings.Scale is null && settings.PeakInstances is null)
+            {
+                errors.Add("say how to scale the trace: --scale K (multiply its rates) or --peak-instances N (its peak needs N instances)");
+            }
+            else if (settings.Scale is not null && settings.PeakInstances is not null)
+            {
+                errors.Add("use only one of --scale and --peak-instances");
+            }
+
             var reportDir = parse.GetValue(report);
             if (reportDir is null)
             {
@@ -115,15 +124,12 @@ public static class SimulateCommand
             string traceName;
             if (source is TraceSource.File file)
             {
-                raw = LoadTrace.TryLoad(file.Path, out var problems, file.ClockStart);
+                var whole = LoadTrace.TryLoad(file.Path, out var problems, file.ClockStart);
                 errors.AddRange(problems);
-                if (raw is not null && (file.Start > TimeSpan.Zero || file.Length is not null))
+                raw = whole is not null && (file.Start > TimeSpan.Zero || file.Length is not null) ? whole.Slice(file.Start, file.Length) : whole;
+                if (whole is not null && raw is null)
                 {
-                    raw = raw.Slice(file.Start, file.Length);
-                    if (raw is null)
-                    {
-                        errors.Add($"--trace-start {DurationText.Format(file.Start)} is past the end of the trace");
-                    }
+                    errors.Add($"--trace-start {parse.GetValue(traceStart)} is past the end of the trace (it lasts {Durations.Format(whole.Duration)})");
                 }
 
                 traceName = Path.GetFileName(file.Path);
@@ -341,8 +347,8 @@ public static class SimulateCommand
         return new TraceSource.Prometheus(baseUrl, promql, fromTime.Value, toTime.Value, stepValue);
     }
 
-    /// <summary>RFC 3339, Unix seconds, <c>now</c> or <c>now-DURATION</c>.</summary>
-    internal static DateTimeOffset? Time(string? text, string name, DateTimeOffset now, List<string> errors)
+    /// <summary>RFC 3339, Unix seconds, <c>now</c> or <c>now-DURATION</c>; null (and an error) when it is none of them.</summary>
+    public static DateTimeOffset? Time(string? text, string name, DateTimeOffset now, List<string> errors)
     {
         if (string.IsNullOrWhiteSpace(text))
         {
