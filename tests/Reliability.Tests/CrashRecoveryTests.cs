@@ -7,7 +7,8 @@ namespace Reliability.Tests;
 /// kill -9 of a real <c>linode-autoscaler serve</c> process at random points of scale-ups and scale-downs, then a
 /// restart on the same config and SQLite journal. Each iteration picks its point from a seeded random source (printed;
 /// <c>RELIABILITY_SEED</c> replays it): a random delay after the scale was accepted, or the N-th Linode API call after
-/// it, killed either before the call reaches the API or after the API acted on it but before the answer got back.
+/// it, or the N-th call that changes the cloud (create, join, drain, delete), killed either before the call reaches
+/// the API or after the API acted on it but before the answer got back.
 /// After every restart, checked against the emulator's API: the desired size from before the crash is back, the pool
 /// converges to it, no leaked instance (pool-tagged, not in the NodeBalancer, not in an open operation), no orphan node,
 /// no stray instance on the account; and during the whole iteration, crash included, the members serving never fell
@@ -23,11 +24,19 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
         /// <summary>A random delay after the scale request was accepted.</summary>
         Delay,
 
-        /// <summary>The N-th Linode call is never sent: the autoscaler dies as it makes it.</summary>
+        /// <summary>The N-th Linode call after the scale is never sent: the autoscaler dies as it makes it.</summary>
         BeforeCall,
 
         /// <summary>The API acted on the N-th call, the autoscaler dies before it hears the answer.</summary>
         AfterCall,
+
+        /// <summary>As <see cref="BeforeCall"/>, counting only the calls that change the cloud (create, join, drain,
+        /// delete).</summary>
+        BeforeWrite,
+
+        /// <summary>As <see cref="AfterCall"/>, counting only the calls that change the cloud: e.g. the instance was
+        /// created but the autoscaler never learnt its id.</summary>
+        AfterWrite,
     }
 
     [Fact]
@@ -40,8 +49,15 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
 
         // Fake runtimes: the API state (instances, nodes, statuses) is the emulator's own, only no process is spawned,
         // so an iteration costs seconds. A little API latency widens the windows between the calls of one operation.
+        // Linode's published rate limits stay reported but are set out of reach: an evaluation every 300 ms and a
+        // dozen creates a minute would otherwise make the client wait (rightly) for the windows to reset.
         await using var run = await AutoscalerRun.StartAsync(output, new PoolSettings { Min = Min, Max = Max, Desired = Min, Drain = "1s", Interval = "300ms" },
-            realRuntimes: false, emulator: o => o.Faults.LatencyMs = 30);
+            realRuntimes: false, emulator: o =>
+            {
+                o.Faults.LatencyMs = 30;
+                o.RateLimits.GeneralLimit = 1_000_000;
+                o.RateLimits.CreateInstanceLimit = 1_000_000;
+            });
         var totals = new Totals();
         try
         {
@@ -60,7 +76,8 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
         }
 
         output.WriteLine($"summary: {iterations} kill -9 iterations ({totals.Ups} scale-ups, {totals.Downs} scale-downs; kills: "
-            + $"{totals.ByPoint[KillPoint.Delay]} after a delay, {totals.ByPoint[KillPoint.BeforeCall]} before a call, {totals.ByPoint[KillPoint.AfterCall]} after a call); "
+            + $"{totals.ByPoint[KillPoint.Delay]} after a delay, {totals.ByPoint[KillPoint.BeforeCall]} before a call, {totals.ByPoint[KillPoint.AfterCall]} after a call, "
+            + $"{totals.ByPoint[KillPoint.BeforeWrite]} before a write, {totals.ByPoint[KillPoint.AfterWrite]} after a write); "
             + $"operations open at a kill: {totals.OpenAtKill}; leaked = {totals.Leaked}, orphan nodes = {totals.Orphans}, stray instances = {totals.Stray}, "
             + $"lowest serving = {totals.LowestServing} (min {Min}), desired restored {totals.Restored}/{iterations}; serve started {run.Starts} times");
         Assert.Equal(0, totals.Leaked);
@@ -72,10 +89,12 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
     {
         var up = size == Min || (size != Max && rng.Next(2) == 0);
         var target = up ? rng.Next(size + 1, Math.Min(Max, size + 3) + 1) : rng.Next(Math.Max(Min, size - 3), size);
-        var point = (KillPoint)rng.Next(3);
+        var point = (KillPoint)rng.Next(5);
         // Half the delays fall in the first 300 ms, where launches and drains are being journaled and sent.
         var delay = TimeSpan.FromMilliseconds(rng.Next(2) == 0 ? rng.Next(0, 300) : rng.Next(300, 2500));
-        var nth = rng.Next(1, 16);
+        // A scale-up by d makes 2d writes (create, join), a scale-down 3d (drain, remove node, delete instance).
+        var writes = up ? 2 * (target - size) : 3 * (size - target);
+        var nth = point is KillPoint.BeforeWrite or KillPoint.AfterWrite ? rng.Next(1, writes + 1) : rng.Next(1, 16);
         (up ? ref totals.Ups : ref totals.Downs)++;
         totals.ByPoint[point]++;
 
@@ -84,8 +103,10 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
         var killed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         await run.ScaleAsync(target);
         var scaledAt = Clock.Now;
-        var armed = run.Proxy.Count;
-        var once = 0;
+        var seen = 0;
+        bool Counts(Exchange call) => point is KillPoint.BeforeCall or KillPoint.AfterCall || call.Method != "GET";
+        bool IsNth(Exchange call) => Counts(call) && Interlocked.Increment(ref seen) == nth;
+        var what = point is KillPoint.BeforeWrite or KillPoint.AfterWrite ? "write" : "call";
         switch (point)
         {
             case KillPoint.Delay:
@@ -93,35 +114,36 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
                 serve.KillNow();
                 killed.TrySetResult($"{delay.TotalSeconds:0.00} s after the scale");
                 break;
-            case KillPoint.BeforeCall:
+            case KillPoint.BeforeCall or KillPoint.BeforeWrite:
                 run.Proxy.BeforeForward = call =>
                 {
-                    if (call.Seq < armed + nth || Interlocked.Exchange(ref once, 1) == 1)
+                    if (!IsNth(call))
                     {
                         return Task.FromResult(ProxyVerdict.Forward);
                     }
 
                     serve.KillNow();
-                    killed.TrySetResult($"before call {nth} ({call.Method} {Path(call)}), {Clock.Now - scaledAt:0.00} s after the scale");
+                    killed.TrySetResult($"before {what} {nth} ({call.Method} {Path(call)}), {Clock.Now - scaledAt:0.00} s after the scale");
                     return Task.FromResult(ProxyVerdict.Drop);
                 };
                 break;
-            case KillPoint.AfterCall:
+            default:
                 run.Proxy.AfterForward = call =>
                 {
-                    if (call.Seq < armed + nth || Interlocked.Exchange(ref once, 1) == 1)
+                    if (!IsNth(call))
                     {
                         return Task.FromResult(false);
                     }
 
                     serve.KillNow();
-                    killed.TrySetResult($"after call {nth} ({call.Method} {Path(call)} → {call.Status} at the API), {Clock.Now - scaledAt:0.00} s after the scale");
+                    killed.TrySetResult($"after {what} {nth} ({call.Method} {Path(call)} → {call.Status} at the API), {Clock.Now - scaledAt:0.00} s after the scale");
                     return Task.FromResult(true);
                 };
                 break;
         }
 
-        // The evaluation loop calls the API every few hundred milliseconds, so the N-th call always comes.
+        // The evaluation loop calls the API every few hundred milliseconds, so the N-th call always comes; the N-th
+        // write comes because N is within the writes the change needs.
         var where = await killed.Task.WaitAsync(TimeSpan.FromSeconds(60));
         await run.KillServeAsync();
         run.Proxy.BeforeForward = null;

@@ -207,9 +207,15 @@ internal sealed class AutoscalerRun : IAsyncDisposable
         }
     }
 
-    /// <summary>The end of every serve log of the run, for a failure's report.</summary>
+    /// <summary>The end of the last serve logs and the last Linode calls on the wire, for a failure's report.</summary>
     public void DumpLogs(int lines = 60)
     {
+        Log("---- last Linode API calls (arrival s, answer s) ----");
+        foreach (var e in Proxy.Exchanges.TakeLast(40))
+        {
+            Log(string.Create(CultureInfo.InvariantCulture, $"{e.ReceivedAt,9:0.000} {e.RespondedAt,9:0.000} {e}{(e.RetryAfter is { } r ? $" Retry-After {r}" : "")}"));
+        }
+
         for (var n = Math.Max(1, _starts - 2); n <= _starts; n++)
         {
             var path = Dir.File($"serve-{n}.log");

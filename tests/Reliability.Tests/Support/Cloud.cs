@@ -13,7 +13,12 @@ namespace Reliability.Tests.Support;
 /// </summary>
 internal sealed class Cloud : IAsyncDisposable
 {
+    /// <summary>The autoscaler's token.</summary>
     public const string Token = "linode-reliability-token-5d2c91";
+
+    /// <summary>The test's own token: the emulator counts rate limits per token (as Linode does), so the test's polling
+    /// never uses up the autoscaler's window.</summary>
+    public const string InspectorToken = "linode-reliability-inspector-8e07aa";
 
     private readonly FakeInstanceRuntime? _instances;
     private readonly FakeLoadBalancerRuntime? _balancers;
@@ -26,13 +31,13 @@ internal sealed class Cloud : IAsyncDisposable
         Client = LinodeClient.Create(new LinodeClientOptions
         {
             BaseUrl = ApiUrl,
-            Token = Token,
+            Token = InspectorToken,
             RetryBaseDelay = TimeSpan.FromMilliseconds(20),
             MaxRetryDelay = TimeSpan.FromMilliseconds(200),
             MaxRetries = 8,
         });
         Admin = new HttpClient { BaseAddress = emulator.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
-        Admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
+        Admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", InspectorToken);
     }
 
     public EmulatorHost Emulator { get; }
