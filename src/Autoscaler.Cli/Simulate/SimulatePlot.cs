@@ -8,6 +8,8 @@ namespace Autoscaler.Cli.Simulate;
 /// day around the trace's peak with every policy's capacity, where the differences show.</summary>
 public static class SimulatePlot
 {
+    private const int Width = 1600;
+
     private static readonly Color[] Palette = [Colors.Blue, Colors.Red, Colors.Green, Colors.Purple, Colors.Orange];
 
     public static void Save(string path, SimulationReport report, string title)
@@ -33,8 +35,8 @@ public static class SimulatePlot
             var plot = multiplot.GetPlot(i);
             panels.Add(plot);
             plot.Title(i == 0 ? title + "\n" + Summary(p, report) : Summary(p, report), size: 13);
-            Line(plot, xs, rates, "load (requests/s)", Colors.Gray.WithAlpha(0.8), 1);
-            Line(plot, xs, p.ServingCapacity.ToArray(), "serving capacity (requests/s)", Palette[i % Palette.Length], 1.5f);
+            Line(plot, xs, rates, "load (requests/s)", Colors.Gray.WithAlpha(0.8), 1, Width);
+            Line(plot, xs, p.ServingCapacity.ToArray(), "serving capacity (requests/s)", Palette[i % Palette.Length], 1.5f, Width);
             plot.Axes.SetLimitsY(0, yMax);
             plot.Axes.SetLimitsX(0, xs.Length * days);
             plot.YLabel("requests/s");
@@ -69,20 +71,56 @@ public static class SimulatePlot
         }
 
         multiplot.SharedAxes.ShareX(panels.ToArray());
-        multiplot.SavePng(path, 1600, 300 * (policies.Count + 1));
+        multiplot.SavePng(path, Width, 300 * (policies.Count + 1));
     }
 
     private static string Summary(PolicyResult p, SimulationReport report) => string.Create(CultureInfo.InvariantCulture,
         $"{p.Name}: {p.InstanceHours:0.#} instance-hours ({p.InstanceHours / Math.Max(1e-9, report.Oracle.InstanceHours):0.00} × oracle), "
         + $"{p.SloViolationMinutes:0.#} SLO-violation minutes ({100 * p.SloViolationMinutes / Math.Max(1e-9, report.Minutes):0.00} %), {p.Actions} actions, {p.Flaps} flaps");
 
-    private static void Line(Plot plot, double[] xs, double[] ys, string label, Color color, float width)
+    /// <summary>Adds a line; with <paramref name="pixels"/>, a series with several points per pixel is drawn as its
+    /// minimum and maximum per pixel column, which looks the same and renders a 58-day trace in a fraction of the time.</summary>
+    private static void Line(Plot plot, double[] xs, double[] ys, string label, Color color, float width, int? pixels = null)
     {
+        var step = true;
+        if (pixels is { } px && xs.Length > 2 * px)
+        {
+            (xs, ys) = Envelope(xs, ys, px);
+            step = false;
+        }
+
         var line = plot.Add.Scatter(xs, ys);
         line.LegendText = label;
         line.Color = color;
         line.LineWidth = width;
         line.MarkerSize = 0;
-        line.ConnectStyle = ConnectStyle.StepHorizontal;
+        if (step)
+        {
+            line.ConnectStyle = ConnectStyle.StepHorizontal;
+        }
+    }
+
+    private static (double[] Xs, double[] Ys) Envelope(double[] xs, double[] ys, int buckets)
+    {
+        var size = (int)Math.Ceiling(xs.Length / (double)buckets);
+        var outX = new List<double>((2 * buckets) + 2);
+        var outY = new List<double>((2 * buckets) + 2);
+        for (var start = 0; start < xs.Length; start += size)
+        {
+            var end = Math.Min(xs.Length, start + size);
+            var (min, max) = (double.PositiveInfinity, double.NegativeInfinity);
+            for (var k = start; k < end; k++)
+            {
+                min = Math.Min(min, ys[k]);
+                max = Math.Max(max, ys[k]);
+            }
+
+            outX.Add(xs[start]);
+            outY.Add(min);
+            outX.Add(xs[(start + end - 1) / 2]);
+            outY.Add(max);
+        }
+
+        return (outX.ToArray(), outY.ToArray());
     }
 }
