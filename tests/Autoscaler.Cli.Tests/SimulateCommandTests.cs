@@ -73,6 +73,18 @@ public sealed class SimulateCommandTests
     }
 
     [Fact]
+    public async Task Simulate_TargetAsFraction_IsRefused()
+    {
+        using var dir = new TempDir();
+        var config = SimulateHarness.Config(dir, signals: "      - target_tracking: { prometheus: http://127.0.0.1:9090, query: pool_cpu_ratio, target: 0.6 }");
+
+        var (exit, _, error) = await SimulateAsync("--trace", Trace(dir, [1, 2]), "--scale", "2", "--config", config, "--report", dir.Path);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("simulate: pool 'web': signals[0] target_tracking target 0.6 is not a CPU percentage from 1 to 100", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Simulate_SeveralPoolsWithoutPool_AsksWhichOne()
     {
         using var dir = new TempDir();

@@ -97,15 +97,15 @@ public static class SimulateSetup
         }
         else if (tracking is not null)
         {
-            if (tracking.Target is > 0 and <= 100)
+            if (tracking.Target is >= 1 and <= 100)
             {
                 target = tracking.Target / 100;
                 notes.Add($"target utilisation: {F(tracking.Target)} % ({tracking.DisplayName}; its query is modelled as the pool's CPU %)");
             }
             else
             {
-                errors.Add($"pool '{pool!.Name}': {tracking.DisplayName} target {F(tracking.Target)} is not a CPU percentage in (0, 100]; "
-                    + "simulate models target tracking's query as the pool's CPU % (give the oracle's target with --target)");
+                errors.Add($"pool '{pool!.Name}': {tracking.DisplayName} target {F(tracking.Target)} is not a CPU percentage from 1 to 100; "
+                    + "simulate models target tracking's query as the pool's CPU % (0–100), not a fraction");
             }
         }
         else
