@@ -188,6 +188,47 @@ public sealed class ReconcilerTests
     }
 
     [Fact]
+    public async Task Join_FailsForLongerThanReplaceAfter_MemberJoinedWhenTheApiRecoversNotReplaced()
+    {
+        // A member that booted fine but whose node the autoscaler could not add yet (a slow or failing API) is not
+        // unhealthy: nothing has checked it. Replacing it would only need another join.
+        _pool.Add("web-a", Now - TimeSpan.FromHours(1), node: null);
+        var joins = new FlakyJoins(_pool, failures: 2);
+        var r = new Reconciler(Pools.Web(), joins, _journal, _log, _time, new Random(3));
+
+        for (var pass = 0; pass < 3; pass++)
+        {
+            await PassAsync(r, desired: 1);
+            _time.Advance(TimeSpan.FromSeconds(130));
+        }
+
+        Assert.Equal(2, joins.Failed);
+        Assert.Equal(["join web-a"], _pool.Mutations);
+        Assert.Empty(_journal.Open);
+    }
+
+    [Fact]
+    public async Task Join_FailsThreeTimesInARow_MemberReplaced()
+    {
+        var stuck = _pool.Add("web-a", Now - TimeSpan.FromHours(1), node: null);
+        var joins = new FlakyJoins(_pool, failures: int.MaxValue);
+        var r = new Reconciler(Pools.Web(), joins, _journal, _log, _time, new Random(3));
+
+        for (var pass = 0; pass < 3; pass++)
+        {
+            await PassAsync(r, desired: 1);
+            Assert.Empty(_pool.Mutations);
+            _time.Advance(TimeSpan.FromSeconds(130));
+        }
+
+        var view = await r.ObserveAsync(await _pool.SnapshotAsync(CancellationToken.None), CancellationToken.None);
+        Assert.True(view.Find(stuck.Id)!.ReplaceDue);
+        await r.ReconcileAsync(view, 1, 1, CancellationToken.None);
+        Assert.Equal(3, joins.Failed);
+        Assert.Contains(_pool.Mutations, c => c.StartsWith("launch web-", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Replace_NodeDownPastReplaceAfter_LaunchesFirstThenRemoves()
     {
         _pool.Add("web-ok", Now - TimeSpan.FromHours(1));
@@ -419,4 +460,36 @@ public sealed class ReconcilerTests
         Assert.Empty(_journal.Open);
         Assert.Equal(2, _pool.Calls.Count(c => c == "remove web-a"));
     }
+}
+
+/// <summary>The fake pool, with joins that fail the first <c>failures</c> times (an API answering 500).</summary>
+internal sealed class FlakyJoins(FakeInstancePool inner, int failures) : IInstancePool
+{
+    private int _left = failures;
+
+    public int Failed { get; private set; }
+
+    public string Name => inner.Name;
+
+    public Task<PoolSnapshot> SnapshotAsync(CancellationToken cancellationToken) => inner.SnapshotAsync(cancellationToken);
+
+    public Task<PoolMember> LaunchAsync(LaunchRequest request, CancellationToken cancellationToken) => inner.LaunchAsync(request, cancellationToken);
+
+    public Task JoinAsync(PoolMember member, CancellationToken cancellationToken)
+    {
+        if (_left > 0)
+        {
+            _left--;
+            Failed++;
+            return Task.FromException(new HttpRequestException("500 Internal server error"));
+        }
+
+        return inner.JoinAsync(member, cancellationToken);
+    }
+
+    public Task DrainAsync(PoolMember member, CancellationToken cancellationToken) => inner.DrainAsync(member, cancellationToken);
+
+    public Task RemoveAsync(PoolMember member, CancellationToken cancellationToken) => inner.RemoveAsync(member, cancellationToken);
+
+    public Task RemoveOrphanNodeAsync(OrphanNode node, CancellationToken cancellationToken) => inner.RemoveOrphanNodeAsync(node, cancellationToken);
 }

@@ -12,8 +12,11 @@ namespace Autoscaler.Core.Pools;
 ///                                                                                     replacement launched first,
 ///                                                                                     this one removed once it serves
 /// </code>
-/// A member still provisioning or booting when its grace ends is replace-due replace_after later as well. Every step
-/// that changes the cloud is journaled before it is taken (docs/engine.md has the recovery table).
+/// A member still provisioning or booting when its grace ends is replace-due replace_after later as well. A running
+/// member whose node the autoscaler has not added yet stays joining whatever its age: nothing has checked its health,
+/// and a slow or failing API must not turn healthy instances into replacements (the reconciler replaces it only after
+/// its join failed three times in a row). Every step that changes the cloud is journaled before it is taken
+/// (docs/engine.md has the recovery table).
 /// </summary>
 public enum MemberLifecycle
 {
@@ -23,13 +26,14 @@ public enum MemberLifecycle
     /// <summary>Booting.</summary>
     Booting,
 
-    /// <summary>Running, not yet UP in the load balancer, within the health grace.</summary>
+    /// <summary>Running and not yet UP in the load balancer: its node is not added yet, or is added and the health
+    /// grace is not over.</summary>
     Joining,
 
     /// <summary>Node UP in accept mode: capacity.</summary>
     Serving,
 
-    /// <summary>Running (or offline) past the grace without an UP node.</summary>
+    /// <summary>Past the grace: running with a node that is not UP, or offline.</summary>
     Unhealthy,
 
     /// <summary>Node in drain mode.</summary>
@@ -62,6 +66,7 @@ public static class MemberLifecycles
             InstanceState.Provisioning => MemberLifecycle.Provisioning,
             InstanceState.Booting => MemberLifecycle.Booting,
             InstanceState.Running when member.Node is { Status: NodeStatus.Up } => MemberLifecycle.Serving,
+            InstanceState.Running when member.Node is null => MemberLifecycle.Joining,
             InstanceState.Running => inGrace ? MemberLifecycle.Joining : MemberLifecycle.Unhealthy,
             _ => inGrace ? MemberLifecycle.Booting : MemberLifecycle.Unhealthy,
         };

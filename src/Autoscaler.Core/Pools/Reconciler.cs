@@ -49,6 +49,9 @@ public sealed partial class Reconciler
 {
     private const string LabelAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
 
+    /// <summary>Failed joins in a row after which a running member without a node is replaced like an unhealthy one.</summary>
+    internal const int JoinFailuresBeforeReplace = 3;
+
     private readonly PoolConfig _config;
     private readonly IInstancePool _pool;
     private readonly IOperationJournal _journal;
@@ -60,6 +63,7 @@ public sealed partial class Reconciler
     private readonly Dictionary<string, OperationRecord> _ops = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _notServingSince = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (int Failures, DateTimeOffset RetryAt)> _retry = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _joinFailures = new(StringComparer.Ordinal);
     private readonly List<OperationEvent> _events = [];
     private bool _loaded;
 
@@ -207,6 +211,12 @@ public sealed partial class Reconciler
                 since = reported > graceEnd ? reported : graceEnd;
             }
 
+            if (m.State == InstanceState.Running && m.Node is null && JoinFailures(m.Id) < JoinFailuresBeforeReplace)
+            {
+                // Its node is ours to add: until joining it has failed a few times, it is not judged.
+                since = null;
+            }
+
             var due = since is { } s && !m.Protected && now - s >= _config.Health.ReplaceAfter;
             members.Add(new MemberView(m, lifecycle, removing.Contains(m.Id), due, since));
         }
@@ -214,6 +224,14 @@ public sealed partial class Reconciler
         foreach (var id in _notServingSince.Keys.Where(id => !present.Contains(id)).ToArray())
         {
             _notServingSince.Remove(id);
+        }
+
+        lock (_lock)
+        {
+            foreach (var id in _joinFailures.Keys.Where(id => !present.Contains(id)).ToArray())
+            {
+                _joinFailures.Remove(id);
+            }
         }
 
         return new PoolView(snapshot, now, members);
@@ -295,10 +313,19 @@ public sealed partial class Reconciler
                 {
                     await _pool.JoinAsync(mv.Member, ct).ConfigureAwait(false);
                     counts.Joined++;
+                    lock (_lock)
+                    {
+                        _joinFailures.Remove(mv.Member.Id);
+                    }
                 }
                 catch (Exception ex) when (!IsShutdown(ex, ct))
                 {
                     counts.Failures++;
+                    lock (_lock)
+                    {
+                        _joinFailures[mv.Member.Id] = JoinFailures(mv.Member.Id) + 1;
+                    }
+
                     LogJoinFailed(_config.Name, mv.Member.Label, Describe(ex));
                 }
             }
@@ -516,6 +543,14 @@ public sealed partial class Reconciler
         }
 
         return new string(chars);
+    }
+
+    private int JoinFailures(string memberId)
+    {
+        lock (_lock)
+        {
+            return _joinFailures.TryGetValue(memberId, out var n) ? n : 0;
+        }
     }
 
     private bool IsTracked(string memberId)
