@@ -99,7 +99,8 @@ public sealed class LinodeFaultTests(ITestOutputHelper output)
             Assert.True(failedLaunches >= 1, "no failed launch in /metrics");
 
             // The audit trail: the failed launch, and each instance whose boot failed removed (replaced).
-            var forcedLabel = await forced.WaitAsync(TimeSpan.FromSeconds(5));
+            var (forcedLabel, forcedStatus) = await forced.WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.Equal(500, forcedStatus);
             var ops = (await run.EventsAsync()).Where(e => e.GetProperty("type").GetString() == "operation")
                 .Select(e => e.GetProperty("operation")).ToArray();
             Assert.Contains(ops, o => Is(o, "launch", "failed", forcedLabel));
@@ -128,15 +129,15 @@ public sealed class LinodeFaultTests(ITestOutputHelper output)
     }
 
     /// <summary>Makes the emulator answer the first instance create 500 (and nothing 429 meanwhile, so the 500 is what
-    /// that call gets), then puts the bad day back. Gives the label of that create.</summary>
-    private static Task<string> ForceFirstCreateToFail(AutoscalerRun run)
+    /// that call gets), then puts the bad day back. Gives the label of that create and the status it got.</summary>
+    private static Task<(string Label, int Status)> ForceFirstCreateToFail(AutoscalerRun run)
     {
-        var label = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var forced = new TaskCompletionSource<(string, int)>(TaskCreationOptions.RunContinuationsAsynchronously);
         long forcedSeq = 0;
         run.Proxy.BeforeForward = async call =>
         {
-            if (call.Method == "POST" && call.Target.StartsWith("/v4/linode/instances", StringComparison.Ordinal)
-                && !call.Target.Contains("/ips", StringComparison.Ordinal) && Interlocked.CompareExchange(ref forcedSeq, call.Seq, 0) == 0)
+            if (call.Method == "POST" && call.Target.Split('?')[0] == "/v4/linode/instances"
+                && Interlocked.CompareExchange(ref forcedSeq, call.Seq, 0) == 0)
             {
                 await run.Cloud.SetFaultsAsync(new { rate_429 = 0.0, rate_500 = 1.0 });
             }
@@ -148,13 +149,12 @@ public sealed class LinodeFaultTests(ITestOutputHelper output)
             if (call.Seq == Interlocked.Read(ref forcedSeq))
             {
                 await run.Cloud.SetFaultsAsync(BadDay);
-                Assert.Equal(500, call.Status);
-                label.TrySetResult(JsonDocument.Parse(call.Body).RootElement.GetProperty("label").GetString()!);
+                forced.TrySetResult((JsonDocument.Parse(call.Body).RootElement.GetProperty("label").GetString()!, call.Status));
             }
 
             return false;
         };
-        return label.Task;
+        return forced.Task;
     }
 
     /// <summary>Waits until the autoscaler itself reports <paramref name="size"/> serving with nothing in flight (the

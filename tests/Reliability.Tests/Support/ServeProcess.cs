@@ -260,8 +260,9 @@ internal sealed partial class ServeProcess : IAsyncDisposable
                     found.Add(pid);
                 }
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
             {
+                // Gone meanwhile, or not ours to read.
             }
         }
 
