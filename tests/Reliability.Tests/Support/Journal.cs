@@ -40,7 +40,5 @@ internal sealed record JournalState(int? Desired, IReadOnlyList<(string Kind, st
         return new JournalState(desired, open);
     }
 
-    public IReadOnlySet<string> Keys => Open.SelectMany(o => new[] { o.Label, o.MemberId }).OfType<string>().ToHashSet(StringComparer.Ordinal);
-
     public string Describe() => Open.Count == 0 ? "none" : string.Join(", ", Open.Select(o => $"{o.Kind}/{o.Phase} {o.Label}"));
 }
