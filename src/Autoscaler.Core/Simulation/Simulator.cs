@@ -239,10 +239,17 @@ public static class Simulator
             }
         }
 
+        return Result(SimulationPolicy.OracleName, instanceSeconds, violations, actions, capacity, instances, options);
+    }
+
+    /// <summary>The measures of one policy's run, the same way for the oracle and the engine's policies.</summary>
+    private static PolicyResult Result(string name, double instanceSeconds, double violations, List<ScalingAction> actions,
+        double[] capacity, double[] instances, SimulationOptions options)
+    {
         var hours = instanceSeconds / 3600;
         return new PolicyResult
         {
-            Name = SimulationPolicy.OracleName,
+            Name = name,
             InstanceHours = hours,
             SloViolationMinutes = violations,
             Actions = actions.Count,
@@ -387,22 +394,7 @@ public static class Simulator
             }
         }
 
-        var hours = totalInstanceSeconds / 3600;
-        var actions = log.Actions;
-        return new PolicyResult
-        {
-            Name = policy.Name,
-            InstanceHours = hours,
-            SloViolationMinutes = violations,
-            Actions = actions.Count,
-            Flaps = CountFlaps(actions, options.FlapWindow),
-            Cost = options.PricePerHour * hours,
-            ScaleUps = actions.Count(a => a.Up),
-            ScaleDowns = actions.Count(a => !a.Up),
-            ServingCapacity = capacity,
-            Instances = instances,
-            ActionLog = actions,
-        };
+        return Result(policy.Name, totalInstanceSeconds, violations, log.Actions, capacity, instances, options);
     }
 
     private static void Cover(double[] perRow, double start, double end, double stepSeconds)
