@@ -50,9 +50,6 @@ public sealed class SecretsTests(ITestOutputHelper output)
         options.Tokens.Add(linodeToken);
         options.RateLimits.GeneralLimit = 100_000;
         options.RateLimits.CreateInstanceLimit = 100_000;
-        options.Faults.Rate500 = 0.1;
-        options.Faults.Rate429 = 0.05;
-        options.Faults.RetryAfterSeconds = 1;
         await using var instances = new FakeInstanceRuntime();
         await using var balancers = new FakeLoadBalancerRuntime();
         using var emulatorLogs = emulatorLog.Factory();
@@ -87,6 +84,14 @@ public sealed class SecretsTests(ITestOutputHelper output)
         });
         try
         {
+            // Faults only once the pool is set up: a failed NodeBalancer config create (never retried) stops the start.
+            using (var admin = new HttpClient { BaseAddress = emulator.BaseAddress })
+            using (var faults = await admin.PutAsync("admin/faults", new StringContent(
+                "{\"rate_500\":0.1,\"rate_429\":0.05,\"retry_after_seconds\":1}", Encoding.UTF8, "application/json")))
+            {
+                Assert.True(faults.IsSuccessStatusCode, $"PUT /admin/faults answered {(int)faults.StatusCode}");
+            }
+
             using var http = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
             var url = host.BaseAddress.ToString();
             var basic = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(apiUser + ":" + apiPassword));
