@@ -5,7 +5,7 @@ ARGS ?=
 export DOTNET_CLI_TELEMETRY_OPTOUT = 1
 export DOTNET_NOLOGO = 1
 
-.PHONY: all build test check-deploy demo demo-deps bench clean soak
+.PHONY: all build test test-deps check-deploy demo demo-deps bench clean soak
 
 all: build
 
@@ -14,11 +14,18 @@ build:
 	$(DOTNET) publish src/Autoscaler.Cli/Autoscaler.Cli.csproj -c $(CONFIG) -o bin --nologo -v quiet
 	$(DOTNET) publish src/Workload/Workload.csproj -c $(CONFIG) -o bin --nologo -v quiet
 
-test:
-	@command -v npm >/dev/null || { echo "make test: npm (with Node.js 20+) is required to install tests/third-party-client" >&2; exit 1; }
+# Installs what is missing first (tools/test-deps.sh: Debian's prometheus, prometheus-alertmanager, chromium and the
+# check-deploy tools), so a fresh machine with the .NET SDK, Node.js and make runs it as is.
+test: test-deps
 	npm ci --prefix tests/third-party-client --no-audit --no-fund
 	$(DOTNET) test linode-autoscaler.slnx -c $(CONFIG) --nologo --logger "console;verbosity=minimal"
 	$(MAKE) --no-print-directory check-deploy
+
+test-deps:
+	@command -v $(DOTNET) >/dev/null || { echo "make test: the .NET 10 SDK is required (dotnet not on PATH)" >&2; exit 2; }
+	@command -v npm >/dev/null || { echo "make test: npm (with Node.js 20+) is required (tests/third-party-client, tests/deploy)" >&2; exit 2; }
+	@[ "$$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ] || { echo "make test: Node.js 20+ is required (found $$(node --version))" >&2; exit 2; }
+	@bash tools/test-deps.sh
 
 # deploy/ (Prometheus, Alertmanager, cloud-init, StackScript, Terraform, Jenkins) checked with promtool, amtool,
 # yamllint, shellcheck, HashiCorp's HCL parser and runs against fakes on loopback; prints each check and its result.
