@@ -34,6 +34,7 @@ OPERATIONS = {
     "/nodebalancers/{nodeBalancerId}/configs/{configId}/nodes/{nodeId}": ["get", "put", "delete"],
     "/networking/ips": ["get"],
     "/networking/ipv6/ranges": ["get"],
+    "/account": ["get"],
     "/account/events": ["get"],
     "/account/events/{eventId}": ["get"],
     "/account/events/{eventId}/seen": ["post"],

@@ -30,6 +30,10 @@ public sealed class EmulatorOptions
     /// <summary>Enforce the published API rate limits (off by default; the headers are always sent).</summary>
     public EmulatorRateLimits RateLimits { get; set; } = new();
 
+    /// <summary>Linode bills each instance per started hour; a shorter period lets a demo show hour ends in minutes
+    /// (the autoscaler's <c>billing_period</c> must then match). Default 1 h.</summary>
+    public TimeSpan BillingPeriod { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>What booting an image runs.</summary>
     public InstanceRuntimeOptions Runtime { get; set; } = new();
 
@@ -97,6 +101,11 @@ public sealed class EmulatorOptions
                     errors.Add($"delays.{name}: must not be negative (is {value})");
                 }
             }
+        }
+
+        if (BillingPeriod <= TimeSpan.Zero)
+        {
+            errors.Add($"billing_period: must be positive (is {BillingPeriod})");
         }
 
         if (Faults is null)

@@ -74,6 +74,9 @@ internal static class EmulatorOptionsYaml
                 case "private_images":
                     ReadPrivateImages(r, value, key, options.PrivateImages);
                     break;
+                case "billing_period":
+                    options.BillingPeriod = r.Duration(value, key) ?? options.BillingPeriod;
+                    break;
                 default:
                     r.Unknown(key);
                     break;

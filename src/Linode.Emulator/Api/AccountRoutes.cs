@@ -1,11 +1,12 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Linode.Emulator.Catalog;
 using Linode.Emulator.State;
 using Microsoft.AspNetCore.Routing;
 
 namespace Linode.Emulator.Api;
 
-/// <summary>Networking lists, account events and tags.</summary>
+/// <summary>The account (its running bill), networking lists, account events and tags.</summary>
 internal static class AccountRoutes
 {
     private static readonly IReadOnlySet<string> IpFilterable = new HashSet<string>(StringComparer.Ordinal)
@@ -43,6 +44,15 @@ internal static class AccountRoutes
         // No instance has a routed IPv6 range here; the list is real, and empty.
         app.Map(api, "GET", "/networking/ipv6/ranges", Access.Token, r =>
             Task.FromResult<JsonNode>(Paging.From(r.Http.Request, RangeFilterable).Envelope([])));
+
+        // The running month's bill so far is the one live figure here; the rest is a fixed, plausible account.
+        app.Map(api, "GET", "/account", Access.Token, r =>
+        {
+            lock (state.Gate)
+            {
+                return Task.FromResult<JsonNode>(AccountJson(state));
+            }
+        });
 
         // Newest first, as the account's event feed reads.
         app.Map(api, "GET", "/account/events", Access.Token, r =>
@@ -189,6 +199,30 @@ internal static class AccountRoutes
             return new JsonObject { ["label"] = label };
         }
     }
+
+    private static JsonObject AccountJson(EmulatorState state) => new()
+    {
+        ["active_promotions"] = new JsonArray(),
+        ["active_since"] = Json.Timestamp(state.StartedAt),
+        ["address_1"] = "",
+        ["address_2"] = "",
+        ["balance"] = 0,
+        ["balance_uninvoiced"] = (double)state.Billing.UninvoicedAt(state.Now, state.Instances.Values),
+        ["billing_source"] = "linode",
+        ["capabilities"] = new JsonArray("Linodes", "NodeBalancers", "Cloud Firewall"),
+        ["city"] = "",
+        ["company"] = "",
+        ["country"] = "US",
+        ["credit_card"] = new JsonObject { ["expiry"] = "12/2030", ["last_four"] = "1111" },
+        ["email"] = state.Username + "@example.com",
+        ["euuid"] = "E1AF5EEC-526F-487D-B317EBEB34C87D71",
+        ["first_name"] = "",
+        ["last_name"] = "",
+        ["phone"] = "",
+        ["state"] = "",
+        ["tax_id"] = "",
+        ["zip"] = "",
+    };
 
     private static EventRecord FindEvent(EmulatorState state, long id) =>
         state.Events.GetValueOrDefault(id) ?? throw ApiException.NotFound();

@@ -154,7 +154,7 @@ internal sealed class LinodeCatalog
         new("br-gru", "Sao Paulo, BR", "br", CoreCapabilities, "172.233.0.4, 172.233.0.9, 172.233.0.7", "2600:3c0d"),
     ];
 
-    // The shared and dedicated plans with the list prices in force since 2023 (monthly = hourly capped at 730 h).
+    // The shared and dedicated plans with the list prices in force since 2023 (the monthly price caps a month of hourly use).
     private static readonly LinodeType[] AllTypes =
     [
         new("g6-nanode-1", "Nanode 1GB", "nanode", 25600, 1024, 1, 1000, 1000, 0.0075, 5, 0.003, 2),

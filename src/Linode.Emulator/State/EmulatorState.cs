@@ -25,7 +25,15 @@ internal sealed class EmulatorState
         InstancePool = new AddressPool(IPNetwork.Parse(options.InstanceAddressPool));
         NodeBalancerPool = new AddressPool(IPNetwork.Parse(options.NodeBalancerAddressPool));
         PrivatePool = new AddressPool(IPNetwork.Parse(options.PrivateAddressPool));
+        Billing = new AccountBilling(options.BillingPeriod);
+        StartedAt = time.GetUtcNow();
     }
+
+    /// <summary>When the emulated account came to be (<c>GET /account</c>'s <c>active_since</c>).</summary>
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>The account's running bill (<c>GET /account</c>'s <c>balance_uninvoiced</c>).</summary>
+    public AccountBilling Billing { get; }
 
     public Lock Gate { get; } = new();
 

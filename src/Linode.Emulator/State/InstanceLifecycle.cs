@@ -103,6 +103,7 @@ internal sealed class InstanceLifecycle : IDisposable
             Cancel(previous);
             instance.Job = null;
         }
+        _state.Billing.Ended(instance, Now);
         instance.Status = "deleting";
         instance.Updated = Now;
         var ev = _state.AddEvent("linode_delete", EventEntity.Of(instance), "scheduled");

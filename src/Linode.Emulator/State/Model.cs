@@ -47,6 +47,9 @@ internal sealed class Instance
 
     public bool Deleted { get; set; }
 
+    /// <summary>When the delete call was accepted: billing stops here.</summary>
+    public DateTimeOffset? DeleteRequestedAt { get; set; }
+
     public string Url => $"/v4/linode/instances/{Id}";
 
     public JsonObject ToJson()

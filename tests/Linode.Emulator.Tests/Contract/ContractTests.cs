@@ -275,6 +275,7 @@ internal sealed class ContractScenario(HttpClient api)
         await Call(HttpMethod.Get, $"account/events/{eventId}");
         await CallFiltered("account/events", """{"entity.type":"linode","entity.id":""" + bootedId + ""","+order_by":"created","+order":"desc"}""");
         await Call(HttpMethod.Post, $"account/events/{eventId}/seen");
+        await Call(HttpMethod.Get, "account");
 
         await Call(HttpMethod.Delete, $"nodebalancers/{nbId}/configs/{configId}/nodes/{nodeId}");
         await Call(HttpMethod.Delete, $"nodebalancers/{nbId}/configs/{configId}");
