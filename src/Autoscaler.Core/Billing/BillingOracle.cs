@@ -27,21 +27,19 @@ namespace Autoscaler.Core.Billing;
 /// (renewals before replacements); such a plan stayed within max on every case checked against brute force, and
 /// <see cref="OracleSolution.StepsOverMax"/> reports any step where one did not, so the cost is always a lower bound
 /// and, with that list empty, the optimum.</para>
-/// <para><b>Monthly cap.</b> The flow prices every period alike. When no calendar month of the horizon holds enough
-/// periods for one instance to reach the cap, that is the bill and the plan is optimal. Otherwise
-/// <see cref="Plan"/> bills three plans with the caps (the plain optimum; the base load, the least demand, taken apart
-/// as instances alive throughout, which the cap favours; and the optimum with every period weighted down by its
-/// month's best possible cap discount) and keeps the cheapest; the weighted optimum itself is a proven lower bound
-/// (an instance's charge in a month is at least its periods there times that discount), so the report can say how
-/// close to optimal the plan is.</para>
+/// <para><b>Monthly cap.</b> An instance's charge in a month is <c>min(periods × hourly, monthly)</c>, concave in its
+/// periods, which a flow cannot price per arc. But a capped month costs the cap however long the instance lives in it,
+/// so a capped instance may as well live to the month's end: one more arc per chain node (and per start) where the rest
+/// of the month holds more periods than the cap pays for, jumping to the first period boundary past the month's end
+/// for the cap, prices it exactly. Every path then costs at least its instance's bill (a month with a jump costs at
+/// least the cap, one without costs its periods), and the cheapest plan is a path set whose cost is its bill (each
+/// capped month one jump), so the flow's optimum is the cheapest bill, caps included. Money is scaled to integers
+/// (the prices' decimal places) and divided by their common factor.</para>
 /// </remarks>
 public static class BillingOracle
 {
-    /// <summary>Weight of an undiscounted period when periods are weighted by their month's cap discount.</summary>
-    private const int WeightScale = 10_000;
-
-    /// <summary>The cheapest plan in billing periods (no monthly cap).</summary>
-    public static OracleSolution Solve(OracleProblem problem) => Solve(problem, null, out _);
+    /// <summary>The cheapest plan in billing periods (every period priced alike, no monthly cap).</summary>
+    public static OracleSolution Solve(OracleProblem problem) => Solve(problem, FlowPrices.Periods);
 
     /// <summary>
     /// The cheapest plan in USD under <paramref name="billing"/>, monthly caps included, for a demand series whose
@@ -57,34 +55,8 @@ public static class BillingOracle
             throw new ArgumentException($"period_steps ({problem.PeriodSteps}) is not the billing period ({billing.Period}) in steps of {step}", nameof(problem));
         }
 
-        var plain = Solve(problem);
-        var weights = CapWeights(problem.Demand.Count, billing, origin, step, problem.PeriodSteps);
-        if (weights is null)
-        {
-            // No instance can reach a cap inside the horizon: the bill is hourly × periods and the plan is optimal.
-            var cost = Bill(plain, billing, origin, step);
-            return new OraclePlan { Solution = plain, Cost = cost, LowerBound = cost };
-        }
-
-        var weighted = Solve(problem, weights, out var weightedObjective);
-        var lowerBound = billing.Price.Hourly * weightedObjective / WeightScale;
-        var best = plain;
-        var bestCost = Bill(plain, billing, origin, step);
-        foreach (var candidate in new[] { weighted, BaseApart(problem) })
-        {
-            if (candidate is null)
-            {
-                continue;
-            }
-
-            var cost = Bill(candidate, billing, origin, step);
-            if (cost < bestCost && candidate.StepsOverMax.Count <= best.StepsOverMax.Count)
-            {
-                (best, bestCost) = (candidate, cost);
-            }
-        }
-
-        return new OraclePlan { Solution = best, Cost = bestCost, LowerBound = lowerBound };
+        var solution = Solve(problem, Prices(billing, origin, step, problem.Demand.Count));
+        return new OraclePlan { Solution = solution, Cost = Bill(solution, billing, origin, step) };
     }
 
     /// <summary>USD the billing model charges for a plan's instances.</summary>
@@ -102,40 +74,91 @@ public static class BillingOracle
         return total;
     }
 
-    private static OracleSolution Solve(OracleProblem problem, int[]? weights, out long weightedObjective)
+    private static OracleSolution Solve(OracleProblem problem, FlowPrices prices)
     {
         ArgumentNullException.ThrowIfNull(problem);
         var (demand, uncovered) = Prepare(problem);
-        var t = demand.Length;
         var period = problem.PeriodSteps;
-        // A tie-break scale larger than the creations of any plan that could be cheapest: the trivial plan of the
-        // largest demand alive throughout bounds the periods (so the creations) of the optimum.
-        var top = demand.Length == 0 ? 0 : demand.Max();
-        var maxWeight = weights is null ? 1 : Math.Max(1, weights.Max());
-        var minWeight = weights is null ? 1 : Math.Max(1, weights.Min());
-        var tieBreak = 2 + ((long)top * ((t / period) + 2) * maxWeight / minWeight);
-        var flow = new CoverFlow(demand, period, problem.BootSteps, problem.WarmStart, weights, tieBreak);
-        var instances = flow.Solve();
-        weightedObjective = 0;
-        long periods = 0;
-        foreach (var i in instances)
-        {
-            periods += i.Periods;
-            for (var j = 0; j < i.Periods; j++)
-            {
-                weightedObjective += weights is null ? 1 : weights[i.CreatedStep + (j * period)];
-            }
-        }
-
+        var instances = new CoverFlow(demand, period, problem.BootSteps, problem.WarmStart, prices).Solve();
         return new OracleSolution
         {
             Instances = instances,
-            BilledPeriods = periods,
+            BilledPeriods = instances.Sum(i => (long)i.Periods),
             PeriodSteps = period,
             UncoveredSteps = uncovered,
             StepsOverMax = Check(instances, demand, period, problem.Max),
         };
     }
+
+    /// <summary>The billing model's prices as the flow's integer units, with each step's month end when a cap can
+    /// bind inside the horizon.</summary>
+    private static FlowPrices Prices(HourlyBilling billing, DateTimeOffset origin, TimeSpan step, int steps)
+    {
+        var hourly = billing.Price.Hourly;
+        if (hourly <= 0)
+        {
+            // Everything is free: any plan is the cheapest; the fewest periods is as good as any.
+            return FlowPrices.Periods;
+        }
+
+        if (billing.Price.Monthly is not { } monthly)
+        {
+            // Without a cap the bill is hourly × periods.
+            return FlowPrices.Periods;
+        }
+
+        var digits = Math.Max(Digits(hourly), Digits(monthly));
+        var unit = 1m;
+        for (var d = 0; d < digits; d++)
+        {
+            unit /= 10;
+        }
+
+        var period = (long)(hourly / unit);
+        var cap = (long)(monthly / unit);
+        var common = Gcd(period, cap);
+        var monthEnd = new int[steps];
+        var k = 0;
+        for (var month = HourlyBilling.MonthStart(origin); k < steps; month = month.AddMonths(1))
+        {
+            var next = month.AddMonths(1);
+            // First step at or after the next month's start.
+            var end = (int)Math.Min(steps, Math.Max(0, CeilDiv((next - origin).Ticks, step.Ticks)));
+            for (; k < end; k++)
+            {
+                monthEnd[k] = end;
+            }
+        }
+
+        return new FlowPrices(period / common, cap / common, monthEnd);
+    }
+
+    /// <summary>Decimal places of a price (at most 9: finer prices would overflow the flow's integer costs).</summary>
+    private static int Digits(decimal value)
+    {
+        var scaled = value;
+        for (var digits = 0; digits <= 9; digits++, scaled *= 10)
+        {
+            if (scaled == decimal.Truncate(scaled))
+            {
+                return digits;
+            }
+        }
+
+        throw new ArgumentException($"price {value} has more than 9 decimal places", nameof(value));
+    }
+
+    private static long Gcd(long a, long b)
+    {
+        while (b != 0)
+        {
+            (a, b) = (b, a % b);
+        }
+
+        return Math.Max(1, a);
+    }
+
+    private static long CeilDiv(long a, long b) => a <= 0 ? 0 : (a / b) + (a % b == 0 ? 0 : 1);
 
     /// <summary>The demand the flow covers (min folded in, at most max, nothing before the first instance can serve)
     /// and the steps whose demand cannot be served.</summary>
@@ -202,82 +225,6 @@ public static class BillingOracle
 
         return over;
     }
-
-    /// <summary>
-    /// Per step, the weight (out of <see cref="WeightScale"/>, rounded down) of a period starting then: the least
-    /// fraction of the hourly price an instance can pay for it once its month's cap applies,
-    /// <c>min(1, monthly / (most periods that can start in that month within the horizon × hourly))</c>. Null when no
-    /// month can reach the cap.
-    /// </summary>
-    private static int[]? CapWeights(int steps, HourlyBilling billing, DateTimeOffset origin, TimeSpan step, int period)
-    {
-        if (billing.Price.Monthly is not { } cap || billing.Price.Hourly <= 0)
-        {
-            return null;
-        }
-
-        var end = origin + TimeSpan.FromTicks(step.Ticks * steps);
-        var weights = new int[steps];
-        var any = false;
-        var k = 0;
-        for (var month = HourlyBilling.MonthStart(origin); month < end; month = month.AddMonths(1))
-        {
-            var from = month < origin ? origin : month;
-            var next = month.AddMonths(1);
-            var until = next < end ? next : end;
-            var most = ((until - from).Ticks + billing.Period.Ticks - 1) / billing.Period.Ticks;
-            var fraction = Math.Min(1m, cap / (most * billing.Price.Hourly));
-            any |= fraction < 1m;
-            var weight = (int)Math.Max(1m, Math.Floor(fraction * WeightScale));
-            for (; k < steps && origin + (step * k) < next; k++)
-            {
-                weights[k] = weight;
-            }
-        }
-
-        return any ? weights : null;
-    }
-
-    /// <summary>The base load (the least demand once min is folded in) as instances alive throughout, the rest planned
-    /// by the flow; null when there is no base load.</summary>
-    private static OracleSolution? BaseApart(OracleProblem problem)
-    {
-        var first = problem.WarmStart ? 0 : problem.BootSteps;
-        var t = problem.Demand.Count;
-        if (first >= t)
-        {
-            return null;
-        }
-
-        var level = int.MaxValue;
-        for (var step = first; step < t; step++)
-        {
-            level = Math.Min(level, Math.Min(problem.Max, Math.Max(problem.Demand[step], problem.Min)));
-        }
-
-        if (level <= 0)
-        {
-            return null;
-        }
-
-        var rest = Solve(
-            problem with
-            {
-                Demand = problem.Demand.Select(d => Math.Max(0, d - level)).ToArray(),
-                Min = Math.Max(0, problem.Min - level),
-                Max = problem.Max - level,
-            },
-            null,
-            out _);
-        var through = (t + problem.PeriodSteps - 1) / problem.PeriodSteps;
-        var instances = Enumerable.Repeat(new PlannedInstance(0, first, through), level).Concat(rest.Instances).ToList();
-        return rest with
-        {
-            Instances = instances,
-            BilledPeriods = rest.BilledPeriods + ((long)level * through),
-            UncoveredSteps = Prepare(problem).Uncovered,
-        };
-    }
 }
 
 /// <summary>The oracle's plan priced by the billing model.</summary>
@@ -286,13 +233,10 @@ public sealed record OraclePlan
     /// <summary>The plan: lifetimes in steps.</summary>
     public required OracleSolution Solution { get; init; }
 
-    /// <summary>USD the billing model charges for the plan, monthly caps included.</summary>
+    /// <summary>
+    /// USD the billing model charges for the plan, monthly caps included. No plan that serves the demand within min
+    /// and max costs less (every such plan is one the flow weighed), so it is a lower bound for every policy; when
+    /// <see cref="OracleSolution.StepsOverMax"/> is empty the plan itself stays within max, so it is the optimum.
+    /// </summary>
     public required decimal Cost { get; init; }
-
-    /// <summary>USD no plan serving the demand can cost less than (equal to <see cref="Cost"/> when the plan is proven
-    /// optimal).</summary>
-    public required decimal LowerBound { get; init; }
-
-    /// <summary>Whether the plan is proven to be the cheapest.</summary>
-    public bool IsOptimal => Cost == LowerBound && Solution.StepsOverMax.Count == 0;
 }

@@ -9,105 +9,96 @@ namespace Autoscaler.Core.Billing;
 /// <item>start: main s+boot → chain s+m·P, cost m periods (an instance created at s, serving from s+boot, first m
 /// periods: the fewest that let it serve at all);</item>
 /// <item>renew: chain u → chain u+P, cost one period;</item>
-/// <item>stop: chain u → main u, cost 0 (the instance is deleted as its paid period ends).</item>
+/// <item>stop: chain u → main u, cost 0 (the instance is deleted as its paid period ends);</item>
+/// <item>capped (only with a monthly cap, only where the rest of u's month holds more periods than the cap pays
+/// for): chain u → the first boundary past the month's end, cost the cap; likewise a capped start.</item>
 /// </list>
-/// Chain targets at or past T go to main T. Supplies are the demand's differences. A path main a → … → main e costs
-/// exactly the periods of one instance serving [a, e), and every such path is one: chain nodes are entered only by a
-/// start arc. Solved by successive shortest paths with potentials: each round one Dijkstra from every node with excess,
-/// then augmentations along the shortest-path forest to every deficit it reached (all on zero-reduced-cost arcs, so
+/// Chain targets at or past T go to main T. Supplies are the demand's differences. A path main a → … → main e is one
+/// instance serving [a, e) (chain nodes are entered only through a start arc) and costs at least its bill. Solved by
+/// successive shortest paths with potentials: each round one Dijkstra from every node with excess, then
+/// augmentations along the shortest-path forest to every deficit it reached (all on zero-reduced-cost arcs, so
 /// reduced-cost optimality holds throughout and the final flow is optimal).
 /// </summary>
 internal sealed class CoverFlow
 {
     private readonly int _steps;
-    private readonly int _period;
     private readonly int[] _from;
     private readonly int[] _to;
     private readonly long[] _cost;
     private readonly long[] _flow;
+    private readonly int[] _periods;
+    private readonly int[] _createdAt;
     private readonly int[] _outStart;
     private readonly int[] _outArcs;
     private readonly int[] _inStart;
     private readonly int[] _inArcs;
     private readonly long[] _excess;
     private readonly long[] _potential;
-    private readonly int _startBase;
-    private readonly int _renewBase;
-    private readonly int _stopBase;
-    private readonly int[] _startStep;
-    private readonly int[] _startPeriods;
 
     /// <summary>Builds the network.</summary>
     /// <param name="demand">Serving instances required per step (already within min..max).</param>
     /// <param name="period">Steps per billing period.</param>
     /// <param name="boot">Steps from create to serving.</param>
     /// <param name="warmStart">Instances created at step 0 serve at once.</param>
-    /// <param name="periodWeight">Cost of a period starting at step u (≥ 1), or null for 1 each.</param>
-    /// <param name="tieBreak">Added to every period's cost scale so that, among the cheapest plans, the flow picks one with
-    /// the fewest creations: each start arc costs 1 more, each period <paramref name="tieBreak"/> times its weight.</param>
-    public CoverFlow(int[] demand, int period, int boot, bool warmStart, int[]? periodWeight, long tieBreak)
+    /// <param name="prices">What a period and a capped month cost, in integer units.</param>
+    public CoverFlow(int[] demand, int period, int boot, bool warmStart, FlowPrices prices)
     {
         _steps = demand.Length;
-        _period = period;
         var t = _steps;
         var nodes = 2 * t;
-        long Weight(int u) => periodWeight is null ? 1 : periodWeight[u];
+        var top = t == 0 ? 0 : demand.Max();
+        // Among the cheapest plans, prefer the fewest creations (renewals before fresh instances): every start costs one
+        // unit more and money is scaled by more than the creations of any plan that could be cheapest (the largest
+        // demand alive throughout bounds the instances of the optimum).
+        var scale = 2 + ((long)top * ((t / period) + 2) * prices.Period / Math.Max(1, Math.Min(prices.Period, prices.Cap ?? prices.Period)));
+        // A simple path visits each of the 2T nodes once: its cost, and so every distance and potential, stays below this.
+        var reach = (scale * Math.Max(prices.Period, prices.Cap ?? 0)) + 1;
+        if (reach > long.MaxValue / 8 / (2 * ((long)t + 1)))
+        {
+            throw new ArgumentException("the prices are too fine-grained (too many decimal places) for the exact oracle", nameof(prices));
+        }
+
+        var arcs = new List<(int From, int To, long Cost, int Periods, int Created)>(4 * t);
+        for (var step = 0; step < t; step++)
+        {
+            arcs.Add((step + 1, step, 0, 0, -1));
+        }
 
         // Fewest periods any instance needs to serve anything: its first m periods must outlast the boot.
         var m = (boot / period) + 1;
-        var starts = new List<(int From, int Target, long Cost, int Step, int Periods)>();
         for (var s = 0; s < t; s++)
         {
             var warm = warmStart && s == 0;
             var a = warm ? 0 : s + boot;
-            var mm = warm ? 1 : m;
+            var first = warm ? 1 : m;
             if (a >= t)
             {
                 break;
             }
 
-            long cost = 1;
-            for (var j = 0; j < mm; j++)
+            arcs.Add((a, Target(s + ((long)first * period)), (scale * first * prices.Period) + 1, first, s));
+            if (CappedPeriods(prices, s, period) is { } capped && capped >= first)
             {
-                cost += tieBreak * Weight(s + (j * period));
+                arcs.Add((a, Target(s + ((long)capped * period)), (scale * prices.Cap!.Value) + 1, capped, s));
             }
-
-            starts.Add((a, Target(s + ((long)mm * period)), cost, s, mm));
         }
 
-        var chains = Math.Max(0, t - 1);
-        var arcs = t + starts.Count + (2 * chains);
-        _from = new int[arcs];
-        _to = new int[arcs];
-        _cost = new long[arcs];
-        _flow = new long[arcs];
-        var i = 0;
-        for (var step = 0; step < t; step++, i++)
+        for (var u = 1; u < t; u++)
         {
-            (_from[i], _to[i]) = (step + 1, step);
+            arcs.Add((t + u, Target(u + (long)period), scale * prices.Period, 1, -1));
+            arcs.Add((t + u, u, 0, 0, -1));
+            if (CappedPeriods(prices, u, period) is { } capped)
+            {
+                arcs.Add((t + u, Target(u + ((long)capped * period)), scale * prices.Cap!.Value, capped, -1));
+            }
         }
 
-        _startBase = i;
-        _startStep = new int[starts.Count];
-        _startPeriods = new int[starts.Count];
-        for (var k = 0; k < starts.Count; k++, i++)
-        {
-            (_from[i], _to[i], _cost[i]) = (starts[k].From, starts[k].Target, starts[k].Cost);
-            (_startStep[k], _startPeriods[k]) = (starts[k].Step, starts[k].Periods);
-        }
-
-        _renewBase = i;
-        for (var u = 1; u < t; u++, i++)
-        {
-            (_from[i], _to[i], _cost[i]) = (t + u, Target(u + (long)period), tieBreak * Weight(u));
-        }
-
-        _stopBase = i;
-        for (var u = 1; u < t; u++, i++)
-        {
-            (_from[i], _to[i]) = (t + u, u);
-        }
-
+        _from = arcs.Select(x => x.From).ToArray();
+        _to = arcs.Select(x => x.To).ToArray();
+        _cost = arcs.Select(x => x.Cost).ToArray();
+        _periods = arcs.Select(x => x.Periods).ToArray();
+        _createdAt = arcs.Select(x => x.Created).ToArray();
+        _flow = new long[arcs.Count];
         (_outStart, _outArcs) = Index(nodes, _from);
         (_inStart, _inArcs) = Index(nodes, _to);
         _excess = new long[nodes];
@@ -161,6 +152,20 @@ internal sealed class CoverFlow
     }
 
     private int Target(long time) => time >= _steps ? _steps : (int)(_steps + time);
+
+    /// <summary>Periods from step <paramref name="u"/> to the end of its month (within the horizon), when they cost
+    /// more than the cap; null otherwise.</summary>
+    private int? CappedPeriods(FlowPrices prices, int u, int period)
+    {
+        if (prices.Cap is not { } cap || prices.MonthEnd is not { } monthEnd)
+        {
+            return null;
+        }
+
+        var until = Math.Min(monthEnd[u], _steps);
+        var periods = (until - u + period - 1) / period;
+        return periods * prices.Period > cap ? periods : null;
+    }
 
     private static (int[] Start, int[] Arcs) Index(int nodes, int[] key)
     {
@@ -304,9 +309,12 @@ internal sealed class CoverFlow
         return amount;
     }
 
-    /// <summary>Decomposes the flow into instances. Which instance renews at a chain node and which stops changes
-    /// neither cost nor coverage (both depend only on the multisets of creations and deletions); renewing the oldest
-    /// makes lives long, which is what a monthly cap rewards.</summary>
+    /// <summary>
+    /// Decomposes the flow into instances. Which instance continues at a chain node and which stops changes neither
+    /// coverage nor the alive count (both depend only on when instances are created and deleted) nor optimality (every
+    /// instance's bill is at most the cost of its arcs, and the arcs' total is the optimum); continuing the oldest
+    /// makes lives long, which is what a monthly cap rewards.
+    /// </summary>
     private List<PlannedInstance> Lifetimes()
     {
         var t = _steps;
@@ -322,14 +330,18 @@ internal sealed class CoverFlow
             }
         }
 
-        for (var k = 0; k < _startStep.Length; k++)
+        for (var a = 0; a < _flow.Length; a++)
         {
-            var a = _startBase + k;
+            if (_createdAt[a] < 0)
+            {
+                continue;
+            }
+
             for (var n = 0L; n < _flow[a]; n++)
             {
-                created.Add(_startStep[k]);
+                created.Add(_createdAt[a]);
                 serving.Add(_from[a]);
-                periods.Add(_startPeriods[k]);
+                periods.Add(_periods[a]);
                 Arrive(created.Count - 1, _to[a]);
             }
         }
@@ -344,16 +356,25 @@ internal sealed class CoverFlow
 
             waiting[u] = null;
             here.Sort((x, y) => created[x] != created[y] ? created[x].CompareTo(created[y]) : x.CompareTo(y));
-            var renew = _flow[_renewBase + u - 1];
-            if (renew + _flow[_stopBase + u - 1] != here.Count)
+            var next = 0;
+            for (var k = _outStart[t + u]; k < _outStart[t + u + 1]; k++)
             {
-                throw new InvalidOperationException($"flow is not conserved at chain node {u}");
-            }
+                var a = _outArcs[k];
+                if (_periods[a] == 0)
+                {
+                    continue; // the stop arc takes whoever is left
+                }
 
-            for (var k = 0; k < renew; k++)
-            {
-                periods[here[k]]++;
-                Arrive(here[k], _to[_renewBase + u - 1]);
+                for (var n = 0L; n < _flow[a]; n++, next++)
+                {
+                    if (next >= here.Count)
+                    {
+                        throw new InvalidOperationException($"flow is not conserved at chain node {u}");
+                    }
+
+                    periods[here[next]] += _periods[a];
+                    Arrive(here[next], _to[a]);
+                }
             }
         }
 
@@ -442,4 +463,14 @@ internal sealed class CoverFlow
             return true;
         }
     }
+}
+
+/// <summary>The flow's prices in integer units (USD scaled and divided by a common factor).</summary>
+/// <param name="Period">One billing period.</param>
+/// <param name="Cap">The monthly cap; null without one.</param>
+/// <param name="MonthEnd">Per step, the first step in the next calendar month; null without a cap.</param>
+internal sealed record FlowPrices(long Period, long? Cap = null, int[]? MonthEnd = null)
+{
+    /// <summary>Every period costs one unit: the flow minimises billed periods.</summary>
+    public static readonly FlowPrices Periods = new(1);
 }

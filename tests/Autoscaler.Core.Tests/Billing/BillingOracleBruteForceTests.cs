@@ -61,6 +61,39 @@ public sealed class BillingOracleBruteForceTests
         var plan = BillingOracle.Plan(problem, billing, Origin, Step);
         Assert.Equal(0.25m * solution.BilledPeriods, plan.Cost);
         Assert.Equal(plan.Cost, billing.Cost(lifetimes, Origin));
-        Assert.True(plan.IsOptimal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void Plan_RandomTinyCaseAcrossAMonthWithACap_EqualsTheCheapestBillByBruteForce(int seed)
+    {
+        // Six-hour steps, a half-day period, a few days either side of midnight on August 1, and a cap of three to five
+        // periods a month: caps bind and lives cross the month boundary.
+        var rng = new Random(10_000 + seed);
+        var step = TimeSpan.FromHours(6);
+        var period = rng.Next(1, 3);
+        var steps = rng.Next(4, 11);
+        var origin = new DateTimeOffset(2025, 7, 31, 0, 0, 0, TimeSpan.Zero) - (step * rng.Next(0, steps));
+        var boot = rng.Next(0, 2);
+        var max = rng.Next(1, 4);
+        var warm = rng.Next(0, 4) != 0;
+        var billing = new HourlyBilling(new InstancePrice(1m, rng.Next(3, 6) - 0.5m), step * period);
+        var demand = Enumerable.Range(0, steps).Select(_ => rng.Next(0, 2) == 0 ? max : rng.Next(0, max + 1)).ToArray();
+        var problem = new OracleProblem { Demand = demand, PeriodSteps = period, BootSteps = boot, Max = max, WarmStart = warm };
+        var served = BruteForceCover.Prepare(demand, boot, 0, max, warm);
+        decimal Price(int created, int periods)
+        {
+            var life = new PlannedInstance(created, 0, periods).ToLifetime(origin, step, period);
+            return billing.Cost(life.Created, life.Deleted!.Value);
+        }
+
+        var plan = BillingOracle.Plan(problem, billing, origin, step);
+
+        var context = $"seed {seed}: demand [{string.Join(',', demand)}], origin {origin:O}, period {period}, boot {boot}, max {max}, warm {warm}, cap {billing.Price.Monthly}";
+        Assert.True(BruteForceCover.Cheapest(served, period, boot, max, warm, Price) == plan.Cost, $"{context}: oracle {plan.Cost}");
+        Assert.Empty(plan.Solution.StepsOverMax);
+        var (serving, _) = BruteForceCover.Replay(plan.Solution.Instances.Select(i => (i.CreatedStep, i.ServingStep, i.Periods)), steps, period);
+        Assert.All(Enumerable.Range(0, steps), t => Assert.True(serving[t] >= served[t], $"{context}: step {t}"));
+        Assert.Equal(plan.Cost, BillingOracle.Bill(plan.Solution, billing, origin, step));
     }
 }

@@ -9,9 +9,14 @@ internal static class BruteForceCover
 {
     /// <summary>Fewest billed periods of any plan, or null when none exists. The demand is taken as given (min folded
     /// in, at most max, zero where nothing can serve yet): see <see cref="Prepare"/>.</summary>
-    public static long? Solve(int[] demand, int period, int boot, int max, bool warmStart)
+    public static long? Solve(int[] demand, int period, int boot, int max, bool warmStart) =>
+        (long?)Cheapest(demand, period, boot, max, warmStart, (_, periods) => periods);
+
+    /// <summary>The least total of <paramref name="price"/>(created step, periods) over the instances of any plan, or
+    /// null when none exists. The price must not fall as periods grow (it prunes the search).</summary>
+    public static decimal? Cheapest(int[] demand, int period, int boot, int max, bool warmStart, Func<int, int, decimal> price)
     {
-        var search = new Search(demand, period, boot, max, warmStart);
+        var search = new Search(demand, period, boot, max, warmStart, price);
         search.Run(0, 0);
         return search.Best;
     }
@@ -41,15 +46,15 @@ internal static class BruteForceCover
         return (serving, alive);
     }
 
-    private sealed class Search(int[] demand, int period, int boot, int max, bool warmStart)
+    private sealed class Search(int[] demand, int period, int boot, int max, bool warmStart, Func<int, int, decimal> price)
     {
         private readonly List<(int Created, int Serving, int Periods)> _lives = [];
 
-        public long? Best { get; private set; }
+        public decimal? Best { get; private set; }
 
         private int Steps => demand.Length;
 
-        public void Run(int step, long cost)
+        public void Run(int step, decimal cost)
         {
             if (Best is { } best && cost >= best)
             {
@@ -81,7 +86,7 @@ internal static class BruteForceCover
 
         /// <summary>Adds, at <paramref name="step"/>, any multiset of lengths ≥ <paramref name="from"/> (at most
         /// <paramref name="room"/> more instances), then moves to the next step if what is now settled is served.</summary>
-        private void Choose(int step, int serving, int longest, int room, int from, long cost)
+        private void Choose(int step, int serving, int longest, int room, int from, decimal cost)
         {
             // Steps that nothing created later can serve are settled now.
             var settledUntil = Math.Min(Steps, step == 0 ? boot + 1 : step + boot + 1);
@@ -98,13 +103,14 @@ internal static class BruteForceCover
 
             for (var k = from; k <= longest; k++)
             {
-                if (Best is { } best && cost + k >= best)
+                var more = cost + price(step, k);
+                if (Best is { } best && more >= best)
                 {
                     break;
                 }
 
                 _lives.Add((step, serving, k));
-                Choose(step, serving, longest, room - 1, k, cost + k);
+                Choose(step, serving, longest, room - 1, k, more);
                 _lives.RemoveAt(_lives.Count - 1);
             }
         }

@@ -6,7 +6,7 @@ public sealed class HourlyBillingTests
 {
     private static readonly DateTimeOffset T0 = new(2025, 7, 10, 14, 7, 0, TimeSpan.Zero);
     private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
-    private static readonly HourlyBilling Nanode = new(new InstancePrice(0.0075m, 5m));
+    private static readonly HourlyBilling Small = new(new InstancePrice(0.0075m, 5m));
 
     [Theory]
     [InlineData(1, 1)] // a one-minute instance costs a full hour
@@ -17,27 +17,27 @@ public sealed class HourlyBillingTests
     [InlineData(180, 3)]
     public void BilledPeriods_Lifetime_RoundsUpToWholeHours(int minutes, long expected)
     {
-        Assert.Equal(expected, Nanode.BilledPeriods(T0, T0.AddMinutes(minutes)));
-        Assert.Equal(expected * 0.0075m, Nanode.Cost(T0, T0.AddMinutes(minutes)));
+        Assert.Equal(expected, Small.BilledPeriods(T0, T0.AddMinutes(minutes)));
+        Assert.Equal(expected * 0.0075m, Small.Cost(T0, T0.AddMinutes(minutes)));
     }
 
     [Fact]
     public void BilledPeriods_DeletedTheInstantItWasCreated_BillsOnePeriod()
     {
-        Assert.Equal(1, Nanode.BilledPeriods(T0, T0));
-        Assert.Equal(0.0075m, Nanode.Cost(T0, T0));
+        Assert.Equal(1, Small.BilledPeriods(T0, T0));
+        Assert.Equal(0.0075m, Small.Cost(T0, T0));
     }
 
     [Fact]
     public void BilledPeriods_OneTickPastAnHour_StartsTheNextHour()
     {
-        Assert.Equal(2, Nanode.BilledPeriods(T0, T0 + Hour + TimeSpan.FromTicks(1)));
+        Assert.Equal(2, Small.BilledPeriods(T0, T0 + Hour + TimeSpan.FromTicks(1)));
     }
 
     [Fact]
     public void BilledPeriods_DeletedBeforeCreated_Throws()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => Nanode.BilledPeriods(T0, T0.AddSeconds(-1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Small.BilledPeriods(T0, T0.AddSeconds(-1)));
     }
 
     [Theory]
@@ -52,13 +52,13 @@ public sealed class HourlyBillingTests
     {
         var now = T0.AddSeconds(secondsAfterCreation);
 
-        var paidUntil = Nanode.PaidUntil(T0, now);
+        var paidUntil = Small.PaidUntil(T0, now);
 
         Assert.Equal(T0.AddMinutes(expectedMinutes), paidUntil);
         if (now >= T0)
         {
             // Deleting at the paid-until instant costs what deleting now does.
-            Assert.Equal(Nanode.BilledPeriods(T0, now), Nanode.BilledPeriods(T0, paidUntil));
+            Assert.Equal(Small.BilledPeriods(T0, now), Small.BilledPeriods(T0, paidUntil));
         }
     }
 
@@ -78,9 +78,9 @@ public sealed class HourlyBillingTests
         var july = new DateTimeOffset(2025, 7, 1, 0, 0, 0, TimeSpan.Zero);
 
         // 744 hours × 0.0075 = 5.58 > 5.
-        Assert.Equal(5m, Nanode.Cost(july, july.AddMonths(1)));
+        Assert.Equal(5m, Small.Cost(july, july.AddMonths(1)));
         // 600 hours × 0.0075 = 4.50 < 5.
-        Assert.Equal(4.5m, Nanode.Cost(july, july.AddHours(600)));
+        Assert.Equal(4.5m, Small.Cost(july, july.AddHours(600)));
     }
 
     [Fact]
@@ -90,7 +90,7 @@ public sealed class HourlyBillingTests
         var created = new DateTimeOffset(2025, 7, 10, 0, 0, 0, TimeSpan.Zero);
         var deleted = new DateTimeOffset(2025, 9, 1, 0, 0, 0, TimeSpan.Zero);
 
-        var charges = Nanode.Charges(created, deleted);
+        var charges = Small.Charges(created, deleted);
 
         Assert.Equal(
             [
@@ -98,7 +98,7 @@ public sealed class HourlyBillingTests
                 new MonthCharge(new DateTimeOffset(2025, 8, 1, 0, 0, 0, TimeSpan.Zero), 744, 5m),
             ],
             charges);
-        Assert.Equal(8.96m, Nanode.Cost(created, deleted));
+        Assert.Equal(8.96m, Small.Cost(created, deleted));
     }
 
     [Fact]
@@ -106,8 +106,8 @@ public sealed class HourlyBillingTests
     {
         var created = new DateTimeOffset(2025, 7, 31, 23, 30, 0, TimeSpan.Zero);
 
-        Assert.Equal([new MonthCharge(new DateTimeOffset(2025, 7, 1, 0, 0, 0, TimeSpan.Zero), 1, 0.0075m)], Nanode.Charges(created, created.AddMinutes(50)));
-        var twoHours = Nanode.Charges(created, created.AddMinutes(61));
+        Assert.Equal([new MonthCharge(new DateTimeOffset(2025, 7, 1, 0, 0, 0, TimeSpan.Zero), 1, 0.0075m)], Small.Charges(created, created.AddMinutes(50)));
+        var twoHours = Small.Charges(created, created.AddMinutes(61));
         Assert.Equal([1L, 1L], twoHours.Select(c => c.Periods));
         Assert.Equal(8, twoHours[1].Month.Month);
     }
@@ -118,7 +118,7 @@ public sealed class HourlyBillingTests
         // 21:00 on July 31 at -04:00 is 01:00 on August 1 UTC.
         var created = new DateTimeOffset(2025, 7, 31, 21, 0, 0, TimeSpan.FromHours(-4));
 
-        Assert.Equal(8, Assert.Single(Nanode.Charges(created, created.AddMinutes(10))).Month.Month);
+        Assert.Equal(8, Assert.Single(Small.Charges(created, created.AddMinutes(10))).Month.Month);
     }
 
     [Fact]
@@ -128,7 +128,7 @@ public sealed class HourlyBillingTests
         Lifetime[] lives = [new(T0, T0.AddMinutes(1)), new(T0, null), new(T0.AddMinutes(149), null)];
 
         // 1 + 3 + 1 hours.
-        Assert.Equal(5 * 0.0075m, Nanode.Cost(lives, now));
+        Assert.Equal(5 * 0.0075m, Small.Cost(lives, now));
     }
 
     [Fact]
@@ -141,7 +141,7 @@ public sealed class HourlyBillingTests
             new(new DateTimeOffset(2025, 7, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2025, 7, 2, 0, 0, 0, TimeSpan.Zero)),
         ];
 
-        Assert.Equal(3 * 0.0075m, Nanode.MonthToDate(lives, now));
+        Assert.Equal(3 * 0.0075m, Small.MonthToDate(lives, now));
     }
 
     [Fact]
@@ -155,8 +155,8 @@ public sealed class HourlyBillingTests
             new(new DateTimeOffset(2025, 8, 2, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2025, 8, 2, 10, 0, 0, TimeSpan.Zero)), // 10 h
         ];
 
-        Assert.Equal(5m + (312 * 0.0075m) + (10 * 0.0075m), Nanode.ProjectedMonth(lives, now));
-        Assert.Equal((456 * 0.0075m) + (24 * 0.0075m) + (10 * 0.0075m), Nanode.MonthToDate(lives, now));
+        Assert.Equal(5m + (312 * 0.0075m) + (10 * 0.0075m), Small.ProjectedMonth(lives, now));
+        Assert.Equal((456 * 0.0075m) + (24 * 0.0075m) + (10 * 0.0075m), Small.MonthToDate(lives, now));
     }
 
     [Fact]
