@@ -5,9 +5,10 @@ namespace Linode.Emulator.State;
 /// <summary>
 /// The account's running bill, by Linode's rules (SUBSET.md §13): each instance is billed from its create call to its
 /// delete call, per started billing period (an hour on Linode: 1 minute costs an hour, 2.5 h cost 3 h) at its type's
-/// price in its region, capped at the type's monthly price per calendar month (UTC), powered off or not. A lifetime
-/// that crosses a month boundary is billed in each month separately. Only instances are billed here (NodeBalancers,
-/// backups and transfer are not): simpler than Linode, said in docs/emulator.md.
+/// price in its region, capped at the type's monthly price per calendar month (UTC), powered off or not. Periods are
+/// anchored at creation and each is billed in the month in which it starts (Linode does not document the period that
+/// straddles midnight of the 1st). Only instances are billed here (NodeBalancers, backups and transfer are not):
+/// simpler than Linode, said in the README's emulator section.
 /// </summary>
 /// <remarks>This is the cloud's own arithmetic, written apart from the autoscaler's billing model on purpose: an
 /// end-to-end test holds one against the other.</remarks>
@@ -60,14 +61,22 @@ internal sealed class AccountBilling(TimeSpan period)
             return 0m;
         }
 
-        // The part of the lifetime inside this month; a started period counts whole, and an instance created and
-        // deleted in the same instant still started one.
-        var from = created < monthStart ? monthStart : created;
+        // Periods started so far (an instance created and deleted in the same instant still started one), and of those
+        // the ones that started inside this month.
         var to = deleted > now ? now : deleted;
-        var periods = Math.Max(1L, (long)Math.Ceiling((to - from).Ticks / (double)Period.Ticks));
+        var started = Math.Max(1L, CeilDiv((to - created).Ticks, Period.Ticks));
+        var before = created >= monthStart ? 0 : Math.Min(started, CeilDiv((monthStart - created).Ticks, Period.Ticks));
+        var periods = started - before;
+        if (periods <= 0)
+        {
+            return 0m;
+        }
+
         var (hourly, monthly) = PriceIn(type, region);
         return Math.Min(periods * hourly, monthly);
     }
+
+    private static long CeilDiv(long a, long b) => (a + b - 1) / b;
 
     // Jakarta and São Paulo are priced 20 % and 40 % above the base list, as GET /linode/types shows them.
     private static (decimal Hourly, decimal Monthly) PriceIn(LinodeType type, string region)

@@ -51,6 +51,21 @@ public sealed class AccountBillingTests
     }
 
     [Fact]
+    public async Task Balance_AcrossMidnightOfTheFirst_BillsEachPeriodInTheMonthItStarts()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2024, 5, 31, 23, 30, 0, TimeSpan.Zero));
+        await using var h = await EmulatorHarness.StartAsync(o => o.Delays = EmulatorDelays.None, time);
+        await h.CreateInstanceAsync(b => b["type"] = "g6-standard-1");
+
+        time.Advance(TimeSpan.FromMinutes(20));
+        Assert.Equal(0.018m, await BalanceAsync(h));
+
+        // June 1, 01:20: the period of 23:30 belongs to May; those of 00:30 and 01:30 (started) to June.
+        time.Advance(TimeSpan.FromMinutes(90));
+        Assert.Equal(2 * 0.018m, await BalanceAsync(h));
+    }
+
+    [Fact]
     public async Task Balance_PricedRegion_UsesItsRegionPrice()
     {
         var time = new FakeTimeProvider(Start);
