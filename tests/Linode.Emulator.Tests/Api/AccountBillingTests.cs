@@ -60,8 +60,12 @@ public sealed class AccountBillingTests
         time.Advance(TimeSpan.FromMinutes(20));
         Assert.Equal(0.018m, await BalanceAsync(h));
 
-        // June 1, 01:20: the period of 23:30 belongs to May; those of 00:30 and 01:30 (started) to June.
+        // June 1, 01:20: the period that started at 23:30 belongs to May, the one of 00:30 to June.
         time.Advance(TimeSpan.FromMinutes(90));
+        Assert.Equal(0.018m, await BalanceAsync(h));
+
+        // 01:40: a third period started, in June.
+        time.Advance(TimeSpan.FromMinutes(20));
         Assert.Equal(2 * 0.018m, await BalanceAsync(h));
     }
 
