@@ -109,6 +109,24 @@ public sealed class ReconcilerTests
     }
 
     [Fact]
+    public async Task StateOf_ScaleInDrainingThenBlocked_HandsTheEngineItsOwnWork()
+    {
+        ThreeServing();
+        _pool.Add("web-kept", Now - TimeSpan.FromHours(4), isProtected: true);
+        var r = Create();
+
+        await PassAsync(r, desired: 3);
+        var draining = r.StateOf(await r.ObserveAsync(await _pool.SnapshotAsync(CancellationToken.None), CancellationToken.None));
+        _time.Advance(TimeSpan.FromSeconds(30));
+        await PassAsync(r, desired: 0, min: 0);
+        var blocked = r.StateOf(await r.ObserveAsync(await _pool.SnapshotAsync(CancellationToken.None), CancellationToken.None));
+
+        Assert.Equal((4, 3, 1, true, false, (DateTimeOffset?)null), (draining.Live + draining.Removing, draining.Serving, draining.Removing,
+            draining.RemovalOpen, draining.RemovalsBlocked, draining.LastRemovalCompletedAt));
+        Assert.Equal((true, (DateTimeOffset?)Now), (blocked.RemovalsBlocked, blocked.LastRemovalCompletedAt));
+    }
+
+    [Fact]
     public async Task ScaleIn_NeverBelowMin()
     {
         ThreeServing();
