@@ -19,7 +19,7 @@ namespace Linode.Emulator;
 /// then talk to <c>host.BaseAddress + "v4/"</c>. Disposing stops the web host, then every instance process and every
 /// load balancer listener, so nothing outlives it.
 /// </summary>
-public sealed class EmulatorHost : IAsyncDisposable
+public sealed partial class EmulatorHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly InstanceLifecycle _lifecycle;
@@ -83,6 +83,7 @@ public sealed class EmulatorHost : IAsyncDisposable
             State = state,
             Lifecycle = lifecycle,
             Balancers = balancers,
+            NodeBalancers = new NodeBalancerLifecycle(state, balancers),
             Faults = faults,
             Limiter = new RateLimiter(options.RateLimits, time),
             Instances = instances,
@@ -135,7 +136,7 @@ public sealed class EmulatorHost : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!
             .Addresses.First();
         var baseAddress = new Uri(address.TrimEnd('/') + "/");
-        Log.Listening(logger, baseAddress);
+        LogListening(logger, baseAddress);
         return new EmulatorHost(app, baseAddress, lifecycle, balancers, instances, ownsInstances, loadBalancers, ownsLoadBalancers, logger);
     }
 
@@ -163,7 +164,7 @@ public sealed class EmulatorHost : IAsyncDisposable
             }
             catch (Exception e)
             {
-                Log.DisposeFailed(_logger, e);
+                LogDisposeFailed(_logger, e);
             }
         }
         // Another emulator of this process may now use these loopback addresses.

@@ -2,12 +2,6 @@ using System.Globalization;
 
 namespace Workload;
 
-/// <summary>Where the node_* metrics come from.</summary>
-internal interface IMachine : IDisposable
-{
-    MachineSnapshot Snapshot();
-}
-
 /// <summary>
 /// The emulated machine: its CPUs are the scheduler's virtual CPUs (busy time counted as <c>user</c>), its load
 /// average is computed like Linux's (an exponential average of runnable requests sampled every 5 s), its memory is the

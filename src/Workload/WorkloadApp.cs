@@ -291,11 +291,4 @@ public sealed partial class WorkloadApp : IAsyncDisposable
         endpoint.Address.Equals(IPAddress.Any) ? $"127.0.0.1:{endpoint.Port}"
         : endpoint.Address.Equals(IPAddress.IPv6Any) ? $"[::1]:{endpoint.Port}"
         : endpoint.ToString();
-
-    [LoggerMessage(Level = LogLevel.Information,
-        Message = "workload listening on {App} (metrics {Metrics}), {Vcpus} vCPUs ({Mode}), {WorkMs} ms per request, queue {Queue}")]
-    private static partial void LogListening(ILogger logger, Uri app, Uri metrics, int vcpus, string mode, int workMs, int queue);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "parent process {Pid} is gone; stopping")]
-    private static partial void LogParentGone(ILogger logger, int pid);
 }

@@ -207,6 +207,24 @@ public sealed class EngineTests
     }
 
     [Fact]
+    public async Task GetStatus_ActiveScheduleWindow_ReportsEffectiveBoundsThenConfiguredAfter()
+    {
+        // Windows at every full hour for 30 minutes; the epoch is 12:00:00, so one is active right away.
+        var schedule = new ScheduleConfig { Cron = "0 * * * *", Duration = TimeSpan.FromMinutes(30), Min = 4, Max = 12 };
+        var h = new Harness(Pools.Web(min: 2, max: 10, schedule));
+
+        var beforeFirstCycle = h.Engine.GetStatus("web");
+        await h.CycleAsync();
+        var inside = h.Engine.GetStatus("web");
+        h.Time.Advance(TimeSpan.FromMinutes(31));
+        var after = h.Engine.GetStatus("web");
+
+        Assert.Equal((4, 12), (beforeFirstCycle.Min, beforeFirstCycle.Max));
+        Assert.Equal((4, 12, 4), (inside.Min, inside.Max, inside.Desired));
+        Assert.Equal((2, 10), (after.Min, after.Max));
+    }
+
+    [Fact]
     public async Task Combined_UpAndDownAlertsFiring_UpWins()
     {
         var h = new Harness(Pools.Web(min: 1, max: 10, Pools.Down(), Pools.Up()) with { Desired = 3 });

@@ -109,6 +109,24 @@ public sealed class ReconcilerTests
     }
 
     [Fact]
+    public async Task StateOf_ScaleInDrainingThenBlocked_HandsTheEngineItsOwnWork()
+    {
+        ThreeServing();
+        _pool.Add("web-kept", Now - TimeSpan.FromHours(4), isProtected: true);
+        var r = Create();
+
+        await PassAsync(r, desired: 3);
+        var draining = r.StateOf(await r.ObserveAsync(await _pool.SnapshotAsync(CancellationToken.None), CancellationToken.None));
+        _time.Advance(TimeSpan.FromSeconds(30));
+        await PassAsync(r, desired: 0, min: 0);
+        var blocked = r.StateOf(await r.ObserveAsync(await _pool.SnapshotAsync(CancellationToken.None), CancellationToken.None));
+
+        Assert.Equal((4, 3, 1, true, false, (DateTimeOffset?)null), (draining.Live + draining.Removing, draining.Serving, draining.Removing,
+            draining.RemovalOpen, draining.RemovalsBlocked, draining.LastRemovalCompletedAt));
+        Assert.Equal((true, (DateTimeOffset?)Now), (blocked.RemovalsBlocked, blocked.LastRemovalCompletedAt));
+    }
+
+    [Fact]
     public async Task ScaleIn_NeverBelowMin()
     {
         ThreeServing();
@@ -168,7 +186,7 @@ public sealed class ReconcilerTests
         _time.Advance(TimeSpan.FromSeconds(5));
         await PassAsync(r, desired: 1);
 
-        Assert.Equal(1, result.LaunchFailures);
+        Assert.Equal((0, 1), (result.Launched, result.Failures));
         Assert.Equal(1, attemptsDuringBackoff);
         Assert.Single(_pool.Members);
         Assert.Contains(_journal.Closed, c => c.Outcome == OperationOutcome.Failed && c.Detail.Contains("quota exceeded", StringComparison.Ordinal));
@@ -184,7 +202,7 @@ public sealed class ReconcilerTests
         var result = await PassAsync(r, desired: 1);
 
         Assert.Equal(["join web-a"], _pool.Mutations);
-        Assert.Equal(1, result.Joined);
+        Assert.Equal(0, result.Failures);
     }
 
     [Fact]
@@ -254,10 +272,10 @@ public sealed class ReconcilerTests
         _time.Advance(TimeSpan.FromSeconds(60));
         var replacement = _pool.Members.Single(m => m.Label == launched["launch ".Length..]);
         _pool.Set(replacement.Id, m => m with { State = InstanceState.Running, Node = new LoadBalancerNode("n", "192.168.1.2:80", NodeStatus.Up, NodeMode.Accept, Now) });
-        var result = await PassAsync(r, desired: 2);
+        await PassAsync(r, desired: 2);
 
         Assert.Equal([launched, "remove web-sick"], _pool.Mutations);
-        Assert.Contains(result.Events, e => e.Detail.StartsWith("replace: not serving since", StringComparison.Ordinal));
+        Assert.Contains(_log.Operations, e => e.Detail.StartsWith("replace: not serving since", StringComparison.Ordinal));
         Assert.DoesNotContain(_pool.Members, m => m.Id == sick.Id);
     }
 

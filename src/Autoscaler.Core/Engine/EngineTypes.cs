@@ -88,10 +88,10 @@ public sealed record PoolStatus
     /// <summary>Desired size (null before the first evaluation).</summary>
     public int? Desired { get; init; }
 
-    /// <summary>Configured minimum.</summary>
+    /// <summary>Effective minimum now: the configured one, raised by an active schedule.</summary>
     public int Min { get; init; }
 
-    /// <summary>Configured maximum.</summary>
+    /// <summary>Effective maximum now: the configured one, or an active schedule's.</summary>
     public int Max { get; init; }
 
     /// <summary>Last view of the members (null before the first evaluation).</summary>

@@ -5,37 +5,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Autoscaler.Core.Pools;
 
-/// <summary>What one reconcile pass did.</summary>
-public sealed record ReconcileResult
-{
-    /// <summary>Instances launched (create accepted).</summary>
-    public int Launched { get; init; }
-
-    /// <summary>Launches that failed.</summary>
-    public int LaunchFailures { get; init; }
-
-    /// <summary>Removals started (drain or direct removal).</summary>
-    public int RemovalsStarted { get; init; }
-
-    /// <summary>Members removed (node removed, instance deleted).</summary>
-    public int Removed { get; init; }
-
-    /// <summary>Members put into the load balancer.</summary>
-    public int Joined { get; init; }
-
-    /// <summary>Orphan nodes removed.</summary>
-    public int OrphansRemoved { get; init; }
-
-    /// <summary>Provider calls that failed (launches included).</summary>
-    public int Failures { get; init; }
-
-    /// <summary>Removals wanted but impossible (protected members, min).</summary>
-    public int Blocked { get; init; }
-
-    /// <summary>Every operation event of the pass.</summary>
-    public IReadOnlyList<OperationEvent> Events { get; init; } = [];
-}
-
 /// <summary>
 /// Makes a pool's actual members match its desired size through <see cref="IInstancePool"/>, journaling every intent
 /// before acting: launches the missing (at most <see cref="ScaleUpConfig.MaxInFlight"/> launching at once); removes the
@@ -64,8 +33,8 @@ public sealed partial class Reconciler
     private readonly Dictionary<string, DateTimeOffset> _notServingSince = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (int Failures, DateTimeOffset RetryAt)> _retry = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _joinFailures = new(StringComparer.Ordinal);
-    private readonly List<OperationEvent> _events = [];
     private bool _loaded;
+    private bool _removalsBlocked;
 
     /// <summary>Creates the reconciler of one pool.</summary>
     public Reconciler(PoolConfig config, IInstancePool pool, IOperationJournal journal, IDecisionLog log, TimeProvider time, Random? random = null, ILogger? logger = null)
@@ -148,11 +117,6 @@ public sealed partial class Reconciler
     public async Task<ReconcileResult> ReconcileAsync(PoolView view, int desired, int min, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(view);
-        lock (_lock)
-        {
-            _events.Clear();
-        }
-
         var now = _time.GetUtcNow();
         var counts = new Counts();
         await ProgressRemovalsAsync(view, now, counts, cancellationToken).ConfigureAwait(false);
@@ -163,21 +127,37 @@ public sealed partial class Reconciler
         await RemoveExcessAsync(view, desired, min, now, counts, cancellationToken).ConfigureAwait(false);
         await RemoveOrphansAsync(view, now, counts, cancellationToken).ConfigureAwait(false);
 
+        _removalsBlocked = counts.Blocked > 0;
         lock (_lock)
         {
             return new ReconcileResult
             {
                 Launched = counts.Launched,
-                LaunchFailures = counts.LaunchFailures,
-                RemovalsStarted = counts.RemovalsStarted,
                 Removed = counts.Removed,
-                Joined = counts.Joined,
                 OrphansRemoved = counts.Orphans,
                 Failures = counts.Failures,
                 Blocked = counts.Blocked,
-                Events = _events.ToArray(),
             };
         }
+    }
+
+    /// <summary>What the engine needs of this pool now: the counts of <paramref name="view"/> (from
+    /// <see cref="ObserveAsync"/>) and the facts of this reconciler's own work (an open removal, the last removal
+    /// finished, removals blocked in the last pass).</summary>
+    public PoolState StateOf(PoolView view)
+    {
+        bool removalOpen;
+        lock (_lock)
+        {
+            removalOpen = _ops.Values.Any(o => o.Kind == OperationKind.Remove);
+        }
+
+        return PoolState.Of(view) with
+        {
+            RemovalOpen = removalOpen,
+            LastRemovalCompletedAt = LastRemovalCompletedAt,
+            RemovalsBlocked = _removalsBlocked,
+        };
     }
 
     private PoolView BuildView(PoolSnapshot snapshot, DateTimeOffset now)
@@ -235,278 +215,6 @@ public sealed partial class Reconciler
         }
 
         return new PoolView(snapshot, now, members);
-    }
-
-    private async Task ProgressRemovalsAsync(PoolView view, DateTimeOffset now, Counts counts, CancellationToken ct)
-    {
-        OperationRecord[] removals;
-        lock (_lock)
-        {
-            removals = _ops.Values.Where(o => o.Kind == OperationKind.Remove).OrderBy(o => o.CreatedAt).ThenBy(o => o.Id, StringComparer.Ordinal).ToArray();
-        }
-
-        foreach (var op in removals)
-        {
-            var mv = view.Find(op.MemberId);
-            if (mv is null || !IsDue(op.Id, now))
-            {
-                continue;
-            }
-
-            var current = op;
-            try
-            {
-                if (current.Phase == OperationPhase.Draining)
-                {
-                    if (mv.Member.Node is { Mode: NodeMode.Accept })
-                    {
-                        // Resumed after a restart that happened between journaling the drain and applying it.
-                        await _pool.DrainAsync(mv.Member, ct).ConfigureAwait(false);
-                    }
-
-                    if (now < current.PhaseSince + _config.ScaleDown.Drain)
-                    {
-                        continue;
-                    }
-
-                    current = current with { Phase = OperationPhase.Removing, PhaseSince = now };
-                    await SaveAsync(current, ct).ConfigureAwait(false);
-                    await EmitAsync(current, OperationEventType.PhaseChanged, mv.Member.Id, "drain time over: removing", ct).ConfigureAwait(false);
-                }
-
-                await _pool.RemoveAsync(mv.Member, ct).ConfigureAwait(false);
-                await CloseAsync(current, OperationOutcome.Succeeded, OperationEventType.Succeeded, mv.Member.Id, $"removed {mv.Member.Label}", ct).ConfigureAwait(false);
-                LastRemovalCompletedAt = _time.GetUtcNow();
-                counts.Removed++;
-            }
-            catch (Exception ex) when (!IsShutdown(ex, ct))
-            {
-                counts.Failures++;
-                Fail(op.Id, now);
-                await EmitAsync(current, OperationEventType.Failed, mv.Member.Id, Describe(ex), ct).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private async Task AdoptStrayDrainsAsync(PoolView view, DateTimeOffset now, Counts counts, CancellationToken ct)
-    {
-        // A member already draining with no operation (journal lost, or drained by hand) would otherwise be stranded.
-        foreach (var mv in view.Members)
-        {
-            if (mv.Lifecycle == MemberLifecycle.Draining && !mv.BeingRemoved && !mv.Member.Protected && !IsTracked(mv.Member.Id))
-            {
-                var op = NewOperation(OperationKind.Remove, OperationPhase.Draining, now, "member found draining without an operation") with { MemberId = mv.Member.Id, Label = mv.Member.Label };
-                await SaveAsync(op, ct).ConfigureAwait(false);
-                await EmitAsync(op, OperationEventType.Started, mv.Member.Id, op.Reason, ct).ConfigureAwait(false);
-                counts.RemovalsStarted++;
-            }
-        }
-    }
-
-    private async Task JoinAsync(PoolView view, Counts counts, CancellationToken ct)
-    {
-        foreach (var mv in view.Members)
-        {
-            if (mv.IsLive && mv.Member.State == InstanceState.Running && mv.Member.Node is null && !IsTracked(mv.Member.Id))
-            {
-                try
-                {
-                    await _pool.JoinAsync(mv.Member, ct).ConfigureAwait(false);
-                    counts.Joined++;
-                    lock (_lock)
-                    {
-                        _joinFailures.Remove(mv.Member.Id);
-                    }
-                }
-                catch (Exception ex) when (!IsShutdown(ex, ct))
-                {
-                    counts.Failures++;
-                    lock (_lock)
-                    {
-                        _joinFailures[mv.Member.Id] = JoinFailures(mv.Member.Id) + 1;
-                    }
-
-                    LogJoinFailed(_config.Name, mv.Member.Label, Describe(ex));
-                }
-            }
-        }
-    }
-
-    private async Task ReplaceAsync(PoolView view, int desired, DateTimeOffset now, Counts counts, CancellationToken ct)
-    {
-        // The replacement is launched by LaunchMissingAsync (a due member no longer counts as live); the unhealthy
-        // member goes once the pool serves its desired size again, or when the replacement had as long as any member
-        // and still did not come up (it serves nothing either way).
-        var patience = _config.Health.Grace + _config.Health.ReplaceAfter;
-        foreach (var mv in view.Members)
-        {
-            if (!mv.ReplaceDue || mv.BeingRemoved || IsTracked(mv.Member.Id))
-            {
-                continue;
-            }
-
-            var overdue = mv.UnhealthySince is { } since && now - since >= _config.Health.ReplaceAfter + patience;
-            if (view.Serving < desired && !overdue)
-            {
-                continue;
-            }
-
-            var reason = $"replace: not serving since {mv.UnhealthySince:u} (replace_after {Durations.Format(_config.Health.ReplaceAfter)})";
-            await StartRemovalAsync(mv, drain: false, reason, now, counts, ct).ConfigureAwait(false);
-        }
-    }
-
-    private async Task LaunchMissingAsync(PoolView view, int desired, DateTimeOffset now, Counts counts, CancellationToken ct)
-    {
-        var need = desired - view.Live;
-        if (need <= 0 || !IsDue("launch", now))
-        {
-            return;
-        }
-
-        var room = _config.ScaleUp.MaxInFlight - view.Launching;
-        var count = Math.Min(need, room);
-        if (count <= 0)
-        {
-            return;
-        }
-
-        var reason = view.ReplaceDue > 0
-            ? $"desired {desired}, live {view.Live} ({view.ReplaceDue} to replace)"
-            : $"desired {desired}, live {view.Live}";
-        var taken = view.Snapshot.Members.Select(m => m.Label).ToHashSet(StringComparer.Ordinal);
-        var launches = new List<Task>(count);
-        for (var i = 0; i < count; i++)
-        {
-            var label = NewLabel(taken);
-            var op = NewOperation(OperationKind.Launch, OperationPhase.Launching, now, reason) with { Label = label };
-            await SaveAsync(op, ct).ConfigureAwait(false);
-            await EmitAsync(op, OperationEventType.Started, null, $"launch {label}: {reason}", ct).ConfigureAwait(false);
-            launches.Add(LaunchOneAsync(op, counts, ct));
-        }
-
-        await Task.WhenAll(launches).ConfigureAwait(false);
-    }
-
-    private async Task LaunchOneAsync(OperationRecord op, Counts counts, CancellationToken ct)
-    {
-        try
-        {
-            var member = await _pool.LaunchAsync(new LaunchRequest(_config.Name, op.Label!, op.Id, op.Reason), ct).ConfigureAwait(false);
-            await CloseAsync(op, OperationOutcome.Succeeded, OperationEventType.Succeeded, member.Id, $"created {member.Label} ({member.Id})", ct).ConfigureAwait(false);
-            lock (_lock)
-            {
-                counts.Launched++;
-                _retry.Remove("launch");
-            }
-        }
-        catch (Exception ex) when (!IsShutdown(ex, ct))
-        {
-            lock (_lock)
-            {
-                counts.LaunchFailures++;
-                counts.Failures++;
-            }
-
-            Fail("launch", _time.GetUtcNow());
-            await CloseAsync(op, OperationOutcome.Failed, OperationEventType.Failed, null, Describe(ex), ct).ConfigureAwait(false);
-        }
-    }
-
-    private async Task RemoveExcessAsync(PoolView view, int desired, int min, DateTimeOffset now, Counts counts, CancellationToken ct)
-    {
-        var floor = Math.Max(desired, min);
-        var excess = view.Live - floor;
-        if (excess <= 0)
-        {
-            return;
-        }
-
-        var victims = view.Members
-            .Where(m => m.IsLive && !m.Member.Protected && !IsTracked(m.Member.Id))
-            .OrderBy(Rank)
-            .ThenBy(m => m, new VictimOrder(_config.ScaleDown.Victim))
-            .Take(excess)
-            .ToList();
-        if (victims.Count < excess)
-        {
-            counts.Blocked += excess - victims.Count;
-            LogRemovalBlocked(_config.Name, excess - victims.Count);
-        }
-
-        foreach (var victim in victims)
-        {
-            var reason = $"scale-in: desired {desired}, live {view.Live}; victim {victim.Member.Label} ({victim.Lifecycle}, {(_config.ScaleDown.Victim == VictimPolicy.Newest ? "newest" : "oldest")} first)";
-            await StartRemovalAsync(victim, drain: victim.Lifecycle == MemberLifecycle.Serving, reason, now, counts, ct).ConfigureAwait(false);
-        }
-
-        static int Rank(MemberView m) => m.Lifecycle switch
-        {
-            MemberLifecycle.Unhealthy => 0,
-            MemberLifecycle.Serving => 2,
-            _ => 1,
-        };
-    }
-
-    private async Task StartRemovalAsync(MemberView victim, bool drain, string reason, DateTimeOffset now, Counts counts, CancellationToken ct)
-    {
-        drain = drain && victim.Member.Node is not null && _config.ScaleDown.Drain > TimeSpan.Zero;
-        var op = NewOperation(OperationKind.Remove, drain ? OperationPhase.Draining : OperationPhase.Removing, now, reason)
-            with { MemberId = victim.Member.Id, Label = victim.Member.Label };
-        await SaveAsync(op, ct).ConfigureAwait(false);
-        await EmitAsync(op, OperationEventType.Started, victim.Member.Id, reason, ct).ConfigureAwait(false);
-        counts.RemovalsStarted++;
-        try
-        {
-            if (drain)
-            {
-                await _pool.DrainAsync(victim.Member, ct).ConfigureAwait(false);
-                return;
-            }
-
-            await _pool.RemoveAsync(victim.Member, ct).ConfigureAwait(false);
-            await CloseAsync(op, OperationOutcome.Succeeded, OperationEventType.Succeeded, victim.Member.Id, $"removed {victim.Member.Label}", ct).ConfigureAwait(false);
-            LastRemovalCompletedAt = _time.GetUtcNow();
-            counts.Removed++;
-        }
-        catch (Exception ex) when (!IsShutdown(ex, ct))
-        {
-            // The operation stays open: the next pass retries the drain or the removal.
-            counts.Failures++;
-            Fail(op.Id, now);
-            await EmitAsync(op, OperationEventType.Failed, victim.Member.Id, Describe(ex), ct).ConfigureAwait(false);
-        }
-    }
-
-    private async Task RemoveOrphansAsync(PoolView view, DateTimeOffset now, Counts counts, CancellationToken ct)
-    {
-        foreach (var node in view.Snapshot.OrphanNodes)
-        {
-            var key = "orphan-" + node.Id;
-            if (!IsDue(key, now))
-            {
-                continue;
-            }
-
-            var op = NewOperation(OperationKind.Remove, OperationPhase.Removing, now, $"orphan node {node.Address}") with { Id = key, Label = node.Label };
-            try
-            {
-                await _pool.RemoveOrphanNodeAsync(node, ct).ConfigureAwait(false);
-                counts.Orphans++;
-                lock (_lock)
-                {
-                    _retry.Remove(key);
-                }
-
-                await EmitAsync(op, OperationEventType.Succeeded, null, $"removed orphan node {node.Id} ({node.Address})", ct).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!IsShutdown(ex, ct))
-            {
-                counts.Failures++;
-                Fail(key, now);
-                await EmitAsync(op, OperationEventType.Failed, null, Describe(ex), ct).ConfigureAwait(false);
-            }
-        }
     }
 
     private OperationRecord NewOperation(OperationKind kind, OperationPhase phase, DateTimeOffset now, string reason) => new()
@@ -603,11 +311,6 @@ public sealed partial class Reconciler
     private async Task EmitAsync(OperationRecord op, OperationEventType type, string? memberId, string detail, CancellationToken ct)
     {
         var e = new OperationEvent(_config.Name, _time.GetUtcNow(), op.Id, op.Kind, type, op.Phase, memberId ?? op.MemberId, op.Label, detail);
-        lock (_lock)
-        {
-            _events.Add(e);
-        }
-
         if (type == OperationEventType.Failed)
         {
             LogOperationFailed(_config.Name, op.Id, op.Kind, op.Label ?? "", detail);
@@ -624,46 +327,12 @@ public sealed partial class Reconciler
 
     private static string Describe(Exception ex) => $"{ex.GetType().Name}: {ex.Message}";
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "pool {Pool}: {Kind} {OperationId} {Type} {Label}: {Detail}")]
-    private partial void LogOperation(string pool, string operationId, OperationKind kind, OperationEventType type, string label, string detail);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "pool {Pool}: {Kind} {OperationId} failed {Label}: {Detail}")]
-    private partial void LogOperationFailed(string pool, string operationId, OperationKind kind, string label, string detail);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "pool {Pool}: joining {Label} to the load balancer failed: {Detail}")]
-    private partial void LogJoinFailed(string pool, string label, string detail);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "pool {Pool}: {Count} removal(s) wanted but every remaining candidate is protected")]
-    private partial void LogRemovalBlocked(string pool, int count);
-
     private sealed class Counts
     {
         public int Launched;
-        public int LaunchFailures;
-        public int RemovalsStarted;
         public int Removed;
-        public int Joined;
         public int Orphans;
         public int Failures;
         public int Blocked;
-    }
-
-    private sealed class VictimOrder(VictimPolicy policy) : IComparer<MemberView>
-    {
-        public int Compare(MemberView? x, MemberView? y)
-        {
-            ArgumentNullException.ThrowIfNull(x);
-            ArgumentNullException.ThrowIfNull(y);
-
-            // Members not serving yet go newest first whatever the policy: the least invested capacity goes first.
-            var newestFirst = policy == VictimPolicy.Newest || x.Lifecycle != MemberLifecycle.Serving;
-            var c = x.Member.CreatedAt.CompareTo(y.Member.CreatedAt);
-            if (c == 0)
-            {
-                c = string.CompareOrdinal(x.Member.Id, y.Member.Id);
-            }
-
-            return newestFirst ? -c : c;
-        }
     }
 }

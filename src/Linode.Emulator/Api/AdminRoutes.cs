@@ -17,7 +17,7 @@ namespace Linode.Emulator.Api;
 ///   POST /admin/instances/{id}/kill       kill the instance's process (it then shows offline)
 /// </code>
 /// </summary>
-internal static class AdminRoutes
+internal static partial class AdminRoutes
 {
     public static void MapAdmin(this IEndpointRouteBuilder app, ApiContext api)
     {
@@ -62,7 +62,7 @@ internal static class AdminRoutes
             }
             api.Faults.Update(body);
             var now = api.Faults.ToJson();
-            Log.FaultsChanged(api.Logger, now.ToJsonString());
+            LogFaultsChanged(api.Logger, now.ToJsonString());
             await ApiPipeline.WriteJsonAsync(context, StatusCodes.Status200OK, now);
         });
 
@@ -83,7 +83,7 @@ internal static class AdminRoutes
             var killed = api.Instances.Kill(id);
             if (killed)
             {
-                Log.Killed(api.Logger, id);
+                LogKilled(api.Logger, id);
             }
             await ApiPipeline.WriteJsonAsync(context, StatusCodes.Status200OK, new JsonObject { ["killed"] = killed });
         });

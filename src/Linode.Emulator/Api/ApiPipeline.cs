@@ -17,6 +17,7 @@ internal sealed class ApiContext
     public required EmulatorState State { get; init; }
     public required InstanceLifecycle Lifecycle { get; init; }
     public required BalancerSync Balancers { get; init; }
+    public required NodeBalancerLifecycle NodeBalancers { get; init; }
     public required FaultState Faults { get; init; }
     public required RateLimiter Limiter { get; init; }
     public required IInstanceRuntime Instances { get; init; }
@@ -73,7 +74,7 @@ internal sealed class ApiRequest(HttpContext http, ApiContext api, bool authenti
 }
 
 /// <summary>The HTTP side: middleware (headers, errors, faults, rate limits) and the route helper.</summary>
-internal static class ApiPipeline
+internal static partial class ApiPipeline
 {
     public const string SpecVersion = "4.189.0";
 
@@ -182,13 +183,13 @@ internal static class ApiPipeline
         }
         catch (Exception e)
         {
-            Log.Unhandled(api.Logger, e, context.Request.Method, context.Request.Path);
+            LogUnhandled(api.Logger, e, context.Request.Method, context.Request.Path);
             if (!context.Response.HasStarted)
             {
                 await WriteJsonAsync(context, StatusCodes.Status500InternalServerError, new ApiException().ToJson());
             }
         }
-        Log.Request(api.Logger, context.Request.Method, context.Request.Path, context.Response.StatusCode);
+        LogRequest(api.Logger, context.Request.Method, context.Request.Path, context.Response.StatusCode);
     }
 
     private static async Task FaultsAndLimitsAsync(HttpContext context, ApiContext api, RequestDelegate next)

@@ -9,7 +9,7 @@ namespace Linode.Emulator.State;
 /// sync gate, mutates the state and builds the specs under the state lock, then applies them outside it. Because the
 /// spec is built inside the gate, the last one applied is always the latest state.
 /// </summary>
-internal sealed class BalancerSync(EmulatorState state, ILoadBalancerRuntime runtime, ILogger logger) : IDisposable
+internal sealed partial class BalancerSync(EmulatorState state, ILoadBalancerRuntime runtime, ILogger logger) : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly HashSet<long> _applied = [];
@@ -35,7 +35,7 @@ internal sealed class BalancerSync(EmulatorState state, ILoadBalancerRuntime run
                 }
                 catch (Exception e)
                 {
-                    Log.RemoveFailed(logger, e, id);
+                    LogRemoveFailed(logger, e, id);
                 }
             }
             foreach (var spec in outcome.Apply)
@@ -48,7 +48,7 @@ internal sealed class BalancerSync(EmulatorState state, ILoadBalancerRuntime run
                 catch (Exception e)
                 {
                     // The API change stands, as a real NodeBalancer's would; the listener is what failed.
-                    Log.ApplyFailed(logger, e, spec.ConfigId);
+                    LogApplyFailed(logger, e, spec.ConfigId);
                 }
             }
             return outcome.Result;
@@ -103,7 +103,7 @@ internal sealed class BalancerSync(EmulatorState state, ILoadBalancerRuntime run
                 }
                 catch (Exception e)
                 {
-                    Log.RemoveFailed(logger, e, id);
+                    LogRemoveFailed(logger, e, id);
                 }
             }
             _applied.Clear();
@@ -121,4 +121,7 @@ internal sealed class BalancerSync(EmulatorState state, ILoadBalancerRuntime run
 internal sealed record BalancerChange<T>(T Result, IReadOnlyList<BalancerConfigSpec> Apply, IReadOnlyList<long> Remove)
 {
     public static BalancerChange<T> Only(T result) => new(result, [], []);
+
+    /// <summary>The same change answering with <paramref name="shape"/> of the result (the API's JSON).</summary>
+    public BalancerChange<TOut> Select<TOut>(Func<T, TOut> shape) => new(shape(Result), Apply, Remove);
 }

@@ -22,7 +22,7 @@ namespace Linode.Emulator.State;
 /// Entry points are called with <see cref="EmulatorState.Gate"/> held; jobs take it themselves and release it around
 /// every runtime call.
 /// </summary>
-internal sealed class InstanceLifecycle : IDisposable
+internal sealed partial class InstanceLifecycle : IDisposable
 {
     private readonly EmulatorState _state;
     private readonly IInstanceRuntime _runtime;
@@ -160,7 +160,7 @@ internal sealed class InstanceLifecycle : IDisposable
         }
         catch (Exception e)
         {
-            Log.JobFailed(_logger, e, instance.Id, job.Kind);
+            LogJobFailed(_logger, e, instance.Id, job.Kind);
             lock (_state.Gate)
             {
                 if (instance.Job == job && !instance.Deleted)
@@ -278,7 +278,7 @@ internal sealed class InstanceLifecycle : IDisposable
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                Log.JobFailed(_logger, e, instance.Id, job.Kind);
+                LogJobFailed(_logger, e, instance.Id, job.Kind);
                 failure = "Boot failed.";
             }
         }
@@ -307,7 +307,7 @@ internal sealed class InstanceLifecycle : IDisposable
             stop = instance.ProcessStarted;
             instance.ProcessStarted = false;
         }
-        Log.BootFailed(_logger, instance.Id, failure);
+        LogBootFailed(_logger, instance.Id, failure);
         if (stop)
         {
             await StopProcessAsync(instance.Id);
@@ -371,7 +371,7 @@ internal sealed class InstanceLifecycle : IDisposable
             _state.ReleaseAddresses(instance);
             ev.Finish(Now);
         }
-        Log.InstanceStatus(_logger, instance.Id, instance.Label, "deleted");
+        LogInstanceStatus(_logger, instance.Id, instance.Label, "deleted");
     }
 
     private async Task StopProcessAsync(long id)
@@ -382,7 +382,7 @@ internal sealed class InstanceLifecycle : IDisposable
         }
         catch (Exception e)
         {
-            Log.StopFailed(_logger, e, id);
+            LogStopFailed(_logger, e, id);
         }
     }
 
@@ -412,13 +412,13 @@ internal sealed class InstanceLifecycle : IDisposable
                     break;
             }
         }
-        Log.ProcessExited(_logger, id);
+        LogProcessExited(_logger, id);
     }
 
     private void SetStatus(Instance instance, string status)
     {
         instance.Status = status;
-        Log.InstanceStatus(_logger, instance.Id, instance.Label, status);
+        LogInstanceStatus(_logger, instance.Id, instance.Label, status);
     }
 
     private static InstanceProcessSpec ProcessSpec(Instance instance)

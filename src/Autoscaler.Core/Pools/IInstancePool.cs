@@ -1,0 +1,31 @@
+namespace Autoscaler.Core.Pools;
+
+/// <summary>
+/// The provider seam: one pool of instances behind one load-balancer config. Every call is idempotent and returns
+/// when the provider accepted the change, not when it took effect: progress (boot, health) shows in later snapshots, so
+/// the engine never blocks on a boot and a restart can pick up where it left off.
+/// </summary>
+public interface IInstancePool
+{
+    /// <summary>Pool name.</summary>
+    string Name { get; }
+
+    /// <summary>Lists the pool's members (instances with the pool tag, nothing else) and orphan nodes.</summary>
+    Task<PoolSnapshot> SnapshotAsync(CancellationToken cancellationToken);
+
+    /// <summary>Creates one instance, tagged with the pool tag and labelled <see cref="LaunchRequest.Label"/>; returns
+    /// it as soon as the cloud accepted it (it will show up booting).</summary>
+    Task<PoolMember> LaunchAsync(LaunchRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Puts a running member into the load balancer (adds its node in accept mode). No-op if already there.</summary>
+    Task JoinAsync(PoolMember member, CancellationToken cancellationToken);
+
+    /// <summary>Sets the member's node to drain: no new connections. No-op without a node.</summary>
+    Task DrainAsync(PoolMember member, CancellationToken cancellationToken);
+
+    /// <summary>Removes the member's node (if any) and deletes the instance. No-op if already gone.</summary>
+    Task RemoveAsync(PoolMember member, CancellationToken cancellationToken);
+
+    /// <summary>Removes a node whose instance no longer exists. No-op if already gone.</summary>
+    Task RemoveOrphanNodeAsync(OrphanNode node, CancellationToken cancellationToken);
+}

@@ -1,0 +1,21 @@
+namespace Autoscaler.Core.Pools;
+
+/// <summary>What one reconcile pass did, for the engine's counters. Every operation event of the pass goes to the
+/// decision log as it happens.</summary>
+public sealed record ReconcileResult
+{
+    /// <summary>Instances launched (create accepted).</summary>
+    public int Launched { get; init; }
+
+    /// <summary>Members removed (node removed, instance deleted).</summary>
+    public int Removed { get; init; }
+
+    /// <summary>Orphan nodes removed.</summary>
+    public int OrphansRemoved { get; init; }
+
+    /// <summary>Provider calls that failed (launches, joins, drains, removals).</summary>
+    public int Failures { get; init; }
+
+    /// <summary>Removals wanted but impossible (protected members, min).</summary>
+    public int Blocked { get; init; }
+}

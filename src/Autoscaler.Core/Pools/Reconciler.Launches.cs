@@ -1,0 +1,91 @@
+using Autoscaler.Core.Audit;
+
+namespace Autoscaler.Core.Pools;
+
+// Launches and joins: new members are created up to the desired size, running ones put into the load balancer.
+public sealed partial class Reconciler
+{
+    private async Task JoinAsync(PoolView view, Counts counts, CancellationToken ct)
+    {
+        foreach (var mv in view.Members)
+        {
+            if (mv.IsLive && mv.Member.State == InstanceState.Running && mv.Member.Node is null && !IsTracked(mv.Member.Id))
+            {
+                try
+                {
+                    await _pool.JoinAsync(mv.Member, ct).ConfigureAwait(false);
+                    lock (_lock)
+                    {
+                        _joinFailures.Remove(mv.Member.Id);
+                    }
+                }
+                catch (Exception ex) when (!IsShutdown(ex, ct))
+                {
+                    counts.Failures++;
+                    lock (_lock)
+                    {
+                        _joinFailures[mv.Member.Id] = JoinFailures(mv.Member.Id) + 1;
+                    }
+
+                    LogJoinFailed(_config.Name, mv.Member.Label, Describe(ex));
+                }
+            }
+        }
+    }
+
+    private async Task LaunchMissingAsync(PoolView view, int desired, DateTimeOffset now, Counts counts, CancellationToken ct)
+    {
+        var need = desired - view.Live;
+        if (need <= 0 || !IsDue("launch", now))
+        {
+            return;
+        }
+
+        var room = _config.ScaleUp.MaxInFlight - view.Launching;
+        var count = Math.Min(need, room);
+        if (count <= 0)
+        {
+            return;
+        }
+
+        var reason = view.ReplaceDue > 0
+            ? $"desired {desired}, live {view.Live} ({view.ReplaceDue} to replace)"
+            : $"desired {desired}, live {view.Live}";
+        var taken = view.Snapshot.Members.Select(m => m.Label).ToHashSet(StringComparer.Ordinal);
+        var launches = new List<Task>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var label = NewLabel(taken);
+            var op = NewOperation(OperationKind.Launch, OperationPhase.Launching, now, reason) with { Label = label };
+            await SaveAsync(op, ct).ConfigureAwait(false);
+            await EmitAsync(op, OperationEventType.Started, null, $"launch {label}: {reason}", ct).ConfigureAwait(false);
+            launches.Add(LaunchOneAsync(op, counts, ct));
+        }
+
+        await Task.WhenAll(launches).ConfigureAwait(false);
+    }
+
+    private async Task LaunchOneAsync(OperationRecord op, Counts counts, CancellationToken ct)
+    {
+        try
+        {
+            var member = await _pool.LaunchAsync(new LaunchRequest(_config.Name, op.Label!, op.Id, op.Reason), ct).ConfigureAwait(false);
+            await CloseAsync(op, OperationOutcome.Succeeded, OperationEventType.Succeeded, member.Id, $"created {member.Label} ({member.Id})", ct).ConfigureAwait(false);
+            lock (_lock)
+            {
+                counts.Launched++;
+                _retry.Remove("launch");
+            }
+        }
+        catch (Exception ex) when (!IsShutdown(ex, ct))
+        {
+            lock (_lock)
+            {
+                counts.Failures++;
+            }
+
+            Fail("launch", _time.GetUtcNow());
+            await CloseAsync(op, OperationOutcome.Failed, OperationEventType.Failed, null, Describe(ex), ct).ConfigureAwait(false);
+        }
+    }
+}
