@@ -1,4 +1,4 @@
-namespace Autoscaler.Cli.Load;
+namespace Autoscaler.Load;
 
 /// <summary>How arrivals are spaced around the profile's rate.</summary>
 public enum ArrivalProcess

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Autoscaler.Cli.Load;
+namespace Autoscaler.Load;
 
 /// <summary>Durations as people type them: <c>90</c> (seconds), <c>500ms</c>, <c>60s</c>, <c>1.5m</c>, <c>2h</c>, <c>7d</c>.</summary>
 public static class DurationText

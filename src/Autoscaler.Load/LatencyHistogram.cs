@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace Autoscaler.Cli.Load;
+namespace Autoscaler.Load;
 
 /// <summary>
 /// Latencies in log-linear buckets (HdrHistogram's layout): exact below 128 µs, then 64 buckets per power of two, so

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http;
 using System.Net.Sockets;
 
-namespace Autoscaler.Cli.Load;
+namespace Autoscaler.Load;
 
 /// <summary>
 /// An open-loop HTTP load generator. Arrivals follow the profile whatever the target does: each request is sent at

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 
-namespace Autoscaler.Cli.Load;
+namespace Autoscaler.Load;
 
 /// <summary>What an open-loop run sends, where, and with which limits. Defaults suit a few hundred requests per
 /// second against the local emulator.</summary>

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Autoscaler.Cli.Load;
+namespace Autoscaler.Load;
 
 /// <summary>One stretch of a load profile: the arrival rate goes linearly from <see cref="StartRate"/> to
 /// <see cref="EndRate"/> (requests per second) over <see cref="Duration"/>; equal rates make a constant stretch.</summary>

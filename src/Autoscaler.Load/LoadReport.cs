@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace Autoscaler.Cli.Load;
+namespace Autoscaler.Load;
 
 /// <summary>Requests that did not get a 2xx/3xx answer, by why.</summary>
 /// <param name="Http4xx">Answered with a 4xx status.</param>

@@ -1,4 +1,4 @@
-namespace Autoscaler.Core.Simulation;
+namespace Autoscaler.Simulation;
 
 /// <summary>A Linode plan's size and list price, for backtests.</summary>
 /// <param name="Type">Plan id, e.g. <c>g6-standard-1</c>.</param>

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.IO.Compression;
 
-namespace Autoscaler.Core.Simulation;
+namespace Autoscaler.Simulation;
 
 /// <summary>
 /// A request-rate series with evenly spaced rows: row <c>k</c> is the mean arrival rate (requests per second) over

@@ -2,7 +2,7 @@ using System.Globalization;
 using Autoscaler.Core.Alerts;
 using Autoscaler.Core.Signals;
 
-namespace Autoscaler.Core.Simulation;
+namespace Autoscaler.Simulation;
 
 /// <summary>
 /// The monitoring node of a backtest: Prometheus' rule evaluation (the pool CPU recording rule and the

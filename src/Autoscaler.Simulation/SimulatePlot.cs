@@ -1,8 +1,7 @@
 using System.Globalization;
-using Autoscaler.Core.Simulation;
 using ScottPlot;
 
-namespace Autoscaler.Cli.Simulate;
+namespace Autoscaler.Simulation;
 
 /// <summary>The backtest as a PNG: per policy, the load against its serving capacity over the whole trace, and the
 /// day around the trace's peak with every policy's capacity, where the differences show.</summary>

@@ -1,8 +1,7 @@
 using System.Globalization;
 using Autoscaler.Core.Configuration;
-using Autoscaler.Core.Simulation;
 
-namespace Autoscaler.Cli.Simulate;
+namespace Autoscaler.Simulation;
 
 /// <summary>What <c>simulate</c> was asked for, beyond the trace and the configuration.</summary>
 public sealed record SimulateSettings

@@ -1,4 +1,4 @@
-namespace Autoscaler.Core.Simulation;
+namespace Autoscaler.Simulation;
 
 /// <summary>
 /// What the load does to a <see cref="VirtualCloud"/> pool between two engine cycles: the NodeBalancer spreads the
@@ -49,7 +49,7 @@ internal sealed class SimulatedPool
             m.Up = instance.JoinedAt is { } joined && !instance.BootFails && instance.FailedAt is null
                 ? Math.Max(joined.UtcTicks, m.Running) + _healthTicks
                 : long.MaxValue;
-            m.Accept = instance.Mode == Pools.NodeMode.Accept;
+            m.Accept = instance.Mode == Autoscaler.Core.Pools.NodeMode.Accept;
             m.Seen = true;
             _scratch.Add(m);
         }

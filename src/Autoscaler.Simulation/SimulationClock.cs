@@ -1,4 +1,4 @@
-namespace Autoscaler.Core.Simulation;
+namespace Autoscaler.Simulation;
 
 /// <summary>The virtual time of a backtest: it only moves when the simulator moves it, so a run is deterministic and
 /// as fast as the code. No timers: nothing the engine runs waits on the clock.</summary>

@@ -1,6 +1,6 @@
 using Autoscaler.Core.Pools;
 
-namespace Autoscaler.Core.Simulation;
+namespace Autoscaler.Simulation;
 
 /// <summary>An <see cref="IOperationJournal"/> for backtests: open operations and pool records only, nothing kept
 /// once closed (a long backtest closes tens of thousands of operations).</summary>

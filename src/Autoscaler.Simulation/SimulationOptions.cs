@@ -1,4 +1,4 @@
-namespace Autoscaler.Core.Simulation;
+namespace Autoscaler.Simulation;
 
 /// <summary>
 /// What a backtest models besides the pool's own configuration: the instances (boot time, health checks, capacity,

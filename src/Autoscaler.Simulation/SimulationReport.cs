@@ -1,7 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace Autoscaler.Core.Simulation;
+namespace Autoscaler.Simulation;
 
 /// <summary>A scaling action of a backtest: when, and which way.</summary>
 /// <param name="At">Decision time.</param>

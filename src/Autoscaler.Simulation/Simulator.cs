@@ -1,11 +1,12 @@
 using System.Diagnostics;
+using Autoscaler.Core;
 using Autoscaler.Core.Alerts;
 using Autoscaler.Core.Audit;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Engine;
 using Autoscaler.Core.Pools;
 
-namespace Autoscaler.Core.Simulation;
+namespace Autoscaler.Simulation;
 
 /// <summary>A policy to backtest: a name and the pool configuration the engine runs with.</summary>
 /// <param name="Name">Shown in the report.</param>

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Autoscaler.Core.Pools;
 
-namespace Autoscaler.Core.Simulation;
+namespace Autoscaler.Simulation;
 
 /// <summary>Timing of the <see cref="VirtualCloud"/>.</summary>
 public sealed record VirtualCloudOptions
