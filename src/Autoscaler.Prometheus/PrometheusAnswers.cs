@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 
-namespace Autoscaler.Prometheus;
+namespace Autoscaler.PrometheusApi;
 
 /// <summary>Reads an instant query's answer: a scalar or an instant vector with exactly one sample is a value; an
 /// empty vector, several series, another result type, an error status, an HTTP error or a body that is not

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 
-namespace Autoscaler.Prometheus;
+namespace Autoscaler.PrometheusApi;
 
 /// <summary>
 /// Prometheus' HTTP API, the two reads the project makes: an instant query that must give one number (a scalar or a

@@ -1,4 +1,4 @@
-namespace Autoscaler.Prometheus;
+namespace Autoscaler.PrometheusApi;
 
 /// <summary>Why a query gave no usable answer.</summary>
 /// <param name="Kind">A short key for metrics and logs: <c>timeout</c>, <c>unreachable</c>, <c>http_error</c>,

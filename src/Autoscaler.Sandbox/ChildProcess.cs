@@ -3,13 +3,28 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
-namespace Autoscaler.Cli.Demo;
+namespace Autoscaler.Sandbox;
+
+/// <summary>How a <see cref="ChildProcess"/> runs, beyond its program and arguments.</summary>
+public sealed record ChildProcessOptions
+{
+    /// <summary>Variables added to (or replacing) the inherited environment.</summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+
+    /// <summary>Prefix each log line with <see cref="SandboxClock"/> seconds and its stream (<c>out</c>/<c>err</c>),
+    /// for programs whose own lines carry no time (the autoscaler's console log).</summary>
+    public bool StampLines { get; init; }
+
+    /// <summary>Called with each line of standard output, before it is logged (on a reader thread: keep it quick).</summary>
+    public Action<string>? OnOutputLine { get; init; }
+}
 
 /// <summary>
-/// An external program the demo runs (Prometheus, Alertmanager), with its output in a log file. Three safety nets
-/// keep it from outliving the demo: <see cref="DisposeAsync"/> (SIGTERM, then SIGKILL), a kill on
-/// <see cref="AppDomain.ProcessExit"/>, and — when util-linux's <c>setpriv</c> is there — a parent-death signal, so
-/// even a SIGKILLed demo takes its children with it.
+/// An external program the sandbox runs (Prometheus, Alertmanager, <c>linode-autoscaler serve</c>), with its output in
+/// a log file. Three safety nets keep it from outliving its parent: <see cref="DisposeAsync"/> (SIGTERM, then
+/// SIGKILL), a kill on <see cref="AppDomain.ProcessExit"/>, and — when util-linux's <c>setpriv</c> is there — a
+/// parent-death signal, so even a SIGKILLed parent takes its children with it. With <c>setpriv</c> the program is
+/// exec'd in place, so <see cref="Id"/> is the program's own process id.
 /// </summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
@@ -31,7 +46,7 @@ public sealed class ChildProcess : IAsyncDisposable
         LogPath = logPath;
     }
 
-    /// <summary>What the demo calls it in messages ("prometheus").</summary>
+    /// <summary>What messages call it ("prometheus").</summary>
     public string Name { get; }
 
     /// <summary>The OS process id.</summary>
@@ -102,9 +117,11 @@ public sealed class ChildProcess : IAsyncDisposable
 
     /// <summary>Starts <paramref name="program"/> with <paramref name="arguments"/> in <paramref name="workingDirectory"/>,
     /// output appended to <paramref name="logPath"/>.</summary>
-    public static ChildProcess Start(string name, string program, IReadOnlyList<string> arguments, string workingDirectory, string logPath)
+    public static ChildProcess Start(string name, string program, IReadOnlyList<string> arguments, string workingDirectory, string logPath,
+        ChildProcessOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(arguments);
+        options ??= new ChildProcessOptions();
         var startInfo = new ProcessStartInfo
         {
             UseShellExecute = false,
@@ -135,12 +152,25 @@ public sealed class ChildProcess : IAsyncDisposable
             startInfo.ArgumentList.Add(a);
         }
 
+        foreach (var (key, value) in options.Environment ?? new Dictionary<string, string>())
+        {
+            startInfo.Environment[key] = value;
+        }
+
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(logPath))!);
         var log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = false };
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         var child = new ChildProcess(name, process, log, logPath);
-        process.OutputDataReceived += (_, e) => child.Write(e.Data);
-        process.ErrorDataReceived += (_, e) => child.Write(e.Data);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                options.OnOutputLine?.Invoke(e.Data);
+            }
+
+            child.Write(options.StampLines ? Stamp("out", e.Data) : e.Data);
+        };
+        process.ErrorDataReceived += (_, e) => child.Write(options.StampLines ? Stamp("err", e.Data) : e.Data);
 
         var started = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
@@ -169,14 +199,14 @@ public sealed class ChildProcess : IAsyncDisposable
         })
         {
             IsBackground = true,
-            Name = "demo child: " + name,
+            Name = "child: " + name,
         };
         thread.Start();
         if (started.Task.GetAwaiter().GetResult() is { } failure)
         {
             log.Dispose();
             process.Dispose();
-            throw new DemoSetupException($"{name}: cannot start '{program}': {failure.Message}", failure);
+            throw new SandboxSetupException($"{name}: cannot start '{program}': {failure.Message}", failure);
         }
 
         child.Id = process.Id;
@@ -200,6 +230,17 @@ public sealed class ChildProcess : IAsyncDisposable
                 await Task.WhenAny(_exited.Task, Task.Delay(TimeSpan.FromSeconds(5)));
             }
         }
+    }
+
+    /// <summary>SIGKILL now, without waiting (as <c>kill -9</c>: none of the program's shutdown code runs).</summary>
+    public void Kill() => Signal(SigKill);
+
+    /// <summary>SIGKILL, then waits (up to <paramref name="timeout"/>, default 30 s) until the process has exited and
+    /// its last output is logged.</summary>
+    public async Task KillAsync(TimeSpan? timeout = null)
+    {
+        Kill();
+        await Task.WhenAny(_exited.Task, Task.Delay(timeout ?? TimeSpan.FromSeconds(30)));
     }
 
     public async ValueTask DisposeAsync()
@@ -237,6 +278,9 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
+    private static string? Stamp(string stream, string? line) =>
+        line is null ? null : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{SandboxClock.Now,9:0.000} {stream} {line}");
+
     private void OnExited()
     {
         Live.TryRemove(this, out _);
@@ -255,7 +299,7 @@ public sealed class ChildProcess : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _exitHookInstalled, 1) == 0)
         {
-            // The last net for a demo that exits without disposing (an unhandled exception, Environment.Exit).
+            // The last net for a parent that exits without disposing (an unhandled exception, Environment.Exit).
             AppDomain.CurrentDomain.ProcessExit += (_, _) =>
             {
                 foreach (var child in Live.Keys)

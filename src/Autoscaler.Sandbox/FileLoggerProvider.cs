@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 
-namespace Autoscaler.Cli.Demo;
+namespace Autoscaler.Sandbox;
 
 /// <summary>Writes log lines to one file: the demo keeps the terminal for its own display and the logs of the
 /// in-process parts (emulator, autoscaler) beside those of Prometheus and Alertmanager.</summary>

@@ -1,27 +1,30 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text.Json;
+using Autoscaler.PrometheusApi;
 
-namespace Autoscaler.Cli.Demo;
+namespace Autoscaler.Sandbox;
 
 /// <summary>
-/// Real Prometheus and Alertmanager on loopback, configured for the demo: Prometheus finds the pool's instances
-/// through the autoscaler's <c>/http_sd</c>, records the pool's CPU and raises PoolCpuHigh / PoolCpuLow; Alertmanager
-/// sends them to the autoscaler's webhook with a bearer token read from a file. Each runs in its own folder with its
-/// own log.
+/// Real Prometheus and Alertmanager on loopback (the reference architecture's "Prometheus node" without the
+/// autoscaler): Prometheus finds the pool's instances through the autoscaler's <c>/http_sd</c>, records the pool's CPU
+/// and raises PoolCpuHigh / PoolCpuLow; Alertmanager sends them to the autoscaler's webhook with a bearer token read
+/// from a file. Each runs in its own folder with its own log.
 /// </summary>
-public sealed class MonitoringNode : IAsyncDisposable
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "A stack of programs, not a LIFO collection.")]
+public sealed class MonitoringStack : IAsyncDisposable
 {
     /// <summary>The recording rule the alerts and the demo's display read.</summary>
     public const string CpuSeries = "pool:node_cpu_busy:percent";
 
     private readonly HttpClient _http;
+    private readonly PrometheusClient _prometheus;
     private readonly List<ChildProcess> _children = [];
 
-    private MonitoringNode(HttpClient http)
+    private MonitoringStack(HttpClient http)
     {
         _http = http;
+        _prometheus = new PrometheusClient(http);
     }
 
     public Uri PrometheusUrl { get; private set; } = null!;
@@ -32,17 +35,17 @@ public sealed class MonitoringNode : IAsyncDisposable
     public IReadOnlyList<ChildProcess> Processes => _children;
 
     /// <summary>Finds the two programs, writes their configs under <paramref name="workDir"/> and starts them; returns
-    /// once both answer <c>/-/ready</c>. Throws <see cref="DemoSetupException"/> naming the part that did not start.
+    /// once both answer <c>/-/ready</c>. Throws <see cref="SandboxSetupException"/> naming the part that did not start.
     /// <paramref name="prometheusPort"/> is the port Prometheus listens on (0: any free one), for a configuration
     /// written before it starts.</summary>
-    public static async Task<MonitoringNode> StartAsync(DemoSettings settings, string workDir, Uri autoscaler, string webhookToken, int prometheusPort,
+    public static async Task<MonitoringStack> StartAsync(MonitoringOptions settings, string workDir, Uri autoscaler, string webhookToken, int prometheusPort,
         CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(autoscaler);
         var (prometheus, alertmanager) = Programs(settings);
 
-        var stack = new MonitoringNode(new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) });
+        var stack = new MonitoringStack(new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) });
         try
         {
             var configDir = Directory.CreateDirectory(Path.Combine(workDir, "config")).FullName;
@@ -95,8 +98,8 @@ public sealed class MonitoringNode : IAsyncDisposable
         }
     }
 
-    /// <summary>The two programs, or a <see cref="DemoSetupException"/> saying which package to install.</summary>
-    public static (string Prometheus, string Alertmanager) Programs(DemoSettings settings)
+    /// <summary>The two programs, or a <see cref="SandboxSetupException"/> saying which package to install.</summary>
+    public static (string Prometheus, string Alertmanager) Programs(MonitoringOptions settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var prometheus = settings.PrometheusPath is { } p ? ChildProcess.FindInPath(p) : ChildProcess.FindInPath("prometheus");
@@ -118,39 +121,16 @@ public sealed class MonitoringNode : IAsyncDisposable
 
         if (missing.Count > 0)
         {
-            throw new DemoSetupException(string.Join(Environment.NewLine, missing) + Environment.NewLine + "(`make demo` installs both)");
+            throw new SandboxSetupException(string.Join(Environment.NewLine, missing) + Environment.NewLine + "(`make demo` installs both)");
         }
 
         return (prometheus!, alertmanager!);
     }
 
-    /// <summary>The value of <paramref name="query"/> for the pool (the first sample), or null when Prometheus has none.</summary>
-    public async Task<double?> QueryAsync(string query, CancellationToken ct)
-    {
-        try
-        {
-            using var response = await _http.GetAsync(new Uri(PrometheusUrl, "api/v1/query?query=" + Uri.EscapeDataString(query)), ct);
-            if (!response.IsSuccessStatusCode)
-            {
-                return null;
-            }
-
-            using var doc = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(ct), cancellationToken: ct);
-            var result = doc.RootElement.GetProperty("data").GetProperty("result");
-            if (result.GetArrayLength() == 0)
-            {
-                return null;
-            }
-
-            var text = result[0].GetProperty("value")[1].GetString();
-            return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v : null;
-        }
-        catch (Exception e) when (e is HttpRequestException or JsonException or KeyNotFoundException or InvalidOperationException
-            or TaskCanceledException && !ct.IsCancellationRequested)
-        {
-            return null;
-        }
-    }
+    /// <summary>The value of <paramref name="query"/> (one finite number), or null when Prometheus has none or cannot
+    /// be asked.</summary>
+    public async Task<double?> QueryAsync(string query, CancellationToken ct) =>
+        (await _prometheus.QueryAsync(PrometheusUrl, query, timeout: null, ct)).FiniteValue;
 
     /// <summary>Targets Prometheus scrapes and reports UP for the pool.</summary>
     public async Task<int> TargetsUpAsync(string pool, CancellationToken ct) =>
@@ -175,7 +155,7 @@ public sealed class MonitoringNode : IAsyncDisposable
         {
             if (child.HasExited)
             {
-                throw new DemoSetupException($"{child.Name} did not start (it exited); the end of {child.LogPath}:{Environment.NewLine}{child.Tail()}");
+                throw new SandboxSetupException($"{child.Name} did not start (it exited); the end of {child.LogPath}:{Environment.NewLine}{child.Tail()}");
             }
 
             try
@@ -191,7 +171,7 @@ public sealed class MonitoringNode : IAsyncDisposable
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
-                throw new DemoSetupException($"{child.Name} did not become ready at {url}-/ready within {timeout.TotalSeconds:0} s; see {child.LogPath}");
+                throw new SandboxSetupException($"{child.Name} did not become ready at {url}-/ready within {timeout.TotalSeconds:0} s; see {child.LogPath}");
             }
 
             try
@@ -200,24 +180,24 @@ public sealed class MonitoringNode : IAsyncDisposable
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
-                throw new DemoSetupException($"{child.Name} did not become ready at {url}-/ready within {timeout.TotalSeconds:0} s; see {child.LogPath}");
+                throw new SandboxSetupException($"{child.Name} did not become ready at {url}-/ready within {timeout.TotalSeconds:0} s; see {child.LogPath}");
             }
         }
     }
 
     /// <summary>A port free on 127.0.0.1 right now (the programs take a fixed port, not 0).</summary>
-    internal static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static string D(TimeSpan t) => DemoSettings.Seconds(t);
+    private static string D(TimeSpan t) => MonitoringOptions.Seconds(t);
 
     private static string N(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
 
-    internal static string Rules(DemoSettings s) => $$$"""
+    internal static string Rules(MonitoringOptions s) => $$$"""
         # The shipped rules (deploy/prometheus/rules/autoscaling.rules.yml) with demo timings: a {{{D(s.RateWindow)}}} rate window
         # instead of 1m, and `for` of {{{D(s.HighFor)}}} / {{{D(s.LowFor)}}} instead of 1m / 5m. Busy time is the sum of the
         # non-idle modes, which on node_exporter equals 1 - idle; it is read directly because the emulated instances
@@ -244,7 +224,7 @@ public sealed class MonitoringNode : IAsyncDisposable
 
         """;
 
-    internal static string PrometheusConfig(DemoSettings s, Uri autoscaler, string alertmanager, string rules) => $"""
+    internal static string PrometheusConfig(MonitoringOptions s, Uri autoscaler, string alertmanager, string rules) => $"""
         global:
           scrape_interval: {D(s.ScrapeInterval)}
           scrape_timeout: {D(s.ScrapeInterval)}
@@ -273,7 +253,7 @@ public sealed class MonitoringNode : IAsyncDisposable
 
         """;
 
-    internal static string AlertmanagerConfig(DemoSettings s, Uri webhook, string tokenFile) => $"""
+    internal static string AlertmanagerConfig(MonitoringOptions s, Uri webhook, string tokenFile) => $"""
         route:
           receiver: linode-autoscaler
           group_by: [pool, alertname]

@@ -8,10 +8,10 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Reliability.Tests.Support;
+namespace Autoscaler.Sandbox;
 
 /// <summary>One Linode API call as the wire saw it, between the autoscaler and the emulator.</summary>
-internal sealed class Exchange
+public sealed class Exchange
 {
     public required long Seq { get; init; }
 
@@ -25,10 +25,13 @@ internal sealed class Exchange
     /// <summary>The X-Filter header (list calls differ by it alone).</summary>
     public required string Filter { get; init; }
 
-    /// <summary>When the request arrived (<see cref="Clock"/> seconds).</summary>
+    /// <summary>When the request arrived (<see cref="SandboxClock"/> seconds).</summary>
     public required double ReceivedAt { get; init; }
 
-    /// <summary>When the answer was handed back (<see cref="Clock"/> seconds); NaN if none was.</summary>
+    /// <summary>When the request arrived, on the proxy's <see cref="TimeProvider"/>.</summary>
+    public required DateTimeOffset ReceivedUtc { get; init; }
+
+    /// <summary>When the answer was handed back (<see cref="SandboxClock"/> seconds); NaN if none was.</summary>
     public double RespondedAt { get; set; } = double.NaN;
 
     /// <summary>0 when the call was dropped (the autoscaler was killed on it).</summary>
@@ -37,6 +40,17 @@ internal sealed class Exchange
     /// <summary>The answer's Retry-After, in seconds.</summary>
     public int? RetryAfter { get; set; }
 
+    /// <summary>Method and path without the API version and query, as the Linode client names its calls: e.g.
+    /// <c>GET /linode/instances</c> for <c>GET /v4/linode/instances?page=1</c>.</summary>
+    public string Endpoint
+    {
+        get
+        {
+            var path = Target.Split('?', 2)[0];
+            return Method + " " + (path.StartsWith("/v4/", StringComparison.Ordinal) ? path[3..] : path);
+        }
+    }
+
     /// <summary>The same call again (a retry): same method, target and body.</summary>
     public string Key => Method + " " + Target + " " + Filter + " " + Body;
 
@@ -44,7 +58,7 @@ internal sealed class Exchange
 }
 
 /// <summary>What the proxy does with a call before forwarding it.</summary>
-internal enum ProxyVerdict
+public enum ProxyVerdict
 {
     Forward,
 
@@ -54,10 +68,13 @@ internal enum ProxyVerdict
 
 /// <summary>
 /// A loopback reverse proxy the autoscaler talks to instead of the emulator: it logs every call with its timing, status
-/// and Retry-After (so a test can see when a retry came), and lets a test act at an exact call (kill the autoscaler
-/// before the N-th call reaches the API, or after the API acted on it but before the answer gets back).
+/// and Retry-After (so a test can see when a retry came; the demo and the bench, when the first call after an alert
+/// arrived), and lets a test act at an exact call (kill the autoscaler before the N-th call reaches the API, or after
+/// the API acted on it but before the answer gets back). The service needs no change to be observed this way, in
+/// process or as a separate <c>serve</c>; the hop adds a loopback round trip to each call, not to the time until it
+/// arrives here.
 /// </summary>
-internal sealed class RecordingProxy : IAsyncDisposable
+public sealed class RecordingProxy : IAsyncDisposable
 {
     private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -67,15 +84,20 @@ internal sealed class RecordingProxy : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly HttpClient _upstream;
     private readonly ConcurrentQueue<Exchange> _done = new();
+    private readonly TimeProvider _time;
+    private TaskCompletionSource<double>? _next;
     private long _seq;
+    private long _lastArrival = BitConverter.DoubleToInt64Bits(double.NegativeInfinity);
 
-    private RecordingProxy(WebApplication app, HttpClient upstream, Uri baseAddress)
+    private RecordingProxy(WebApplication app, HttpClient upstream, Uri baseAddress, TimeProvider time)
     {
         _app = app;
         _upstream = upstream;
         BaseAddress = baseAddress;
+        _time = time;
     }
 
+    /// <summary>Where the caller sends its Linode calls (add <c>v4</c>).</summary>
     public Uri BaseAddress { get; }
 
     /// <summary>Called on arrival; may kill the caller and drop the call.</summary>
@@ -90,7 +112,27 @@ internal sealed class RecordingProxy : IAsyncDisposable
     /// <summary>Finished calls in arrival order.</summary>
     public IReadOnlyList<Exchange> Exchanges => [.. _done.OrderBy(e => e.Seq)];
 
-    public static async Task<RecordingProxy> StartAsync(Uri upstream)
+    /// <summary>Completes with the <see cref="SandboxClock"/> time at which the next call arrives.</summary>
+    public Task<double> NextRequest()
+    {
+        var tcs = new TaskCompletionSource<double>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _next, tcs);
+        return tcs.Task;
+    }
+
+    /// <summary>Waits until no call has arrived for <paramref name="quiet"/>, so that a measurement starts from an idle
+    /// caller.</summary>
+    public async Task WaitQuietAsync(TimeSpan quiet, CancellationToken cancellationToken)
+    {
+        while (SandboxClock.Now - BitConverter.Int64BitsToDouble(Interlocked.Read(ref _lastArrival)) < quiet.TotalSeconds)
+        {
+            await Task.Delay(quiet / 4, cancellationToken);
+        }
+    }
+
+    /// <param name="upstream">The emulator's base address (without <c>v4</c>).</param>
+    /// <param name="time">The clock of <see cref="Exchange.ReceivedUtc"/>; default the system's.</param>
+    public static async Task<RecordingProxy> StartAsync(Uri upstream, TimeProvider? time = null, CancellationToken cancellationToken = default)
     {
 #pragma warning disable CA2000 // Owned by the HttpClient, which the proxy disposes.
         var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, AutomaticDecompression = DecompressionMethods.None })
@@ -109,15 +151,17 @@ internal sealed class RecordingProxy : IAsyncDisposable
         var app = builder.Build();
         RecordingProxy? proxy = null;
         app.Run(context => proxy!.HandleAsync(context));
-        await app.StartAsync();
+        await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        proxy = new RecordingProxy(app, http, new Uri(address.TrimEnd('/') + "/"));
+        proxy = new RecordingProxy(app, http, new Uri(address.TrimEnd('/') + "/"), time ?? TimeProvider.System);
         return proxy;
     }
 
     private async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
+        var arrived = SandboxClock.Now;
+        var arrivedUtc = _time.GetUtcNow();
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, context.RequestAborted);
         var body = buffer.ToArray();
@@ -128,8 +172,11 @@ internal sealed class RecordingProxy : IAsyncDisposable
             Target = request.Path + request.QueryString,
             Body = System.Text.Encoding.UTF8.GetString(body),
             Filter = request.Headers["X-Filter"].ToString(),
-            ReceivedAt = Clock.Now,
+            ReceivedAt = arrived,
+            ReceivedUtc = arrivedUtc,
         };
+        Interlocked.Exchange(ref _lastArrival, BitConverter.DoubleToInt64Bits(exchange.ReceivedAt));
+        Interlocked.Exchange(ref _next, null)?.TrySetResult(exchange.ReceivedAt);
 
         try
         {
@@ -182,7 +229,7 @@ internal sealed class RecordingProxy : IAsyncDisposable
                 }
             }
 
-            exchange.RespondedAt = Clock.Now;
+            exchange.RespondedAt = SandboxClock.Now;
             await context.Response.Body.WriteAsync(payload, CancellationToken.None);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or HttpRequestException)

@@ -5,43 +5,54 @@ using Autoscaler.Linode;
 using Autoscaler.Linode.Models;
 using Linode.Emulator;
 
-namespace Reliability.Tests.Support;
+namespace Autoscaler.Sandbox;
+
+/// <summary>How to start a <see cref="SandboxEmulator"/>.</summary>
+public sealed record SandboxEmulatorOptions
+{
+    /// <summary>The emulator's own options; default: any free port on 127.0.0.1, fast delays. Its
+    /// <see cref="EmulatorOptions.Listen"/> should stay on loopback.</summary>
+    public EmulatorOptions Emulator { get; init; } = new() { Listen = "127.0.0.1:0", Delays = EmulatorDelays.Fast };
+
+    /// <summary>Clock, logging and runtimes (fake ones in tests; the caller owns runtimes it passes).</summary>
+    public EmulatorServices? Services { get; init; }
+
+    /// <summary>The token of <see cref="SandboxEmulator.Client"/> and <see cref="SandboxEmulator.Admin"/>. The
+    /// emulator counts rate limits per token, as Linode does, so a caller that polls should use its own and leave the
+    /// autoscaler's window alone.</summary>
+    public string Token { get; init; } = "sandbox-inspector-token";
+
+    /// <summary>Adjusts <see cref="SandboxEmulator.Client"/> (shorter retries in tests).</summary>
+    public Action<LinodeClientOptions>? ConfigureClient { get; init; }
+
+    /// <summary>The clock of <see cref="SandboxEmulator.Client"/>; default the system's.</summary>
+    public TimeProvider? Time { get; init; }
+}
 
 /// <summary>
-/// The Linode emulator in this process (fake runtimes, or real Workload processes behind real YARP NodeBalancers),
-/// with a client of its API for the test's own checks (never through the proxy) and its admin controls.
+/// The Linode emulator in this process (real Workload processes behind real YARP NodeBalancers, or fake runtimes),
+/// with a client of its API for the caller's own checks (never through a recording proxy) and its admin controls:
+/// fault injection, killing an instance's process, a NodeBalancer made for a pool, the cloud as it is, and a
+/// clean-up that leaves nothing behind.
 /// </summary>
-internal sealed class Cloud : IAsyncDisposable
+public sealed class SandboxEmulator : IAsyncDisposable
 {
-    /// <summary>The autoscaler's token.</summary>
-    public const string Token = "linode-reliability-token-5d2c91";
-
-    /// <summary>The test's own token: the emulator counts rate limits per token (as Linode does), so the test's polling
-    /// never uses up the autoscaler's window.</summary>
-    public const string InspectorToken = "linode-reliability-inspector-8e07aa";
-
-    private readonly FakeInstanceRuntime? _instances;
-    private readonly FakeLoadBalancerRuntime? _balancers;
-
-    private Cloud(EmulatorHost emulator, FakeInstanceRuntime? instances, FakeLoadBalancerRuntime? balancers)
+    private SandboxEmulator(EmulatorHost emulator, SandboxEmulatorOptions options)
     {
         Emulator = emulator;
-        _instances = instances;
-        _balancers = balancers;
-        Client = LinodeClient.Create(new LinodeClientOptions
-        {
-            BaseUrl = ApiUrl,
-            Token = InspectorToken,
-            RetryBaseDelay = TimeSpan.FromMilliseconds(20),
-            MaxRetryDelay = TimeSpan.FromMilliseconds(200),
-            MaxRetries = 8,
-        });
+        var client = new LinodeClientOptions { BaseUrl = ApiUrl, Token = options.Token };
+        options.ConfigureClient?.Invoke(client);
+        Client = LinodeClient.Create(client, options.Time);
         Admin = new HttpClient { BaseAddress = emulator.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
-        Admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", InspectorToken);
+        Admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", options.Token);
     }
 
     public EmulatorHost Emulator { get; }
 
+    /// <summary>The emulator's address (the API is under <c>v4</c>, the admin routes under <c>admin</c>).</summary>
+    public Uri BaseAddress => Emulator.BaseAddress;
+
+    /// <summary>The API's base URL, <c>http://127.0.0.1:PORT/v4</c>.</summary>
     public string ApiUrl => new Uri(Emulator.BaseAddress, "v4").ToString();
 
     public StandaloneLinodeClient Client { get; }
@@ -49,14 +60,42 @@ internal sealed class Cloud : IAsyncDisposable
     /// <summary>Raw HTTP to the emulator (admin routes, and API reads the typed client does not cover).</summary>
     public HttpClient Admin { get; }
 
-    public static async Task<Cloud> StartAsync(bool realRuntimes, Action<EmulatorOptions>? configure = null)
+    public static async Task<SandboxEmulator> StartAsync(SandboxEmulatorOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var options = new EmulatorOptions { Listen = "127.0.0.1:0", Delays = EmulatorDelays.Fast };
-        configure?.Invoke(options);
-        var instances = realRuntimes ? null : new FakeInstanceRuntime();
-        var balancers = realRuntimes ? null : new FakeLoadBalancerRuntime();
-        var host = await EmulatorHost.StartAsync(options, new EmulatorServices { Instances = instances, Balancers = balancers });
-        return new Cloud(host, instances, balancers);
+        options ??= new SandboxEmulatorOptions();
+        var emulatorOptions = options.Emulator;
+        if (emulatorOptions.Tokens.Count > 0 && !emulatorOptions.Tokens.Contains(options.Token))
+        {
+            emulatorOptions.Tokens.Add(options.Token);
+        }
+
+        var host = await EmulatorHost.StartAsync(emulatorOptions, options.Services, cancellationToken);
+        return new SandboxEmulator(host, options);
+    }
+
+    /// <summary>An HTTP config on <paramref name="port"/> that balances round-robin over nodes whose active check of
+    /// <c>GET /health</c> runs every <paramref name="checkInterval"/> seconds; passive checks off (a saturated instance
+    /// answers 503 by design and must not be taken out for it).</summary>
+    public static ConfigRequest HealthCheckedHttp(int port, int checkInterval = 2, int checkAttempts = 1) => new()
+    {
+        Port = port,
+        Protocol = ConfigProtocol.Http,
+        Algorithm = BalancingAlgorithm.Roundrobin,
+        Check = HealthCheck.Http,
+        CheckPath = "/health",
+        CheckInterval = checkInterval,
+        CheckTimeout = 1,
+        CheckAttempts = checkAttempts,
+        CheckPassive = false,
+    };
+
+    /// <summary>A NodeBalancer in us-east with one config.</summary>
+    public async Task<(NodeBalancer NodeBalancer, NodeBalancerConfig Config)> CreateNodeBalancerAsync(string label, ConfigRequest config,
+        IReadOnlyList<string>? tags = null, CancellationToken cancellationToken = default)
+    {
+        var nb = await Client.NodeBalancers.CreateAsync(new CreateNodeBalancerRequest { Region = "us-east", Label = label, Tags = tags }, cancellationToken);
+        var created = await Client.NodeBalancers.CreateConfigAsync(nb.Id, config, cancellationToken);
+        return (nb, created);
     }
 
     /// <summary>Changes some fault settings (<c>PUT /admin/faults</c>); returns those in force.</summary>
@@ -64,40 +103,24 @@ internal sealed class Cloud : IAsyncDisposable
     {
         using var response = await Admin.PutAsJsonAsync("admin/faults", faults);
         var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"PUT /admin/faults: {(int)response.StatusCode} {text}");
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"PUT /admin/faults: {(int)response.StatusCode} {text}");
+        }
+
         return JsonNode.Parse(text)!.AsObject();
     }
 
-    /// <summary>Kills an instance's process (<c>POST /admin/instances/{id}/kill</c>).</summary>
-    public async Task<bool> KillProcessAsync(long id)
+    /// <summary>Kills an instance's process (<c>POST /admin/instances/{id}/kill</c>); false when it had none.</summary>
+    public async Task<bool> KillProcessAsync(long id, CancellationToken cancellationToken = default)
     {
-        using var response = await Admin.PostAsync($"admin/instances/{id}/kill", null);
+        using var response = await Admin.PostAsync($"admin/instances/{id}/kill", null, cancellationToken);
         response.EnsureSuccessStatusCode();
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("killed").GetBoolean();
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement.GetProperty("killed").GetBoolean();
     }
 
-    /// <summary>A NodeBalancer with one HTTP config on port 80 whose active check of <c>/health</c> runs every 2 s
-    /// (one failure marks a node DOWN), so a dead instance shows quickly.</summary>
-    public async Task<(long NodeBalancerId, long ConfigId)> CreateNodeBalancerAsync(string label)
-    {
-        var nb = await Client.NodeBalancers.CreateAsync(new CreateNodeBalancerRequest { Region = "us-east", Label = label });
-        var config = await Client.NodeBalancers.CreateConfigAsync(nb.Id, new ConfigRequest
-        {
-            Port = 80,
-            Protocol = ConfigProtocol.Http,
-            Algorithm = BalancingAlgorithm.Roundrobin,
-            Stickiness = SessionStickiness.None,
-            Check = HealthCheck.Http,
-            CheckPath = "/health",
-            CheckInterval = 2,
-            CheckTimeout = 1,
-            CheckAttempts = 1,
-            CheckPassive = false,
-        });
-        return (nb.Id, config.Id);
-    }
-
-    /// <summary>What the cloud holds right now, read from the emulator's API.</summary>
+    /// <summary>What the cloud holds right now: every instance of the account, those tagged
+    /// <paramref name="poolTag"/>, and the nodes of one NodeBalancer config.</summary>
     public async Task<CloudView> ViewAsync(string poolTag, long nodeBalancerId, long configId)
     {
         var all = new List<Instance>();
@@ -138,26 +161,65 @@ internal sealed class Cloud : IAsyncDisposable
         }
     }
 
+    /// <summary>Deletes every instance and NodeBalancer through the API and waits (up to <paramref name="timeout"/>)
+    /// until no instance is left; the instances left, and what went wrong (empty when nothing did).</summary>
+    public async Task<(int InstancesLeft, IReadOnlyList<string> Problems)> DeleteEverythingAsync(TimeSpan timeout, TimeProvider? time = null)
+    {
+        var problems = new List<string>();
+        var instancesLeft = 0;
+        using var cleanup = new CancellationTokenSource(timeout);
+        try
+        {
+            foreach (var instance in await Client.Instances.ListAsync(null, cleanup.Token).ToListAsync(cleanup.Token))
+            {
+                if (instance.Status != InstanceStatus.Deleting)
+                {
+                    await Client.Instances.DeleteAsync(instance.Id, cleanup.Token);
+                }
+            }
+
+            foreach (var nb in await Client.NodeBalancers.ListAsync(null, cleanup.Token).ToListAsync(cleanup.Token))
+            {
+                await Client.NodeBalancers.DeleteAsync(nb.Id, cleanup.Token);
+            }
+
+            while (true)
+            {
+                var left = await Client.Instances.ListAsync(null, cleanup.Token).ToListAsync(cleanup.Token);
+                instancesLeft = left.Count;
+                if (left.Count == 0)
+                {
+                    break;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(200), time ?? TimeProvider.System, cleanup.Token);
+            }
+        }
+        catch (Exception e) when (e is LinodeException or OperationCanceledException or HttpRequestException)
+        {
+            problems.Add($"could not delete every instance through the API: {e.Message}");
+        }
+
+        if (instancesLeft > 0)
+        {
+            problems.Add($"{instancesLeft} instance(s) still in the emulator after the clean-up");
+        }
+
+        return (instancesLeft, problems);
+    }
+
     public async ValueTask DisposeAsync()
     {
         Admin.Dispose();
         Client.Dispose();
         await Emulator.DisposeAsync();
-        if (_instances is not null)
-        {
-            await _instances.DisposeAsync();
-        }
-
-        if (_balancers is not null)
-        {
-            await _balancers.DisposeAsync();
-        }
     }
 }
 
-/// <summary>The account's instances and the pool's NodeBalancer config nodes at one moment.</summary>
-internal sealed record CloudView(IReadOnlyList<Instance> All, IReadOnlyList<Instance> Members, IReadOnlyList<NodeBalancerNode> Nodes)
+/// <summary>The account's instances and a pool's NodeBalancer config nodes at one moment.</summary>
+public sealed record CloudView(IReadOnlyList<Instance> All, IReadOnlyList<Instance> Members, IReadOnlyList<NodeBalancerNode> Nodes)
 {
+    /// <summary>The port the autoscaler's pools put in their nodes' addresses.</summary>
     public const int NodePort = 8080;
 
     private static string NodeAddress(Instance i) => i.PrivateIpv4 + ":" + NodePort;

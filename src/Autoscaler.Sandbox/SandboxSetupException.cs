@@ -1,18 +1,18 @@
-namespace Autoscaler.Cli.Demo;
+namespace Autoscaler.Sandbox;
 
-/// <summary>A part of the demo did not start; the message names it and what to do.</summary>
-public sealed class DemoSetupException : Exception
+/// <summary>A part of the sandbox did not start; the message names it and what to do.</summary>
+public sealed class SandboxSetupException : Exception
 {
-    public DemoSetupException()
+    public SandboxSetupException()
     {
     }
 
-    public DemoSetupException(string message)
+    public SandboxSetupException(string message)
         : base(message)
     {
     }
 
-    public DemoSetupException(string message, Exception innerException)
+    public SandboxSetupException(string message, Exception innerException)
         : base(message, innerException)
     {
     }

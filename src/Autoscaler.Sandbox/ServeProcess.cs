@@ -1,97 +1,93 @@
-using System.Diagnostics;
-using System.Globalization;
+using System.Reflection;
 using System.Text.RegularExpressions;
 
-namespace Reliability.Tests.Support;
+namespace Autoscaler.Sandbox;
 
-/// <summary>
-/// <c>linode-autoscaler serve --config FILE</c> as a separate OS process, run from this test project's output (the
-/// Cli project reference puts linode-autoscaler.dll there). Its stdout and stderr go to a log file. <see cref="KillAsync"/>
-/// sends SIGKILL to the serve process itself: no shutdown code of ours runs, exactly as with <c>kill -9</c>.
-/// </summary>
-/// <remarks>The process runs under coreutils' <c>timeout --signal=KILL</c>, so that even if the test host itself dies
-/// without disposing, no autoscaler outlives the cap.</remarks>
-internal sealed partial class ServeProcess : IAsyncDisposable
+/// <summary>How to run the <c>linode-autoscaler</c> program: the file to execute and the arguments that come before a
+/// subcommand (the .dll when it runs through <c>dotnet</c>).</summary>
+public sealed record ServeProgram(string FileName, IReadOnlyList<string> Prefix)
 {
-    private static readonly TimeSpan LifetimeCap = TimeSpan.FromMinutes(40);
-    private readonly Process _wrapper;
-    private readonly StreamWriter _log;
-    private readonly Lock _logGate = new();
-    private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Task _pumps;
-
-    private ServeProcess(Process wrapper, string logPath)
+    /// <summary>The program running now (the CLI starting its own <c>serve</c>): its apphost, or <c>dotnet</c> and
+    /// the entry assembly.</summary>
+    public static ServeProgram ThisProcess()
     {
-        _wrapper = wrapper;
-        LogPath = logPath;
-        _log = new StreamWriter(logPath, append: true) { AutoFlush = true };
-        _pumps = Task.WhenAll(PumpAsync(wrapper.StandardOutput, "out"), PumpAsync(wrapper.StandardError, "err"));
+        var process = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find this program's path");
+        return Path.GetFileNameWithoutExtension(process) == "dotnet"
+            ? new ServeProgram(process, [Assembly.GetEntryAssembly()?.Location ?? throw new InvalidOperationException("no entry assembly")])
+            : new ServeProgram(process, []);
     }
 
-    /// <summary>The program the tests run.</summary>
-    public static string Program { get; } = Path.Combine(AppContext.BaseDirectory, "linode-autoscaler.dll");
+    /// <summary><c>dotnet linode-autoscaler.dll</c> from this process's folder (a test project that references the
+    /// CLI has it in its output).</summary>
+    public static ServeProgram InOutputFolder() => new("dotnet", [Path.Combine(AppContext.BaseDirectory, "linode-autoscaler.dll")]);
+}
 
-    /// <summary>The autoscaler's own pid (not the wrapper's).</summary>
-    public int Pid { get; private set; }
+/// <summary>
+/// <c>linode-autoscaler serve --config FILE</c> as a separate OS process (its memory is its own, and it can be killed
+/// as a real deployment is), with its output in a log file whose lines carry <see cref="SandboxClock"/> times. Started
+/// once it prints the address it serves on. <see cref="KillAsync"/> sends SIGKILL to the serve process itself: no
+/// shutdown code of ours runs, exactly as with <c>kill -9</c>; <see cref="StopAsync"/> stops it as Ctrl-C would.
+/// </summary>
+public sealed partial class ServeProcess : IAsyncDisposable
+{
+    private readonly ChildProcess _child;
+    private readonly TaskCompletionSource<Uri> _listening;
+
+    private ServeProcess(ChildProcess child, TaskCompletionSource<Uri> listening)
+    {
+        _child = child;
+        _listening = listening;
+    }
+
+    /// <summary>The autoscaler's own process id.</summary>
+    public int Pid => _child.Id;
 
     /// <summary>The service's address, as it printed it.</summary>
     public Uri BaseAddress { get; private set; } = null!;
 
-    public string LogPath { get; }
+    public string LogPath => _child.LogPath;
 
-    public bool HasExited
-    {
-        get
-        {
-            try
-            {
-                using var p = Process.GetProcessById(Pid);
-                return p.HasExited;
-            }
-            catch (ArgumentException)
-            {
-                return true;
-            }
-            catch (InvalidOperationException)
-            {
-                return true;
-            }
-        }
-    }
+    public bool HasExited => _child.HasExited;
 
-    /// <summary>Starts serve and waits (generously) until it listens.</summary>
-    public static async Task<ServeProcess> StartAsync(string configPath, string logPath, TimeSpan? timeout = null)
+    /// <summary>Starts serve and waits (by default up to 90 s) until it listens. Throws
+    /// <see cref="SandboxSetupException"/> with the end of its log when it exits or does not listen in time.</summary>
+    public static async Task<ServeProcess> StartAsync(ServeProgram program, string configPath, string logPath, TimeSpan? timeout = null,
+        CancellationToken cancellationToken = default)
     {
-        Assert.True(File.Exists(Program), $"{Program} is missing: the Cli project reference should have copied it");
-        var start = new ProcessStartInfo("timeout")
+        ArgumentNullException.ThrowIfNull(program);
+        var main = program.Prefix.Count > 0 ? program.Prefix[0] : program.FileName;
+        if (program.Prefix.Count > 0 && !File.Exists(main))
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(configPath)!,
-        };
-        foreach (var arg in new[] { "--signal=KILL", ((int)LifetimeCap.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s",
-                     "dotnet", Program, "serve", "--config", configPath })
-        {
-            start.ArgumentList.Add(arg);
+            throw new SandboxSetupException($"{main} is missing: the project that runs serve must reference the CLI (it copies the program)");
         }
 
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        var wrapper = Process.Start(start) ?? throw new InvalidOperationException("could not start timeout(1)");
-        var serve = new ServeProcess(wrapper, logPath);
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var child = ChildProcess.Start("serve", program.FileName, [.. program.Prefix, "serve", "--config", configPath],
+            Path.GetDirectoryName(Path.GetFullPath(configPath))!, logPath, new ChildProcessOptions
+            {
+                Environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["DOTNET_NOLOGO"] = "1", ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" },
+                StampLines = true,
+                OnOutputLine = line =>
+                {
+                    if (ServingLine().Match(line) is { Success: true } m)
+                    {
+                        listening.TrySetResult(new Uri(m.Groups[1].Value));
+                    }
+                },
+            });
+        var serve = new ServeProcess(child, listening);
         try
         {
-            serve.Pid = await FindChildAsync(wrapper.Id);
             var limit = timeout ?? TimeSpan.FromSeconds(90);
-            var listening = await Task.WhenAny(serve._listening.Task, wrapper.WaitForExitAsync(), Task.Delay(limit));
-            if (listening != serve._listening.Task)
+            var first = await Task.WhenAny(listening.Task, child.Exited, Task.Delay(limit, cancellationToken));
+            cancellationToken.ThrowIfCancellationRequested();
+            if (first != listening.Task)
             {
-                Assert.Fail($"serve did not start listening within {limit.TotalSeconds:0} s (exited: {wrapper.HasExited}); log tail:\n{serve.Tail(40)}");
+                throw new SandboxSetupException(
+                    $"serve did not start listening within {limit.TotalSeconds:0} s (exited: {child.HasExited}); the end of its log:{Environment.NewLine}{child.Tail(40)}");
             }
 
-            serve.BaseAddress = await serve._listening.Task;
+            serve.BaseAddress = await listening.Task;
             return serve;
         }
         catch
@@ -101,172 +97,22 @@ internal sealed partial class ServeProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>SIGKILL to the autoscaler, then waits until it is gone.</summary>
-    public async Task KillAsync()
-    {
-        try
-        {
-            using var p = Process.GetProcessById(Pid);
-            p.Kill(entireProcessTree: false);
-        }
-        catch (ArgumentException)
-        {
-            // Already gone.
-        }
-        catch (InvalidOperationException)
-        {
-        }
+    /// <summary>SIGKILL to the autoscaler, then waits until it is gone and its last lines are logged.</summary>
+    public Task KillAsync() => _child.KillAsync();
 
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await _wrapper.WaitForExitAsync(cts.Token);
-        await _pumps.WaitAsync(TimeSpan.FromSeconds(10));
-    }
+    /// <summary>SIGKILL without waiting, from a callback that must not wait (a proxy's request path).</summary>
+    public void KillNow() => _child.Kill();
 
-    /// <summary>Kills from inside a callback that must not wait (the proxy's request path).</summary>
-    public void KillNow()
-    {
-        try
-        {
-            using var p = Process.GetProcessById(Pid);
-            p.Kill(entireProcessTree: false);
-        }
-        catch (ArgumentException)
-        {
-        }
-        catch (InvalidOperationException)
-        {
-        }
-    }
+    /// <summary>SIGTERM (the service shuts down as on Ctrl-C), then SIGKILL after <paramref name="grace"/>.</summary>
+    public Task StopAsync(TimeSpan grace) => _child.StopAsync(grace);
 
-    public string Tail(int lines)
-    {
-        lock (_logGate)
-        {
-            _log.Flush();
-        }
-
-        try
-        {
-            using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            using var reader = new StreamReader(stream);
-            var all = reader.ReadToEnd().Split('\n');
-            return string.Join('\n', all.TakeLast(lines));
-        }
-        catch (IOException e)
-        {
-            return "(log unreadable: " + e.Message + ")";
-        }
-    }
+    /// <summary>The last <paramref name="lines"/> of its log.</summary>
+    public string Tail(int lines = 15) => _child.Tail(lines);
 
     public async ValueTask DisposeAsync()
     {
-        if (!_wrapper.HasExited)
-        {
-            KillNow();
-            try
-            {
-                _wrapper.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-            }
-
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            try
-            {
-                await _wrapper.WaitForExitAsync(cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-
-        try
-        {
-            await _pumps.WaitAsync(TimeSpan.FromSeconds(10));
-        }
-        catch (TimeoutException)
-        {
-        }
-
-        lock (_logGate)
-        {
-            _log.Dispose();
-        }
-
-        _wrapper.Dispose();
-    }
-
-    private async Task PumpAsync(StreamReader reader, string stream)
-    {
-        while (await reader.ReadLineAsync() is { } line)
-        {
-            if (stream == "out" && ServingLine().Match(line) is { Success: true } m)
-            {
-                _listening.TrySetResult(new Uri(m.Groups[1].Value));
-            }
-
-            lock (_logGate)
-            {
-                _log.WriteLine($"{Clock.Now,9:0.000} {stream} {line}");
-            }
-        }
-    }
-
-    /// <summary>The pid of the wrapper's child (dotnet running serve).</summary>
-    private static async Task<int> FindChildAsync(int parent)
-    {
-        for (var attempt = 0; attempt < 500; attempt++)
-        {
-            var children = ChildrenOf(parent);
-            if (children.Count > 0)
-            {
-                return children[0];
-            }
-
-            await Task.Delay(10);
-        }
-
-        throw new InvalidOperationException($"timeout(1) (pid {parent}) started no child");
-    }
-
-    private static List<int> ChildrenOf(int parent)
-    {
-        var found = new List<int>();
-        try
-        {
-            var text = File.ReadAllText($"/proc/{parent}/task/{parent}/children");
-            found.AddRange(text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)));
-            return found;
-        }
-        catch (IOException)
-        {
-        }
-
-        // Kernels without the children file: scan every process's parent.
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
-            {
-                continue;
-            }
-
-            try
-            {
-                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                if (int.Parse(fields[1], CultureInfo.InvariantCulture) == parent)
-                {
-                    found.Add(pid);
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
-            {
-                // Gone meanwhile, or not ours to read.
-            }
-        }
-
-        return found;
+        _listening.TrySetCanceled();
+        await _child.DisposeAsync();
     }
 
     [GeneratedRegex(@"linode-autoscaler serving on (\S+)")]

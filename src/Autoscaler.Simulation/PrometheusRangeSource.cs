@@ -1,5 +1,5 @@
 using System.Globalization;
-using Autoscaler.Prometheus;
+using Autoscaler.PrometheusApi;
 
 namespace Autoscaler.Simulation;
 

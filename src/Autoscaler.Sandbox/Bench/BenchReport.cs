@@ -1,7 +1,7 @@
-namespace Autoscaler.Cli.Bench;
+namespace Autoscaler.Sandbox.Bench;
 
 /// <summary>The figures of one <c>linode-autoscaler bench</c> run (written as JSON with <c>--json</c>).</summary>
-internal sealed record BenchReport
+public sealed record BenchReport
 {
     public required string Date { get; init; }
 
@@ -15,7 +15,7 @@ internal sealed record BenchReport
 }
 
 /// <summary>The service under webhook load.</summary>
-internal sealed record ServiceFigures
+public sealed record ServiceFigures
 {
     public int Alerts { get; init; }
 
@@ -39,7 +39,7 @@ internal sealed record ServiceFigures
 }
 
 /// <summary>The emulated NodeBalancer at saturation.</summary>
-internal sealed record BalancerFigures
+public sealed record BalancerFigures
 {
     public int Connections { get; init; }
 
@@ -51,7 +51,7 @@ internal sealed record BalancerFigures
 }
 
 /// <summary>One closed-loop run.</summary>
-internal sealed record ClosedLoopFigures
+public sealed record ClosedLoopFigures
 {
     public int Requests { get; init; }
 

@@ -2,16 +2,14 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using Autoscaler.Cli.Demo;
 using Linode.Emulator;
 
-namespace Autoscaler.Cli.Bench;
+namespace Autoscaler.Sandbox.Bench;
 
 /// <summary>What <c>linode-autoscaler bench</c> measures and how much of it.</summary>
-internal sealed record BenchSettings
+public sealed record BenchSettings
 {
     public int Alerts { get; init; } = 1000;
 
@@ -26,14 +24,18 @@ internal sealed record BenchSettings
     public IReadOnlySet<string> Parts { get; init; } = new HashSet<string>(BenchRunner.AllParts, StringComparer.Ordinal);
 
     public string WorkDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "linode-autoscaler-bench");
+
+    /// <summary>The program whose <c>serve</c> is measured; null: the program running now.</summary>
+    public ServeProgram? Program { get; init; }
 }
 
 /// <summary>
-/// Runs the measurements of BENCHMARKS.md on this machine: the service as a separate <c>serve</c> process (so its
-/// memory is its own) against the emulator in this process, through a <see cref="RecordingProxy"/> that times the
-/// Linode calls; and the emulator's NodeBalancer with real Workload instances behind it.
+/// Runs the measurements of BENCHMARKS.md on this machine: the service as a separate <c>serve</c> process
+/// (<see cref="ServeProcess"/>, so its memory is its own) against the <see cref="SandboxEmulator"/> in this process,
+/// through a <see cref="RecordingProxy"/> that times the Linode calls; and the emulator's NodeBalancer with real
+/// Workload instances behind it.
 /// </summary>
-internal sealed class BenchRunner(BenchSettings settings, TextWriter output)
+public sealed class BenchRunner(BenchSettings settings, TextWriter output)
 {
     public static readonly string[] AllParts = ["webhook", "commands", "nodebalancer"];
 
@@ -75,8 +77,8 @@ internal sealed class BenchRunner(BenchSettings settings, TextWriter output)
         // client rightly waits for it to reset: the window is widened so the figures are the service's own.
         var options = new EmulatorOptions { Listen = "127.0.0.1:0" };
         options.RateLimits.GeneralLimit = 10_000_000;
-        await using var emulator = await EmulatorHost.StartAsync(options, cancellationToken: cancellationToken);
-        await using var proxy = await RecordingProxy.StartAsync(emulator.BaseAddress, cancellationToken);
+        await using var emulator = await SandboxEmulator.StartAsync(new SandboxEmulatorOptions { Emulator = options }, cancellationToken);
+        await using var proxy = await RecordingProxy.StartAsync(emulator.BaseAddress, cancellationToken: cancellationToken);
         var dir = Path.Combine(settings.WorkDirectory, withCommand ? "commands" : "native");
         if (Directory.Exists(dir))
         {
@@ -84,16 +86,15 @@ internal sealed class BenchRunner(BenchSettings settings, TextWriter output)
         }
 
         Directory.CreateDirectory(dir);
-        var port = FreePort();
         var configPath = Path.Combine(dir, "autoscaler.yaml");
-        await File.WriteAllTextAsync(configPath, Config(proxy.BaseAddress, port, withCommand), cancellationToken);
+        await File.WriteAllTextAsync(configPath, Config(proxy.BaseAddress, withCommand), cancellationToken);
 
-        var (program, prefix) = Self();
-        await using var serve = ChildProcess.Start("serve", program, [.. prefix, "serve", "--config", configPath], dir, Path.Combine(dir, "serve.log"));
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(60) };
+        await using var serve = await ServeProcess.StartAsync(settings.Program ?? ServeProgram.ThisProcess(), configPath, Path.Combine(dir, "serve.log"),
+            TimeSpan.FromSeconds(60), cancellationToken);
+        using var http = new HttpClient { BaseAddress = serve.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", WebhookToken);
         await WaitForPoolAsync(http, serve, cancellationToken);
-        var idleRss = Rss(serve.Id);
+        var idleRss = Rss(serve.Pid);
 
         // Latency: one distinct alert at a time, each from an idle service, so the call seen is the one it caused.
         var latencies = new List<double>(settings.Alerts);
@@ -101,13 +102,13 @@ internal sealed class BenchRunner(BenchSettings settings, TextWriter output)
         {
             await proxy.WaitQuietAsync(TimeSpan.FromMilliseconds(30), cancellationToken);
             var next = proxy.NextRequest();
-            var sent = Stopwatch.GetTimestamp();
+            var sent = SandboxClock.Now;
             using (var response = await http.PostAsync("hook", Body($"lat{i:x8}", i), cancellationToken))
             {
                 response.EnsureSuccessStatusCode();
             }
 
-            long called;
+            double called;
             try
             {
                 called = await next.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
@@ -118,7 +119,7 @@ internal sealed class BenchRunner(BenchSettings settings, TextWriter output)
                     + Environment.NewLine + serve.Tail());
             }
 
-            latencies.Add(Stopwatch.GetElapsedTime(sent, called).TotalMilliseconds);
+            latencies.Add((called - sent) * 1000);
         }
 
         latencies.Sort();
@@ -140,7 +141,7 @@ internal sealed class BenchRunner(BenchSettings settings, TextWriter output)
         {
             while (!sampling.IsCancellationRequested)
             {
-                peak = Math.Max(peak, Rss(serve.Id));
+                peak = Math.Max(peak, Rss(serve.Pid));
                 try
                 {
                     await Task.Delay(50, sampling.Token);
@@ -174,7 +175,7 @@ internal sealed class BenchRunner(BenchSettings settings, TextWriter output)
             Requests = total,
             Succeeded = oks.Sum(),
             RequestsPerSecond = total / watch.Elapsed.TotalSeconds,
-            PeakRssMiB = Math.Max(peak, Rss(serve.Id)),
+            PeakRssMiB = Math.Max(peak, Rss(serve.Pid)),
             CommandRuns = withCommand ? await CommandRunsAsync(http, cancellationToken) : null,
         };
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -188,7 +189,7 @@ internal sealed class BenchRunner(BenchSettings settings, TextWriter output)
     private async Task<BalancerFigures> RunBalancerAsync(CancellationToken cancellationToken)
     {
         output.WriteLine("== NodeBalancer emulator throughput (3 Workload instances behind one config)");
-        await using var emulator = await EmulatorHost.StartAsync(new EmulatorOptions { Listen = "127.0.0.1:0" }, cancellationToken: cancellationToken);
+        await using var emulator = await SandboxEmulator.StartAsync(new SandboxEmulatorOptions { Token = LinodeToken }, cancellationToken);
         using var api = new HttpClient { BaseAddress = new Uri(emulator.BaseAddress, "v4/") };
         api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", LinodeToken);
 
@@ -279,12 +280,12 @@ internal sealed class BenchRunner(BenchSettings settings, TextWriter output)
         };
     }
 
-    private static string Config(Uri linode, int port, bool withCommand)
+    private static string Config(Uri linode, bool withCommand)
     {
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $$"""
             linode: { url: "{{linode.ToString().TrimEnd('/')}}/v4", token: {{LinodeToken}} }
-            listen: 127.0.0.1:{{port}}
+            listen: 127.0.0.1:0
             webhook: { auth: { bearer_token: {{WebhookToken}} } }
             engine: { evaluation_interval: 1h }
             alerts: { repeat_interval: 1h, expire_after_repeats: 3 }
@@ -327,7 +328,7 @@ internal sealed class BenchRunner(BenchSettings settings, TextWriter output)
         return new StringContent(json, Encoding.UTF8, "application/json");
     }
 
-    private static async Task WaitForPoolAsync(HttpClient http, ChildProcess serve, CancellationToken cancellationToken)
+    private static async Task WaitForPoolAsync(HttpClient http, ServeProcess serve, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.GetTimestamp() + 60 * Stopwatch.Frequency;
         var warm = 0;
@@ -401,22 +402,6 @@ internal sealed class BenchRunner(BenchSettings settings, TextWriter output)
 
     private static async Task<JsonElement> GetAsync(HttpClient api, string path, CancellationToken cancellationToken) =>
         JsonDocument.Parse(await api.GetStringAsync(path, cancellationToken)).RootElement.Clone();
-
-    /// <summary>This program, and the arguments that come before a subcommand (the dll when run through dotnet).</summary>
-    private static (string Program, string[] Prefix) Self()
-    {
-        var process = Environment.ProcessPath ?? throw new InvalidOperationException("bench: cannot find this program's path");
-        return Path.GetFileNameWithoutExtension(process) == "dotnet"
-            ? (process, [typeof(BenchRunner).Assembly.Location])
-            : (process, []);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>Resident set of a process in MiB, from /proc (0 when it is gone).</summary>
     private static long Rss(int pid)

@@ -1,6 +1,6 @@
 using ScottPlot;
 
-namespace Autoscaler.Cli.Demo;
+namespace Autoscaler.Sandbox.Demo;
 
 /// <summary>The run as a PNG: offered load against serving capacity with the instance count, the pool's CPU with the
 /// alert thresholds, and p95 latency with errors; the spike is shaded and each scale-up / scale-down is marked.</summary>

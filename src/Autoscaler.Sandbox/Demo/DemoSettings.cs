@@ -1,7 +1,7 @@
 using System.Globalization;
-using Autoscaler.Cli.Load;
+using Autoscaler.Load;
 
-namespace Autoscaler.Cli.Demo;
+namespace Autoscaler.Sandbox.Demo;
 
 /// <summary>
 /// Everything a demo run is made of. The defaults tell a three-minute story on one small machine: a pool of Nanodes
@@ -125,7 +125,25 @@ public sealed record DemoSettings
     /// <summary>The load the run drives.</summary>
     public DemoProfile Profile() => DemoProfile.For(this);
 
-    internal static string Seconds(TimeSpan t) => ((int)Math.Max(1, Math.Round(t.TotalSeconds))).ToString(CultureInfo.InvariantCulture) + "s";
+    /// <summary>The monitoring stack these settings describe.</summary>
+    public MonitoringOptions Monitoring() => new()
+    {
+        PrometheusPath = PrometheusPath,
+        AlertmanagerPath = AlertmanagerPath,
+        ScrapeInterval = ScrapeInterval,
+        RuleInterval = RuleInterval,
+        RateWindow = RateWindow,
+        HighPercent = HighPercent,
+        HighFor = HighFor,
+        LowPercent = LowPercent,
+        LowFor = LowFor,
+        GroupWait = GroupWait,
+        GroupInterval = GroupInterval,
+        RepeatInterval = RepeatInterval,
+        StartTimeout = StartTimeout,
+    };
+
+    internal static string Seconds(TimeSpan t) => MonitoringOptions.Seconds(t);
 }
 
 /// <summary>One stretch of the demo's load.</summary>

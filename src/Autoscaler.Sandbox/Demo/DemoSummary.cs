@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Autoscaler.Core.Audit;
 
-namespace Autoscaler.Cli.Demo;
+namespace Autoscaler.Sandbox.Demo;
 
 /// <summary>One second of the run as the demo saw it.</summary>
 public sealed record DemoSample

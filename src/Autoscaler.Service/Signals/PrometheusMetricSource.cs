@@ -1,5 +1,5 @@
 using Autoscaler.Core.Signals;
-using Autoscaler.Prometheus;
+using Autoscaler.PrometheusApi;
 
 namespace Autoscaler.Service.Signals;
 
