@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
-using Autoscaler.Cli.Load;
+using Autoscaler.Load;
 using Microsoft.Extensions.Time.Testing;
-using static Autoscaler.Cli.Tests.LoadHarness;
+using static Autoscaler.Load.Tests.LoadHarness;
 
-namespace Autoscaler.Cli.Tests;
+namespace Autoscaler.Load.Tests;
 
 /// <summary>Open-loop behaviour against a Workload whose <c>/</c> never answers (its virtual CPU runs on a fake clock
 /// nobody advances): whatever the answers do, the schedule is kept.</summary>

@@ -1,13 +1,11 @@
-using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
-using Autoscaler.Cli.Commands;
 using Microsoft.Extensions.Logging;
 using Workload;
 
-namespace Autoscaler.Cli.Tests;
+namespace Autoscaler.Load.Tests;
 
-/// <summary>The real Workload in-process on its own loopback address, and the loadgen command run in-process.</summary>
+/// <summary>The real Workload in-process on its own loopback address (shared with the loadgen command's tests).</summary>
 internal static class LoadHarness
 {
     private static int _next;
@@ -49,19 +47,5 @@ internal static class LoadHarness
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         return new Uri($"http://{address}:{port}/");
-    }
-
-    public static Task<(int ExitCode, string Output, string Error)> LoadgenAsync(params string[] args) =>
-        LoadgenAsync(CancellationToken.None, args);
-
-    /// <param name="cancellationToken">Stands for Ctrl-C / SIGTERM, which cancel the action's token.</param>
-    public static async Task<(int ExitCode, string Output, string Error)> LoadgenAsync(CancellationToken cancellationToken, params string[] args)
-    {
-        var root = new RootCommand { LoadgenCommand.Create() };
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var exit = await root.Parse(["loadgen", .. args]).InvokeAsync(
-            new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null }, cancellationToken);
-        return (exit, output.ToString(), error.ToString());
     }
 }

@@ -1,6 +1,6 @@
-using Autoscaler.Cli.Load;
+using Autoscaler.Load;
 
-namespace Autoscaler.Cli.Tests;
+namespace Autoscaler.Load.Tests;
 
 public class LoadProfileTests
 {

@@ -1,9 +1,9 @@
 using System.Text.Json;
 using Autoscaler.Core.Alerts;
 using Autoscaler.Core.Configuration;
-using Autoscaler.Core.Simulation;
+using Autoscaler.Simulation;
 
-namespace Autoscaler.Core.Tests;
+namespace Autoscaler.Simulation.Tests;
 
 public sealed class SimulationTests
 {

@@ -1,7 +1,7 @@
 using System.IO.Compression;
-using Autoscaler.Core.Simulation;
+using Autoscaler.Simulation;
 
-namespace Autoscaler.Core.Tests;
+namespace Autoscaler.Simulation.Tests;
 
 public sealed class SimulationTraceTests
 {

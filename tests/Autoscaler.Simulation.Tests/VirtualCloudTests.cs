@@ -4,10 +4,10 @@ using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Engine;
 using Autoscaler.Core.Pools;
 using Autoscaler.Core.Signals;
-using Autoscaler.Core.Simulation;
+using Autoscaler.Simulation;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Autoscaler.Core.Tests;
+namespace Autoscaler.Simulation.Tests;
 
 public sealed class VirtualCloudTests
 {
