@@ -135,7 +135,7 @@ public sealed class RecordingProxy : IAsyncDisposable
     public static async Task<RecordingProxy> StartAsync(Uri upstream, TimeProvider? time = null, CancellationToken cancellationToken = default)
     {
 #pragma warning disable CA2000 // Owned by the HttpClient, which the proxy disposes.
-        var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, AutomaticDecompression = DecompressionMethods.None })
+        var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, UseProxy = false, AutomaticDecompression = DecompressionMethods.None })
         {
             BaseAddress = upstream,
             Timeout = TimeSpan.FromMinutes(5),
