@@ -377,7 +377,7 @@ public sealed partial class DemoRunner
         };
     }
 
-    private async Task<(NodeBalancer Nb, NodeBalancerConfig Config)> CreateNodeBalancerAsync(SandboxEmulator emulator, CancellationToken ct)
+    private async Task<(NodeBalancer Nb, Autoscaler.Linode.Models.NodeBalancerConfig Config)> CreateNodeBalancerAsync(SandboxEmulator emulator, CancellationToken ct)
     {
         var (nb, config) = await emulator.CreateNodeBalancerAsync(NodeBalancerLabel,
             SandboxEmulator.HealthCheckedHttp(NodeBalancerPort, _settings.HealthCheckIntervalSeconds, checkAttempts: 2), cancellationToken: ct);
