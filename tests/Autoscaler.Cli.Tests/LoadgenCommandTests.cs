@@ -1,6 +1,7 @@
 using System.Text.Json;
-using Autoscaler.Cli.Load;
-using static Autoscaler.Cli.Tests.LoadHarness;
+using Autoscaler.Load;
+using static Autoscaler.Cli.Tests.LoadgenHarness;
+using static Autoscaler.Load.Tests.LoadHarness;
 
 namespace Autoscaler.Cli.Tests;
 

@@ -104,7 +104,7 @@ internal sealed class PrometheusStub : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls($"http://{LoadHarness.UniqueLoopback()}:0");
+        builder.WebHost.UseUrls($"http://{Autoscaler.Load.Tests.LoadHarness.UniqueLoopback()}:0");
         var app = builder.Build();
         PrometheusStub? stub = null;
         app.MapGet("/api/v1/query_range", (HttpContext context) =>

@@ -1,4 +1,4 @@
-using Autoscaler.Cli.Simulate;
+using Autoscaler.Simulation;
 using static Autoscaler.Cli.Tests.SimulateHarness;
 
 namespace Autoscaler.Cli.Tests;
@@ -88,7 +88,7 @@ public sealed class SimulatePrometheusTests
     [Fact]
     public async Task Simulate_PrometheusDown_SaysItCannotReachIt()
     {
-        var url = LoadHarness.RefusingEndpoint();
+        var url = Autoscaler.Load.Tests.LoadHarness.RefusingEndpoint();
         using var dir = new TempDir();
 
         var (exit, _, error) = await SimulateAsync("--prometheus", url.ToString(), "--query", "q",

@@ -2,7 +2,7 @@ using Autoscaler.Core.Audit;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Pools;
 using Autoscaler.Core.Signals;
-using Autoscaler.Core.Simulation;
+using Autoscaler.Simulation;
 
 namespace Autoscaler.Core.Tests;
 

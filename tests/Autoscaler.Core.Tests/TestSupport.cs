@@ -5,7 +5,7 @@ using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Engine;
 using Autoscaler.Core.Pools;
 using Autoscaler.Core.Signals;
-using Autoscaler.Core.Simulation;
+using Autoscaler.Simulation;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Autoscaler.Core.Tests;

@@ -2,9 +2,10 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Autoscaler.Cli.Demo;
 using Autoscaler.Core.Audit;
 using Autoscaler.Core.Pools;
+using Autoscaler.Sandbox;
+using Autoscaler.Sandbox.Demo;
 using Xunit.Abstractions;
 
 namespace Autoscaler.EndToEnd.Tests;
@@ -101,7 +102,7 @@ public sealed class DemoPipelineTests(ITestOutputHelper output)
         var reporter = new TestReporter(output);
         var settings = ShortRun(Path.Combine(Path.GetTempPath(), "autoscaler-e2e-unused")) with { PrometheusPath = "/nonexistent/prometheus" };
 
-        var e = await Assert.ThrowsAsync<DemoSetupException>(() => DemoRunner.RunAsync(settings, reporter, TimeProvider.System));
+        var e = await Assert.ThrowsAsync<SandboxSetupException>(() => DemoRunner.RunAsync(settings, reporter, TimeProvider.System));
 
         Assert.Contains("prometheus not found at '/nonexistent/prometheus'", e.Message, StringComparison.Ordinal);
         Assert.Empty(reporter.Parts);
@@ -112,9 +113,9 @@ public sealed class DemoPipelineTests(ITestOutputHelper output)
         // CI installs both (Debian's prometheus and prometheus-alertmanager); a missing one is a failure, not a skip.
         try
         {
-            MonitoringNode.Programs(new DemoSettings());
+            MonitoringStack.Programs(new DemoSettings().Monitoring());
         }
-        catch (DemoSetupException e)
+        catch (SandboxSetupException e)
         {
             Assert.Fail("the end-to-end tests need the real binaries: " + e.Message);
         }

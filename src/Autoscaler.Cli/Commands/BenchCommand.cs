@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using Autoscaler.Cli.Bench;
+using Autoscaler.Sandbox.Bench;
 
 namespace Autoscaler.Cli.Commands;
 

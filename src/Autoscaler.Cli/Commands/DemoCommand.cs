@@ -1,6 +1,7 @@
 using System.CommandLine;
-using Autoscaler.Cli.Demo;
-using Autoscaler.Cli.Load;
+using Autoscaler.Load;
+using Autoscaler.Sandbox.Demo;
+using Autoscaler.Sandbox;
 using Spectre.Console;
 
 namespace Autoscaler.Cli.Commands;
@@ -78,7 +79,7 @@ internal static class DemoCommand
                     : "[red]the run did not show a full scale-out and scale-in back to the minimum with nothing left behind[/]");
                 return ok ? 0 : 1;
             }
-            catch (DemoSetupException e)
+            catch (SandboxSetupException e)
             {
                 await error.WriteLineAsync("demo: " + e.Message);
                 return 1;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Autoscaler.Cli.Load;
+using Autoscaler.Load;
 using Spectre.Console;
 
 namespace Autoscaler.Cli.Commands;

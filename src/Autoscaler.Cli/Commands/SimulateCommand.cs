@@ -1,10 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using Autoscaler.Cli.Load;
-using Autoscaler.Cli.Simulate;
 using Autoscaler.Core.Configuration;
-using Autoscaler.Core.Simulation;
+using Autoscaler.Load;
+using Autoscaler.Simulation;
 using Spectre.Console;
 
 namespace Autoscaler.Cli.Commands;

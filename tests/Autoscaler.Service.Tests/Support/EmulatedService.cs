@@ -2,37 +2,38 @@ using Autoscaler.Core.Configuration;
 using Autoscaler.Linode;
 using Autoscaler.Linode.Models;
 using Autoscaler.Linode.Provider;
+using Autoscaler.Sandbox;
 using Linode.Emulator;
 
 namespace Autoscaler.Service.Tests.Support;
 
-/// <summary>The in-process emulator (fake runtimes by default, real processes and load balancers when asked) and the
-/// service against it over HTTP, with its journal in a temp folder. The service can be stopped and started again on
-/// the same journal, as after a crash or a redeploy.</summary>
+/// <summary>The in-process emulator (the sandbox's, with fake runtimes by default, real processes and load balancers
+/// when asked) and the service against it over HTTP, with its journal in a temp folder. The service can be stopped and
+/// started again on the same journal, as after a crash or a redeploy.</summary>
 public sealed class EmulatedService : IAsyncDisposable
 {
     private readonly TempDir _dir;
+    private readonly SandboxEmulator _sandbox;
     private readonly Func<TempDir, string, AutoscalerConfig> _config;
     private readonly FakeInstanceRuntime? _instances;
     private readonly FakeLoadBalancerRuntime? _balancers;
 
-    private EmulatedService(TempDir dir, EmulatorHost emulator, Func<TempDir, string, AutoscalerConfig> config,
+    private EmulatedService(TempDir dir, SandboxEmulator sandbox, Func<TempDir, string, AutoscalerConfig> config,
         FakeInstanceRuntime? instances, FakeLoadBalancerRuntime? balancers)
     {
         _dir = dir;
-        Emulator = emulator;
+        _sandbox = sandbox;
         _config = config;
         _instances = instances;
         _balancers = balancers;
-        Client = LinodeClient.Create(new LinodeClientOptions { BaseUrl = ApiUrl, Token = TestConfig.LinodeToken, RetryBaseDelay = TimeSpan.FromMilliseconds(10), MaxRetryDelay = TimeSpan.FromMilliseconds(100) });
     }
 
-    public EmulatorHost Emulator { get; }
+    public EmulatorHost Emulator => _sandbox.Emulator;
 
-    public string ApiUrl => new Uri(Emulator.BaseAddress, "v4").ToString();
+    public string ApiUrl => _sandbox.ApiUrl;
 
     /// <summary>A client of the emulator for the test's own checks.</summary>
-    public StandaloneLinodeClient Client { get; }
+    public StandaloneLinodeClient Client => _sandbox.Client;
 
     public AutoscalerHost? Host { get; private set; }
 
@@ -53,8 +54,18 @@ public sealed class EmulatedService : IAsyncDisposable
         emulator?.Invoke(options);
         var instances = realRuntimes ? null : new FakeInstanceRuntime();
         var balancers = realRuntimes ? null : new FakeLoadBalancerRuntime();
-        var host = await EmulatorHost.StartAsync(options, new EmulatorServices { Instances = instances, Balancers = balancers });
-        var service = new EmulatedService(new TempDir(), host, config, instances, balancers) { LinodeHandler = linodeHandler };
+        var sandbox = await SandboxEmulator.StartAsync(new SandboxEmulatorOptions
+        {
+            Emulator = options,
+            Services = new EmulatorServices { Instances = instances, Balancers = balancers },
+            Token = TestConfig.LinodeToken,
+            ConfigureClient = c =>
+            {
+                c.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
+                c.MaxRetryDelay = TimeSpan.FromMilliseconds(100);
+            },
+        });
+        var service = new EmulatedService(new TempDir(), sandbox, config, instances, balancers) { LinodeHandler = linodeHandler };
         await service.StartServiceAsync();
         return service;
     }
@@ -193,8 +204,7 @@ public sealed class EmulatedService : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopServiceAsync();
-        Client.Dispose();
-        await Emulator.DisposeAsync();
+        await _sandbox.DisposeAsync();
         if (_instances is not null)
         {
             await _instances.DisposeAsync();

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Autoscaler.Core.Pools;
-using Autoscaler.Core.Simulation;
+using Autoscaler.Simulation;
 
 namespace Autoscaler.Service.Tests.Support;
 

@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Pools;
-using Autoscaler.Core.Simulation;
+using Autoscaler.Simulation;
 using Autoscaler.Service;
 
 namespace Dashboard.Tests.Support;

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Autoscaler.Sandbox;
+using Linode.Emulator;
 
 namespace Reliability.Tests.Support;
 
@@ -18,9 +20,11 @@ internal sealed record PoolSettings
 }
 
 /// <summary>
-/// One autoscaler deployment under test: the emulator, the recording proxy in front of it, a config file and a SQLite
-/// journal in a temp folder, and the <c>serve</c> process (killed and started again on the same files as often as a
-/// test likes). The test reads the cloud from the emulator directly and the autoscaler through its HTTP API.
+/// One autoscaler deployment under test, from the sandbox's parts: the emulator (fake runtimes, or real Workload
+/// processes behind real YARP NodeBalancers), the recording proxy in front of it, a config file and a SQLite journal
+/// in a temp folder, and the <c>serve</c> process (killed and started again on the same files as often as a test
+/// likes). The test reads the cloud from the emulator directly (never through the proxy) and the autoscaler through
+/// its HTTP API.
 /// </summary>
 internal sealed class AutoscalerRun : IAsyncDisposable
 {
@@ -29,14 +33,26 @@ internal sealed class AutoscalerRun : IAsyncDisposable
     public const string ApiToken = "api-reliability-7f3e";
     public const string WebhookToken = "hook-reliability-91ab";
 
+    /// <summary>The autoscaler's Linode token.</summary>
+    public const string LinodeToken = "linode-reliability-token-5d2c91";
+
+    /// <summary>The test's own token: the emulator counts rate limits per token (as Linode does), so the test's polling
+    /// never uses up the autoscaler's window.</summary>
+    public const string InspectorToken = "linode-reliability-inspector-8e07aa";
+
     private readonly ITestOutputHelper _output;
+    private readonly FakeInstanceRuntime? _instances;
+    private readonly FakeLoadBalancerRuntime? _balancers;
     private int _starts;
 
-    private AutoscalerRun(ITestOutputHelper output, TempDir dir, Cloud cloud, RecordingProxy proxy, long nodeBalancerId, long configId)
+    private AutoscalerRun(ITestOutputHelper output, TempDir dir, SandboxEmulator cloud, FakeInstanceRuntime? instances, FakeLoadBalancerRuntime? balancers,
+        RecordingProxy proxy, long nodeBalancerId, long configId)
     {
         _output = output;
         Dir = dir;
         Cloud = cloud;
+        _instances = instances;
+        _balancers = balancers;
         Proxy = proxy;
         NodeBalancerId = nodeBalancerId;
         ConfigId = configId;
@@ -44,7 +60,7 @@ internal sealed class AutoscalerRun : IAsyncDisposable
 
     public TempDir Dir { get; }
 
-    public Cloud Cloud { get; }
+    public SandboxEmulator Cloud { get; }
 
     public RecordingProxy Proxy { get; }
 
@@ -64,17 +80,34 @@ internal sealed class AutoscalerRun : IAsyncDisposable
     public int Starts => _starts;
 
     public static async Task<AutoscalerRun> StartAsync(ITestOutputHelper output, PoolSettings pool, bool realRuntimes,
-        Action<Linode.Emulator.EmulatorOptions>? emulator = null)
+        Action<EmulatorOptions>? emulator = null)
     {
         var dir = new TempDir();
-        Cloud? cloud = null;
+        var instances = realRuntimes ? null : new FakeInstanceRuntime();
+        var balancers = realRuntimes ? null : new FakeLoadBalancerRuntime();
+        SandboxEmulator? cloud = null;
         RecordingProxy? proxy = null;
         try
         {
-            cloud = await Cloud.StartAsync(realRuntimes, emulator);
-            proxy = await RecordingProxy.StartAsync(cloud.Emulator.BaseAddress);
-            var (nb, config) = await cloud.CreateNodeBalancerAsync(Pool + "-nb");
-            var run = new AutoscalerRun(output, dir, cloud, proxy, nb, config);
+            var options = new EmulatorOptions { Listen = "127.0.0.1:0", Delays = EmulatorDelays.Fast };
+            emulator?.Invoke(options);
+            cloud = await SandboxEmulator.StartAsync(new SandboxEmulatorOptions
+            {
+                Emulator = options,
+                Services = new EmulatorServices { Instances = instances, Balancers = balancers },
+                Token = InspectorToken,
+                ConfigureClient = c =>
+                {
+                    c.RetryBaseDelay = TimeSpan.FromMilliseconds(20);
+                    c.MaxRetryDelay = TimeSpan.FromMilliseconds(200);
+                    c.MaxRetries = 8;
+                },
+            });
+            proxy = await RecordingProxy.StartAsync(cloud.BaseAddress);
+            // One failed active check of /health marks a node DOWN, so a dead instance shows quickly.
+            var (nb, config) = await cloud.CreateNodeBalancerAsync(Pool + "-nb",
+                SandboxEmulator.HealthCheckedHttp(80, checkInterval: 2, checkAttempts: 1) with { Stickiness = Autoscaler.Linode.Models.SessionStickiness.None });
+            var run = new AutoscalerRun(output, dir, cloud, instances, balancers, proxy, nb.Id, config.Id);
             run.Log($"work folder {dir.Path} (RELIABILITY_KEEP=1 keeps it)");
             await File.WriteAllTextAsync(run.ConfigPath, run.Yaml(pool));
             return run;
@@ -91,6 +124,7 @@ internal sealed class AutoscalerRun : IAsyncDisposable
                 await cloud.DisposeAsync();
             }
 
+            await DisposeRuntimesAsync(instances, balancers);
             dir.Dispose();
             throw;
         }
@@ -101,7 +135,7 @@ internal sealed class AutoscalerRun : IAsyncDisposable
     {
         Assert.Null(Serve);
         var n = Interlocked.Increment(ref _starts);
-        Serve = await ServeProcess.StartAsync(ConfigPath, Dir.File($"serve-{n}.log"));
+        Serve = await ServeProcess.StartAsync(ServeProgram.InOutputFolder(), ConfigPath, Dir.File($"serve-{n}.log"));
         Http = new HttpClient { BaseAddress = Serve.BaseAddress, Timeout = TimeSpan.FromMinutes(3) };
         return Serve;
     }
@@ -241,12 +275,26 @@ internal sealed class AutoscalerRun : IAsyncDisposable
 
         await Proxy.DisposeAsync();
         await Cloud.DisposeAsync();
+        await DisposeRuntimesAsync(_instances, _balancers);
         Dir.Dispose();
+    }
+
+    private static async Task DisposeRuntimesAsync(FakeInstanceRuntime? instances, FakeLoadBalancerRuntime? balancers)
+    {
+        if (instances is not null)
+        {
+            await instances.DisposeAsync();
+        }
+
+        if (balancers is not null)
+        {
+            await balancers.DisposeAsync();
+        }
     }
 
     private string Yaml(PoolSettings p) => string.Create(CultureInfo.InvariantCulture, $$"""
         # Written by the reliability tests: the autoscaler talks to the emulator through the recording proxy.
-        linode: { url: {{Proxy.BaseAddress}}v4, token: {{Cloud.Token}} }
+        linode: { url: {{Proxy.BaseAddress}}v4, token: {{LinodeToken}} }
         listen: 127.0.0.1:0
         webhook: { auth: { bearer_token: {{WebhookToken}} } }
         api: { auth: { bearer_token: {{ApiToken}} } }

@@ -97,10 +97,9 @@ internal static class Wait
         UntilAsync(async () => await condition() ? null : "not yet", what, timeout, every);
 }
 
-/// <summary>Seconds on a monotonic clock, for reports and for comparing the proxy's timestamps.</summary>
+/// <summary>Seconds on the sandbox's monotonic clock, for reports and for comparing with the proxy's exchanges and the
+/// serve logs' lines.</summary>
 internal static class Clock
 {
-    private static readonly long Origin = TimeProvider.System.GetTimestamp();
-
-    public static double Now => TimeProvider.System.GetElapsedTime(Origin).TotalSeconds;
+    public static double Now => Autoscaler.Sandbox.SandboxClock.Now;
 }

@@ -1,0 +1,242 @@
+using System.Globalization;
+using Autoscaler.Core.Configuration;
+
+namespace Autoscaler.Simulation;
+
+/// <summary>What <c>simulate</c> was asked for, beyond the trace and the configuration.</summary>
+public sealed record SimulateSettings
+{
+    /// <summary>Multiply the trace's rates by this (exclusive with <see cref="PeakInstances"/>).</summary>
+    public double? Scale { get; init; }
+
+    /// <summary>Scale the trace so that its peak needs this many instances at the target utilisation.</summary>
+    public int? PeakInstances { get; init; }
+
+    /// <summary>From create to running.</summary>
+    public TimeSpan BootTime { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>From running and joined to node UP.</summary>
+    public TimeSpan HealthCheckDelay { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>CPU milliseconds per request (the Workload's <c>work_ms</c>).</summary>
+    public double WorkMs { get; init; } = InstancePlans.DefaultWorkMs;
+
+    /// <summary>Requests per second per instance at 100 % CPU; null derives it from the pool's type.</summary>
+    public double? Capacity { get; init; }
+
+    /// <summary>USD per instance-hour; null takes the pool type's list price when known.</summary>
+    public double? PricePerHour { get; init; }
+
+    /// <summary>Target utilisation in percent when the pool has no target tracking.</summary>
+    public double? TargetPercent { get; init; }
+}
+
+/// <summary>A backtest ready to run, and how its numbers were chosen (printed before the results).</summary>
+/// <param name="Request">For <see cref="Simulator.RunAsync"/>.</param>
+/// <param name="Scale">The factor applied to the trace's rates.</param>
+/// <param name="Notes">One line per choice: pool, capacity, target, scale, price.</param>
+public sealed record SimulatePlan(SimulationRequest Request, double Scale, IReadOnlyList<string> Notes);
+
+/// <summary>Turns a configuration, a raw trace and the command's settings into a <see cref="SimulationRequest"/>,
+/// reporting every problem at once.</summary>
+public static class SimulateSetup
+{
+    public static SimulatePlan? TryCreate(AutoscalerConfig config, string? poolName, LoadTrace trace, SimulateSettings settings, List<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(trace);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(errors);
+        var start = errors.Count;
+        var pool = FindPool(config, poolName, errors);
+        var notes = new List<string>();
+
+        double? capacity = null;
+        var plan = InstancePlans.Find(pool?.Type);
+        if (settings.Capacity is { } c)
+        {
+            if (!double.IsFinite(c) || c <= 0)
+            {
+                errors.Add($"--capacity must be a positive number of requests per second (got {F(c)})");
+            }
+            else
+            {
+                capacity = c;
+                notes.Add($"capacity: {F(c)} requests/s per instance at 100 % CPU (--capacity)");
+            }
+        }
+        else if (!double.IsFinite(settings.WorkMs) || settings.WorkMs <= 0)
+        {
+            errors.Add($"--work-ms must be a positive number of milliseconds (got {F(settings.WorkMs)})");
+        }
+        else if (plan is not null)
+        {
+            capacity = InstancePlans.Capacity(plan.Vcpus, settings.WorkMs);
+            notes.Add($"capacity: {F(capacity.Value)} requests/s per instance at 100 % CPU ({plan.Type}: {plan.Vcpus} vCPU × 1000 / {F(settings.WorkMs)} ms per request)");
+        }
+        else if (pool is not null)
+        {
+            errors.Add($"pool '{pool.Name}': type '{pool.Type}' is not a known Linode plan ({string.Join(", ", InstancePlans.All.Select(p => p.Type))}); "
+                + "give the requests per second one instance serves with --capacity");
+        }
+
+        var tracking = pool?.Signals.OfType<TargetTrackingConfig>().FirstOrDefault();
+        double? target = null;
+        if (settings.TargetPercent is { } tp)
+        {
+            if (!double.IsFinite(tp) || tp <= 0 || tp > 100)
+            {
+                errors.Add($"--target must be a CPU percentage in (0, 100] (got {F(tp)})");
+            }
+            else
+            {
+                target = tp / 100;
+                notes.Add($"target utilisation: {F(tp)} % (--target)");
+            }
+        }
+        else if (tracking is not null)
+        {
+            if (tracking.Target is >= 1 and <= 100)
+            {
+                target = tracking.Target / 100;
+                notes.Add($"target utilisation: {F(tracking.Target)} % ({tracking.DisplayName}; its query is modelled as the pool's CPU %)");
+            }
+            else
+            {
+                errors.Add($"pool '{pool!.Name}': {tracking.DisplayName} target {F(tracking.Target)} is not a CPU percentage from 1 to 100; "
+                    + "simulate models target tracking's query as the pool's CPU % (0–100), not a fraction");
+            }
+        }
+        else
+        {
+            target = 0.6;
+            notes.Add("target utilisation: 60 % (the pool has no target tracking; --target changes it)");
+        }
+
+        double? price = null;
+        if (settings.PricePerHour is { } p)
+        {
+            if (!double.IsFinite(p) || p < 0)
+            {
+                errors.Add($"--price must be a non-negative number of USD per instance-hour (got {F(p)})");
+            }
+            else
+            {
+                price = p;
+                notes.Add($"price: {F(p)} USD per instance-hour (--price)");
+            }
+        }
+        else if (plan is not null)
+        {
+            price = plan.HourlyPrice;
+            notes.Add($"price: {F(plan.HourlyPrice)} USD per instance-hour ({plan.Type} list price)");
+        }
+        else
+        {
+            notes.Add("price: unknown (give --price to get costs)");
+        }
+
+        if (settings.BootTime < TimeSpan.Zero)
+        {
+            errors.Add($"--boot-time cannot be negative (got {settings.BootTime})");
+        }
+
+        if (settings.HealthCheckDelay < TimeSpan.Zero)
+        {
+            errors.Add($"--health-check-delay cannot be negative (got {settings.HealthCheckDelay})");
+        }
+
+        double? scale = null;
+        switch (settings.Scale, settings.PeakInstances)
+        {
+            case (null, null):
+                errors.Add("say how to scale the trace: --scale K (multiply its rates) or --peak-instances N (its peak needs N instances)");
+                break;
+            case ({ }, { }):
+                errors.Add("use only one of --scale and --peak-instances");
+                break;
+            case ({ } k, null):
+                if (!double.IsFinite(k) || k <= 0)
+                {
+                    errors.Add($"--scale must be a positive number (got {F(k)})");
+                }
+                else
+                {
+                    scale = k;
+                    notes.Add($"scale: rates × {F(k)} (--scale): peak {F(trace.Peak * k)} requests/s");
+                }
+
+                break;
+            case (null, { } n):
+                if (n < 1)
+                {
+                    errors.Add($"--peak-instances must be at least 1 (got {n})");
+                }
+                else if (trace.Peak <= 0)
+                {
+                    errors.Add("the trace has no load at all, so it cannot be scaled to a peak; use --scale");
+                }
+                else if (capacity is { } cap && target is { } t)
+                {
+                    scale = Simulator.ScaleForPeakInstances(trace, n, cap, t);
+                    notes.Add($"scale: rates × {F(scale.Value)} so the peak ({F(trace.Peak)} → {F(trace.Peak * scale.Value)} requests/s) needs {n} instances at {F(t * 100)} %");
+                }
+
+                break;
+        }
+
+        if (errors.Count > start || pool is null || capacity is null || target is null || scale is null)
+        {
+            return null;
+        }
+
+        if (pool.Max < 1)
+        {
+            errors.Add($"pool '{pool.Name}': max is {pool.Max}, so there is nothing to scale");
+            return null;
+        }
+
+        notes.Insert(0, $"pool: {pool.Name} ({pool.Type}, min {pool.Min}, max {pool.Max}); engine every {Durations.Format(config.Engine.EvaluationInterval)}; "
+            + $"boot {Durations.Format(settings.BootTime)} + health check {Durations.Format(settings.HealthCheckDelay)}");
+        var request = new SimulationRequest
+        {
+            Load = trace.Scale(scale.Value),
+            Pool = pool,
+            EvaluationInterval = config.Engine.EvaluationInterval,
+            Alerts = config.Alerts,
+            Options = new SimulationOptions
+            {
+                InstanceCapacity = capacity.Value,
+                TargetUtilization = target.Value,
+                PricePerHour = price,
+                BootTime = settings.BootTime,
+                HealthCheckDelay = settings.HealthCheckDelay,
+            },
+        };
+        return new SimulatePlan(request, scale.Value, notes);
+    }
+
+    private static PoolConfig? FindPool(AutoscalerConfig config, string? name, List<string> errors)
+    {
+        if (name is not null)
+        {
+            var pool = config.FindPool(name);
+            if (pool is null)
+            {
+                errors.Add($"--pool: the configuration has no pool '{name}' (pools: {string.Join(", ", config.Pools.Select(p => p.Name))})");
+            }
+
+            return pool;
+        }
+
+        if (config.Pools.Count == 1)
+        {
+            return config.Pools[0];
+        }
+
+        errors.Add($"the configuration has {config.Pools.Count} pools ({string.Join(", ", config.Pools.Select(p => p.Name))}); choose one with --pool NAME");
+        return null;
+    }
+
+    private static string F(double v) => v.ToString("0.####", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,329 @@
+using System.Globalization;
+using Autoscaler.Core.Pools;
+
+namespace Autoscaler.Simulation;
+
+/// <summary>Timing of the <see cref="VirtualCloud"/>.</summary>
+public sealed record VirtualCloudOptions
+{
+    /// <summary>Time in <c>provisioning</c> after the create call. Default 10 s.</summary>
+    public TimeSpan ProvisionTime { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Time in <c>booting</c> before <c>running</c>. Default 50 s.</summary>
+    public TimeSpan BootTime { get; init; } = TimeSpan.FromSeconds(50);
+
+    /// <summary>Time from a running, joined member to its node being UP (health checks passing). Default 10 s.</summary>
+    public TimeSpan HealthCheckDelay { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Address prefix of the members' nodes. Default <c>192.168.255.</c> (an identifier, never contacted).</summary>
+    public string AddressPrefix { get; init; } = "192.168.255.";
+}
+
+/// <summary>An instance of the <see cref="VirtualCloud"/>, for inspection and fault injection.</summary>
+public sealed class VirtualInstance
+{
+    internal VirtualInstance(string id, string label, DateTimeOffset createdAt, string? operationId)
+    {
+        Id = id;
+        Label = label;
+        CreatedAt = createdAt;
+        OperationId = operationId;
+    }
+
+    /// <summary>Instance id.</summary>
+    public string Id { get; }
+
+    /// <summary>Label.</summary>
+    public string Label { get; }
+
+    /// <summary>Creation time.</summary>
+    public DateTimeOffset CreatedAt { get; }
+
+    /// <summary>Operation id given at launch.</summary>
+    public string? OperationId { get; }
+
+    /// <summary>Carries the protection tag.</summary>
+    public bool Protected { get; set; }
+
+    /// <summary>When the node was added, or null.</summary>
+    public DateTimeOffset? JoinedAt { get; internal set; }
+
+    /// <summary>Node mode.</summary>
+    public NodeMode Mode { get; internal set; } = NodeMode.Accept;
+
+    /// <summary>When the application died (node DOWN), or null.</summary>
+    public DateTimeOffset? FailedAt { get; internal set; }
+
+    /// <summary>The instance never finishes booting (goes offline instead of running).</summary>
+    public bool BootFails { get; internal set; }
+}
+
+/// <summary>
+/// A cloud in memory, driven by a <see cref="TimeProvider"/>: instances go provisioning → booting → running after the
+/// configured delays, joined nodes turn UP after the health-check delay, failures and orphan nodes can be injected.
+/// Every call completes synchronously, so an engine driven by a fake clock is deterministic and fast — the unit tests
+/// and <c>simulate</c> run the real engine against it.
+/// </summary>
+public sealed class VirtualCloud : IInstancePool
+{
+    private readonly Lock _lock = new();
+    private readonly TimeProvider _time;
+    private readonly VirtualCloudOptions _options;
+    private readonly Dictionary<string, VirtualInstance> _instances = new(StringComparer.Ordinal);
+    private readonly List<OrphanNode> _orphans = [];
+    private int _nextId;
+    private double _retiredInstanceSeconds;
+
+    /// <summary>Creates an empty pool called <paramref name="name"/>.</summary>
+    public VirtualCloud(string name, TimeProvider time, VirtualCloudOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(time);
+        Name = name;
+        _time = time;
+        _options = options ?? new VirtualCloudOptions();
+    }
+
+    /// <inheritdoc />
+    public string Name { get; }
+
+    /// <summary>When set, called before each launch; an exception it returns is thrown instead of creating.</summary>
+    public Func<LaunchRequest, Exception?>? LaunchFault { get; set; }
+
+    /// <summary>Create calls accepted.</summary>
+    public int Launches { get; private set; }
+
+    /// <summary>Instances deleted.</summary>
+    public int Removals { get; private set; }
+
+    /// <summary>Orphan nodes removed.</summary>
+    public int OrphanRemovals { get; private set; }
+
+    /// <summary>Instances that exist now.</summary>
+    public IReadOnlyList<VirtualInstance> Instances
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _instances.Values.ToArray();
+            }
+        }
+    }
+
+    /// <summary>Orphan nodes that exist now.</summary>
+    public IReadOnlyList<OrphanNode> OrphanNodes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _orphans.ToArray();
+            }
+        }
+    }
+
+    /// <summary>Members whose node is UP and accepting now.</summary>
+    public int ServingCount()
+    {
+        var now = _time.GetUtcNow();
+        lock (_lock)
+        {
+            return _instances.Values.Count(i => ToMember(i, now) is { State: InstanceState.Running, Node: { Status: NodeStatus.Up, Mode: NodeMode.Accept } });
+        }
+    }
+
+    /// <summary>Instance-seconds billed so far: every instance from creation to deletion (or now).</summary>
+    public double InstanceSeconds()
+    {
+        var now = _time.GetUtcNow();
+        lock (_lock)
+        {
+            return _retiredInstanceSeconds + _instances.Values.Sum(i => (now - i.CreatedAt).TotalSeconds);
+        }
+    }
+
+    /// <summary>Adds a member as if it had been created at <paramref name="createdAt"/> and joined right away.</summary>
+    public VirtualInstance AddInstance(string label, DateTimeOffset createdAt, bool joined = true, bool isProtected = false)
+    {
+        lock (_lock)
+        {
+            var instance = new VirtualInstance(NextId(), label, createdAt, null) { Protected = isProtected };
+            if (joined)
+            {
+                instance.JoinedAt = createdAt + _options.ProvisionTime + _options.BootTime;
+            }
+
+            _instances[instance.Id] = instance;
+            return instance;
+        }
+    }
+
+    /// <summary>Adds a node that points at no instance.</summary>
+    public OrphanNode AddOrphanNode(string address)
+    {
+        lock (_lock)
+        {
+            var node = new OrphanNode("n" + NextId(), address, null);
+            _orphans.Add(node);
+            return node;
+        }
+    }
+
+    /// <summary>Kills the application of an instance: its node goes DOWN from now.</summary>
+    public void Fail(string id)
+    {
+        lock (_lock)
+        {
+            _instances[id].FailedAt = _time.GetUtcNow();
+        }
+    }
+
+    /// <summary>Brings a failed instance's application back (UP after the health-check delay).</summary>
+    public void Recover(string id)
+    {
+        lock (_lock)
+        {
+            _instances[id].FailedAt = null;
+            _instances[id].JoinedAt = _time.GetUtcNow();
+        }
+    }
+
+    /// <summary>While true, new launches boot into <c>offline</c> instead of <c>running</c>.</summary>
+    public bool FailBoots { get; set; }
+
+    /// <inheritdoc />
+    public Task<PoolSnapshot> SnapshotAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        lock (_lock)
+        {
+            var members = _instances.Values.OrderBy(i => i.CreatedAt).ThenBy(i => i.Id, StringComparer.Ordinal).Select(i => ToMember(i, now)).ToArray();
+            return Task.FromResult(new PoolSnapshot(Name, now, members, _orphans.ToArray()));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<PoolMember> LaunchAsync(LaunchRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (LaunchFault?.Invoke(request) is { } fault)
+        {
+            return Task.FromException<PoolMember>(fault);
+        }
+
+        var now = _time.GetUtcNow();
+        lock (_lock)
+        {
+            var instance = new VirtualInstance(NextId(), request.Label, now, request.OperationId) { BootFails = FailBoots };
+            _instances[instance.Id] = instance;
+            Launches++;
+            return Task.FromResult(ToMember(instance, now));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task JoinAsync(PoolMember member, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        lock (_lock)
+        {
+            if (_instances.TryGetValue(member.Id, out var i) && i.JoinedAt is null)
+            {
+                i.JoinedAt = _time.GetUtcNow();
+                i.Mode = NodeMode.Accept;
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task DrainAsync(PoolMember member, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        lock (_lock)
+        {
+            if (_instances.TryGetValue(member.Id, out var i) && i.JoinedAt is not null)
+            {
+                i.Mode = NodeMode.Drain;
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task RemoveAsync(PoolMember member, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        var now = _time.GetUtcNow();
+        lock (_lock)
+        {
+            if (_instances.Remove(member.Id, out var i))
+            {
+                _retiredInstanceSeconds += (now - i.CreatedAt).TotalSeconds;
+                Removals++;
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task RemoveOrphanNodeAsync(OrphanNode node, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        lock (_lock)
+        {
+            if (_orphans.RemoveAll(o => o.Id == node.Id) > 0)
+            {
+                OrphanRemovals++;
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private PoolMember ToMember(VirtualInstance i, DateTimeOffset now)
+    {
+        var booting = i.CreatedAt + _options.ProvisionTime;
+        var running = booting + _options.BootTime;
+        var (state, since) = now < booting ? (InstanceState.Provisioning, i.CreatedAt)
+            : now < running ? (InstanceState.Booting, booting)
+            : i.BootFails ? (InstanceState.Offline, running)
+            : (InstanceState.Running, running);
+
+        LoadBalancerNode? node = null;
+        if (i.JoinedAt is { } joined)
+        {
+            var checkFrom = joined > running ? joined : running;
+            var up = checkFrom + _options.HealthCheckDelay;
+            var (status, statusSince) = state != InstanceState.Running ? (NodeStatus.Down, checkFrom)
+                : i.FailedAt is { } failed ? (NodeStatus.Down, failed)
+                : now >= up ? (NodeStatus.Up, up)
+                : (NodeStatus.Unknown, joined);
+            node = new LoadBalancerNode("n" + i.Id, Address(i), status, i.Mode, statusSince);
+        }
+
+        return new PoolMember
+        {
+            Id = i.Id,
+            Label = i.Label,
+            CreatedAt = i.CreatedAt,
+            State = state,
+            StateSince = since,
+            Node = node,
+            Protected = i.Protected,
+            OperationId = i.OperationId,
+            Address = Address(i),
+        };
+    }
+
+    private string Address(VirtualInstance i) => _options.AddressPrefix + (int.Parse(i.Id, CultureInfo.InvariantCulture) % 250 + 1).ToString(CultureInfo.InvariantCulture) + ":80";
+
+    private string NextId()
+    {
+        return (++_nextId).ToString(CultureInfo.InvariantCulture);
+    }
+}
