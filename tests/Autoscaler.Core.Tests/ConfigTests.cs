@@ -1,3 +1,4 @@
+using Autoscaler.Common;
 using Autoscaler.Core.Configuration;
 
 namespace Autoscaler.Core.Tests;
@@ -430,39 +431,5 @@ public sealed class ConfigTests
         var result = AutoscalerConfig.Load(Path.Combine(Path.GetTempPath(), "no-such-autoscaler-config.yaml"));
 
         Assert.StartsWith("cannot read '", Assert.Single(result.Errors).Message, StringComparison.Ordinal);
-    }
-
-    [Theory]
-    [InlineData("30s", 30_000)]
-    [InlineData("5m", 300_000)]
-    [InlineData("1h30m", 5_400_000)]
-    [InlineData("250ms", 250)]
-    [InlineData("1.5s", 1_500)]
-    [InlineData("0", 0)]
-    [InlineData("2d", 172_800_000)]
-    public void Durations_TryParse_AcceptsUnits(string text, double milliseconds)
-    {
-        Assert.True(Durations.TryParse(text, out var value));
-        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), value);
-    }
-
-    [Theory]
-    [InlineData("30")]
-    [InlineData("-5s")]
-    [InlineData("5 minutes")]
-    [InlineData("")]
-    [InlineData("s")]
-    public void Durations_TryParse_RejectsNonDurations(string text)
-    {
-        Assert.False(Durations.TryParse(text, out _));
-    }
-
-    [Fact]
-    public void Durations_Format_RoundTrips()
-    {
-        Assert.Equal("1h30m", Durations.Format(TimeSpan.FromMinutes(90)));
-        Assert.Equal("0s", Durations.Format(TimeSpan.Zero));
-        Assert.Equal("1m", Durations.Format(TimeSpan.FromMinutes(1)));
-        Assert.Equal("2s500ms", Durations.Format(TimeSpan.FromMilliseconds(2500)));
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Autoscaler.Common;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Simulation;
 

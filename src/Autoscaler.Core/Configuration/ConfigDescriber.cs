@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Autoscaler.Common;
 
 namespace Autoscaler.Core.Configuration;
 

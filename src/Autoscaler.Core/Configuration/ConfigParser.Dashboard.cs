@@ -1,3 +1,5 @@
+using Autoscaler.Common;
+
 namespace Autoscaler.Core.Configuration;
 
 /// <summary>The <c>dashboard</c> sections: the top-level one (sampling) and each pool's (PromQL queries).</summary>

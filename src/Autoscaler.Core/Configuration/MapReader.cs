@@ -1,4 +1,5 @@
 using System.Globalization;
+using Autoscaler.Common;
 using YamlDotNet.RepresentationModel;
 
 namespace Autoscaler.Core.Configuration;
@@ -148,12 +149,12 @@ internal sealed class MapReader
             return null;
         }
 
-        if (Durations.TryParse(s, out var v))
+        if (Durations.TryParse(s, out var v, out var hint))
         {
             return v;
         }
 
-        _parser.Error($"{Context}{Field(key)} must be a duration like 30s, 5m or 1h (got '{s}')", node);
+        _parser.Error($"{Context}{Field(key)} must be a duration like 30s, 5m or 1h (got '{s}'{(hint is null ? "" : "; " + hint)})", node);
         return null;
     }
 
