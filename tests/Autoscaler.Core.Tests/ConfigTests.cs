@@ -1,5 +1,8 @@
 using Autoscaler.Common;
 using Autoscaler.Core.Configuration;
+using Autoscaler.Core.Signals.Alerts;
+using Autoscaler.Core.Signals.Schedule;
+using Autoscaler.Core.Signals.TargetTracking;
 
 namespace Autoscaler.Core.Tests;
 

@@ -1,4 +1,5 @@
 using Autoscaler.Core.Configuration;
+using Autoscaler.Core.Signals.TargetTracking;
 
 namespace Autoscaler.Core.Tests;
 

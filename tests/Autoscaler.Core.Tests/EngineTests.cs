@@ -2,6 +2,9 @@ using Autoscaler.Core.Audit;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Pools;
 using Autoscaler.Core.Signals;
+using Autoscaler.Core.Signals.Alerts;
+using Autoscaler.Core.Signals.Schedule;
+using Autoscaler.Core.Signals.TargetTracking;
 using Autoscaler.Core.Simulation;
 
 namespace Autoscaler.Core.Tests;

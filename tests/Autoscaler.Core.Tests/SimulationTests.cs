@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Autoscaler.Core.Alerts;
 using Autoscaler.Core.Configuration;
+using Autoscaler.Core.Signals.TargetTracking;
 using Autoscaler.Core.Simulation;
 
 namespace Autoscaler.Core.Tests;

@@ -5,6 +5,8 @@ using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Engine;
 using Autoscaler.Core.Pools;
 using Autoscaler.Core.Signals;
+using Autoscaler.Core.Signals.Alerts;
+using Autoscaler.Core.Signals.TargetTracking;
 using Autoscaler.Core.Simulation;
 using Microsoft.Extensions.Time.Testing;
 

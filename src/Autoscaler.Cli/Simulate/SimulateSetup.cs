@@ -82,7 +82,9 @@ public static class SimulateSetup
                 + "give the requests per second one instance serves with --capacity");
         }
 
-        var tracking = pool?.Signals.OfType<TargetTrackingConfig>().FirstOrDefault();
+        // The first signal that steers a query to a target (target tracking): its query is modelled as the pool's CPU %.
+        var tracking = pool?.Signals.FirstOrDefault(s => s.Metric?.Target is not null);
+        var trackedTarget = tracking?.Metric?.Target ?? 0;
         double? target = null;
         if (settings.TargetPercent is { } tp)
         {
@@ -98,14 +100,14 @@ public static class SimulateSetup
         }
         else if (tracking is not null)
         {
-            if (tracking.Target is >= 1 and <= 100)
+            if (trackedTarget is >= 1 and <= 100)
             {
-                target = tracking.Target / 100;
-                notes.Add($"target utilisation: {F(tracking.Target)} % ({tracking.DisplayName}; its query is modelled as the pool's CPU %)");
+                target = trackedTarget / 100;
+                notes.Add($"target utilisation: {F(trackedTarget)} % ({tracking.DisplayName}; its query is modelled as the pool's CPU %)");
             }
             else
             {
-                errors.Add($"pool '{pool!.Name}': {tracking.DisplayName} target {F(tracking.Target)} is not a CPU percentage from 1 to 100; "
+                errors.Add($"pool '{pool!.Name}': {tracking.DisplayName} target {F(trackedTarget)} is not a CPU percentage from 1 to 100; "
                     + "simulate models target tracking's query as the pool's CPU % (0–100), not a fraction");
             }
         }

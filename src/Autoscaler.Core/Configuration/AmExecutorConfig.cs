@@ -45,17 +45,14 @@ public sealed record AmExecutorConfig
         }
 
         var options = new ConfigLoadOptions { BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(path)) };
-        return new ConfigParser(Environment.GetEnvironmentVariable, options).ParseAmExecutor(text);
+        return new ConfigParser(new ConfigReader(null, options)).ParseAmExecutor(text);
     }
 
     /// <summary>Parses <paramref name="yaml"/>; <paramref name="environment"/> supplies ${VAR} values (null: the process's).</summary>
     public static AmExecutorConfigResult Parse(string yaml, IReadOnlyDictionary<string, string>? environment = null)
     {
         ArgumentNullException.ThrowIfNull(yaml);
-        Func<string, string?> lookup = environment is null
-            ? Environment.GetEnvironmentVariable
-            : name => environment.TryGetValue(name, out var v) ? v : null;
-        return new ConfigParser(lookup, new ConfigLoadOptions()).ParseAmExecutor(yaml);
+        return new ConfigParser(new ConfigReader(environment)).ParseAmExecutor(yaml);
     }
 }
 

@@ -70,10 +70,7 @@ public sealed record AutoscalerConfig
     public static ConfigResult Parse(string yaml, IReadOnlyDictionary<string, string>? environment = null, ConfigLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(yaml);
-        Func<string, string?> lookup = environment is null
-            ? Environment.GetEnvironmentVariable
-            : name => environment.TryGetValue(name, out var v) ? v : null;
-        return new ConfigParser(lookup, options ?? new ConfigLoadOptions()).Parse(yaml);
+        return new ConfigParser(new ConfigReader(environment, options)).Parse(yaml);
     }
 
     /// <summary>A readable rendering of the effective configuration (defaults filled in), secrets redacted.</summary>

@@ -62,7 +62,7 @@ internal static class ConfigDescriber
             sb.Append("    signals:\n");
             foreach (var s in p.Signals)
             {
-                sb.Append("      - ").Append(Signal(s)).Append('\n');
+                sb.Append("      - ").Append(s.Describe()).Append('\n');
             }
 
             if (p.Dashboard is { } dash)
@@ -86,14 +86,6 @@ internal static class ConfigDescriber
 
         return sb.ToString();
     }
-
-    private static string Signal(SignalConfig s) => s switch
-    {
-        AlertSignalConfig a => $"{{ alert: {a.AlertName ?? "~"}, labels: {{{string.Join(", ", a.Labels.Select(kv => kv.Key + ": " + kv.Value))}}}, action: {(a.Action == ScaleDirection.Up ? "up" : "down")} }}",
-        TargetTrackingConfig t => string.Create(CultureInfo.InvariantCulture, $"target_tracking: {{ prometheus: {t.Prometheus}, query: '{t.Query}', target: {t.Target}, tolerance: {t.Tolerance}, scale_down_stabilization: {Durations.Format(t.ScaleDownStabilization)}, scale_up_stabilization: {Durations.Format(t.ScaleUpStabilization)} }}"),
-        ScheduleConfig c => $"schedule: {{ cron: '{c.Cron}', duration: {Durations.Format(c.Duration)}, min: {c.Min?.ToString(CultureInfo.InvariantCulture) ?? "~"}, max: {c.Max?.ToString(CultureInfo.InvariantCulture) ?? "~"}, timezone: {c.TimeZone ?? "UTC"} }}",
-        _ => s.DisplayName,
-    };
 
     private static string Auth(AuthConfig? auth) => auth switch
     {

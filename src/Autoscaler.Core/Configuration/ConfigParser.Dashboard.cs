@@ -1,4 +1,5 @@
 using Autoscaler.Common;
+using Autoscaler.Core.Signals;
 
 namespace Autoscaler.Core.Configuration;
 
@@ -79,7 +80,7 @@ internal sealed partial class ConfigParser
             return null;
         }
 
-        url ??= signals.OfType<TargetTrackingConfig>().FirstOrDefault()?.Prometheus;
+        url ??= signals.Select(s => s.Metric?.Prometheus).FirstOrDefault(u => u is not null);
         if (url is null)
         {
             if (!hasUrl)

@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
-using Cronos;
-using YamlDotNet.Core;
+using Autoscaler.Core.Signals;
 using YamlDotNet.RepresentationModel;
 
 namespace Autoscaler.Core.Configuration;
@@ -10,119 +9,34 @@ internal sealed partial class ConfigParser
 {
     private const int LabelSuffixLength = 9; // "-" + 8 characters added by the reconciler
 
-    private readonly Func<string, string?> _lookup;
+    private readonly ConfigReader _reader;
     private readonly ConfigLoadOptions _options;
-    private readonly List<ConfigError> _errors = [];
-    private readonly EnvReferenceMask _mask = new();
+    private readonly SignalKinds _signals;
 
-    public ConfigParser(Func<string, string?> lookup, ConfigLoadOptions options)
+    public ConfigParser(ConfigReader reader, SignalKinds? signals = null)
     {
-        _lookup = lookup;
-        _options = options;
+        _reader = reader;
+        _options = reader.Options;
+        _signals = signals ?? SignalKinds.Default;
     }
 
-    public void Error(string message, YamlNode? node)
-    {
-        if (node is null)
-        {
-            _errors.Add(new ConfigError(message));
-            return;
-        }
+    private void Error(string message, YamlNode? node) => _reader.Error(message, node);
 
-        _errors.Add(new ConfigError(message, (int)node.Start.Line, (int)node.Start.Column));
-    }
+    private static bool IsNull(YamlNode node) => ConfigReader.IsNull(node);
 
-    public static bool IsNull(YamlNode node) =>
-        node is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any } s
-        && s.Value is null or "" or "~" or "null" or "Null" or "NULL";
+    private string Restore(string text) => _reader.Restore(text);
 
-    /// <summary>The expanded string of a scalar node, or null with an error recorded.</summary>
-    public string? ScalarValue(YamlNode node, string context, string field, string what)
-    {
-        if (node is not YamlScalarNode scalar)
-        {
-            Error($"{context}{field} must be {what}", node);
-            return null;
-        }
+    private string ResolvePath(string path) => _reader.ResolvePath(path);
 
-        var expanded = EnvExpander.Expand(Restore(scalar.Value ?? ""), _lookup, out var problems);
-        foreach (var problem in problems)
-        {
-            Error($"{context}{field}: {problem}", node);
-        }
-
-        return expanded;
-    }
-
-    /// <summary>The text of a key or value as written (masked ${...} references put back).</summary>
-    public string Restore(string text) => _mask.Restore(text);
-
-    private static (int Line, int Column) LastParsedPosition(string yaml)
-    {
-        var parser = new YamlDotNet.Core.Parser(new StringReader(yaml));
-        var (line, column) = (1, 1);
-        try
-        {
-            while (parser.MoveNext())
-            {
-                if (parser.Current is { } current)
-                {
-                    (line, column) = ((int)current.End.Line, (int)current.End.Column);
-                }
-            }
-        }
-        catch (Exception e) when (e is YamlException or InvalidOperationException)
-        {
-            // Stop at the first event that cannot be read: the position before it is the answer.
-        }
-        return (line, column);
-    }
+    private static Uri? ReadHttpUrl(MapReader m, string key, bool required) => m.HttpUrl(key, required);
 
     public ConfigResult Parse(string yaml)
     {
-        var stream = new YamlStream();
-        try
+        if (_reader.TryOpen(yaml) is not { } root)
         {
-            stream.Load(new StringReader(_mask.Mask(yaml)));
-        }
-        catch (YamlException ex)
-        {
-            var message = (ex.InnerException as YamlException)?.Message ?? ex.Message;
-            var marker = message.IndexOf("): ", StringComparison.Ordinal);
-            if (message.StartsWith("(Line:", StringComparison.Ordinal) && marker > 0)
-            {
-                message = message[(marker + 3)..];
-            }
-
-            return ConfigResult.Failure([new ConfigError($"line {ex.Start.Line}, column {ex.Start.Column}: {message}", (int)ex.Start.Line, (int)ex.Start.Column)]);
-        }
-        catch (InvalidOperationException)
-        {
-            // YamlDotNet's scanner throws this, without a position, for some malformed input (an unclosed '{' or
-            // '['): replay the events to find where the document stopped making sense.
-            var (line, column) = LastParsedPosition(_mask.Mask(yaml));
-            return ConfigResult.Failure([new ConfigError(
-                $"line {line}, column {column}: the YAML is malformed after this point (an unclosed '{{' or '[', or a missing ':'?)",
-                line, column)]);
+            return ConfigResult.Failure(_reader.SortedErrors());
         }
 
-        if (stream.Documents.Count == 0 || IsNull(stream.Documents[0].RootNode))
-        {
-            return ConfigResult.Failure([new ConfigError("the configuration is empty")]);
-        }
-
-        if (stream.Documents.Count > 1)
-        {
-            return ConfigResult.Failure([new ConfigError($"the configuration must be one YAML document (found {stream.Documents.Count})")]);
-        }
-
-        if (stream.Documents[0].RootNode is not YamlMappingNode rootNode)
-        {
-            var n = stream.Documents[0].RootNode;
-            return ConfigResult.Failure([new ConfigError("the configuration must be a mapping of settings", (int)n.Start.Line, (int)n.Start.Column)]);
-        }
-
-        var root = new MapReader(this, rootNode, "", "");
         var linode = ReadLinode(root);
         var listen = ReadListen(root);
         var tls = ReadTls(root);
@@ -136,10 +50,10 @@ internal sealed partial class ConfigParser
         var dashboard = ReadDashboard(root);
         root.Done();
 
-        if (_errors.Count > 0)
+        if (_reader.ErrorCount > 0)
         {
             // Document order reads best; errors without a position (cross-pool checks) come last.
-            return ConfigResult.Failure(_errors.OrderBy(e => e.Line == 0 ? int.MaxValue : e.Line).ThenBy(e => e.Column).ToArray());
+            return ConfigResult.Failure(_reader.SortedErrors());
         }
 
         return ConfigResult.Success(new AutoscalerConfig
@@ -346,36 +260,25 @@ internal sealed partial class ConfigParser
     /// <c>tls_crt</c>, <c>commands</c>).</summary>
     public AmExecutorConfigResult ParseAmExecutor(string yaml)
     {
-        var stream = new YamlStream();
-        try
+        if (_reader.TryOpen(yaml) is not { } root)
         {
-            stream.Load(new StringReader(_mask.Mask(yaml)));
-        }
-        catch (YamlException ex)
-        {
-            return new AmExecutorConfigResult(null, [new ConfigError($"line {ex.Start.Line}, column {ex.Start.Column}: the YAML is malformed", (int)ex.Start.Line, (int)ex.Start.Column)]);
+            return new AmExecutorConfigResult(null, _reader.SortedErrors());
         }
 
-        if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode rootNode)
-        {
-            return new AmExecutorConfigResult(null, [new ConfigError("the am-executor configuration must be one YAML mapping (listen_address, commands…)")]);
-        }
-
-        var root = new MapReader(this, rootNode, "", "");
         var listen = root.String("listen_address");
         var verbose = root.Bool("verbose") ?? false;
         var key = root.String("tls_key");
         var crt = root.String("tls_crt");
         var commands = ReadCommands(root);
-        if (commands.Count == 0 && _errors.Count == 0)
+        if (commands.Count == 0 && _reader.ErrorCount == 0)
         {
-            Error("commands must list at least one command (am-executor refuses to start without one)", root.Raw("commands") ?? rootNode);
+            Error("commands must list at least one command (am-executor refuses to start without one)", root.Raw("commands") ?? root.Node);
         }
 
         root.Done();
-        if (_errors.Count > 0)
+        if (_reader.ErrorCount > 0)
         {
-            return new AmExecutorConfigResult(null, _errors.OrderBy(e => e.Line == 0 ? int.MaxValue : e.Line).ThenBy(e => e.Column).ToArray());
+            return new AmExecutorConfigResult(null, _reader.SortedErrors());
         }
 
         return new AmExecutorConfigResult(new AmExecutorConfig
@@ -408,7 +311,7 @@ internal sealed partial class ConfigParser
                 continue;
             }
 
-            var m = new MapReader(this, node, root.Context, field + ".");
+            var m = new MapReader(_reader, node, root.Context, field + ".");
             var jenkins = ReadJenkinsAction(m);
             if (m.Has("jenkins") && m.Has("cmd"))
             {
@@ -558,7 +461,7 @@ internal sealed partial class ConfigParser
                 continue;
             }
 
-            var pool = ReadPool(new MapReader(this, poolNode, context, ""), name);
+            var pool = ReadPool(new MapReader(_reader, poolNode, context, ""), name);
             if (pool is not null)
             {
                 pools.Add(pool);
@@ -912,20 +815,16 @@ internal sealed partial class ConfigParser
                 continue;
             }
 
-            var m = new MapReader(this, map, ctx, path + ".");
-            var isAlert = m.Has("alert") || m.Has("labels") || m.Has("action");
-            var isTracking = m.Has("target_tracking");
-            var isSchedule = m.Has("schedule");
-            if ((isAlert ? 1 : 0) + (isTracking ? 1 : 0) + (isSchedule ? 1 : 0) != 1)
+            var m = new MapReader(_reader, map, ctx, path + ".");
+            var claimed = _signals.All.Where(k => k.Claims(m)).ToArray();
+            if (claimed.Length != 1)
             {
-                Error($"{ctx}{path} must be exactly one of: an alert signal (alert and/or labels, with action), target_tracking, schedule", item);
+                Error($"{ctx}{path} must be exactly one of: {string.Join(", ", _signals.All.Select(k => k.Description))}", item);
                 m.MarkAllUsed();
                 continue;
             }
 
-            SignalConfig? signal = isAlert ? ReadAlertSignal(m, path, i)
-                : isTracking ? ReadTargetTracking(m, i)
-                : ReadSchedule(m, i, poolMax);
+            var signal = claimed[0].Read(m, new SignalReadContext(i, poolMax));
             m.Done();
             if (signal is not null)
             {
@@ -935,189 +834,6 @@ internal sealed partial class ConfigParser
 
         return result;
     }
-
-    private AlertSignalConfig? ReadAlertSignal(MapReader m, string path, int index)
-    {
-        var ctx = m.Context;
-        var alert = m.String("alert");
-        var labels = m.StringMap("labels");
-        var actionText = m.String("action", required: true);
-        if (alert is null && (labels is null || labels.Count == 0))
-        {
-            Error($"{ctx}{path} needs alert or labels", m.Node);
-        }
-
-        if (alert is { Length: 0 })
-        {
-            Error($"{ctx}{path}.alert must not be empty", m.Raw("alert"));
-        }
-
-        ScaleDirection? action = actionText switch
-        {
-            null => null,
-            "up" => ScaleDirection.Up,
-            "down" => ScaleDirection.Down,
-            _ => null,
-        };
-        if (actionText is not null && action is null)
-        {
-            Error($"{ctx}{path}.action must be one of up, down (got '{actionText}')", m.Raw("action"));
-        }
-
-        return action is null
-            ? null
-            : new AlertSignalConfig { Index = index, AlertName = alert, Labels = labels ?? [], Action = action.Value };
-    }
-
-    private TargetTrackingConfig? ReadTargetTracking(MapReader item, int index)
-    {
-        var m = item.Map("target_tracking", required: true);
-        if (m is null)
-        {
-            return null;
-        }
-
-        var ctx = m.Context;
-        var prefix = m.Prefix;
-        var url = ReadHttpUrl(m, "prometheus", required: true);
-        var query = m.String("query", required: true);
-        if (query is { Length: 0 })
-        {
-            Error($"{ctx}{prefix}query must not be empty", m.Raw("query"));
-        }
-
-        var target = m.Number("target", required: true);
-        if (target is <= 0)
-        {
-            Error($"{ctx}{prefix}target must be > 0", m.Raw("target"));
-        }
-
-        var tolerance = m.Number("tolerance");
-        if (tolerance is < 0 or >= 1)
-        {
-            Error($"{ctx}{prefix}tolerance must be >= 0 and < 1", m.Raw("tolerance"));
-        }
-
-        var down = m.Duration("scale_down_stabilization");
-        var up = m.Duration("scale_up_stabilization");
-        m.Done();
-        if (url is null || query is null || target is null)
-        {
-            return null;
-        }
-
-        var d = new TargetTrackingConfig { Prometheus = url, Query = query };
-        return d with
-        {
-            Index = index,
-            Target = target.Value,
-            Tolerance = tolerance ?? d.Tolerance,
-            ScaleDownStabilization = down ?? d.ScaleDownStabilization,
-            ScaleUpStabilization = up ?? d.ScaleUpStabilization,
-        };
-    }
-
-    private ScheduleConfig? ReadSchedule(MapReader item, int index, int? poolMax)
-    {
-        var m = item.Map("schedule", required: true);
-        if (m is null)
-        {
-            return null;
-        }
-
-        var ctx = m.Context;
-        var prefix = m.Prefix;
-        var cron = m.String("cron", required: true);
-        if (cron is not null && !TryParseCron(cron, out _, out var cronError))
-        {
-            Error($"{ctx}{prefix}cron '{cron}' is not a valid cron expression: {cronError}", m.Raw("cron"));
-        }
-
-        var duration = m.Duration("duration", required: true);
-        if (duration == TimeSpan.Zero)
-        {
-            Error($"{ctx}{prefix}duration must be > 0", m.Raw("duration"));
-        }
-
-        var min = m.Int("min");
-        var max = m.Int("max");
-        if (min is null && max is null)
-        {
-            Error($"{ctx}{prefix.TrimEnd('.')} needs min or max", m.Node);
-        }
-
-        if (min is < 0)
-        {
-            Error($"{ctx}{prefix}min must be >= 0", m.Raw("min"));
-        }
-
-        if (max is < 1)
-        {
-            Error($"{ctx}{prefix}max must be >= 1", m.Raw("max"));
-        }
-
-        if (min is not null && max is not null && min > max)
-        {
-            Error($"{ctx}{prefix}min ({min}) is greater than {prefix}max ({max})", m.Raw("min"));
-        }
-        else if (min is not null && max is null && poolMax is not null && min > poolMax)
-        {
-            Error($"{ctx}{prefix}min ({min}) is greater than max ({poolMax}); set {prefix}max too", m.Raw("min"));
-        }
-
-        var zone = m.String("timezone");
-        if (zone is not null && !TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _))
-        {
-            Error($"{ctx}{prefix}timezone '{zone}' is not a known time zone", m.Raw("timezone"));
-        }
-
-        m.Done();
-        if (cron is null || duration is null)
-        {
-            return null;
-        }
-
-        return new ScheduleConfig { Index = index, Cron = cron, Duration = duration.Value, Min = min, Max = max, TimeZone = zone };
-    }
-
-    /// <summary>Parses 5-field (minute precision) or 6-field (with seconds) cron expressions and @macros.</summary>
-    internal static bool TryParseCron(string text, out CronExpression? expression, out string? error)
-    {
-        expression = null;
-        error = null;
-        var fields = text.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Length;
-        var format = fields == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard;
-        try
-        {
-            expression = CronExpression.Parse(text.Trim(), format);
-            return true;
-        }
-        catch (CronFormatException ex)
-        {
-            error = ex.Message;
-            return false;
-        }
-    }
-
-    private Uri? ReadHttpUrl(MapReader m, string key, bool required)
-    {
-        var text = m.String(key, required);
-        if (text is null)
-        {
-            return null;
-        }
-
-        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
-        {
-            return uri;
-        }
-
-        Error($"{m.Context}{m.Field(key)} must be an absolute http or https URL", m.Raw(key));
-        return null;
-    }
-
-    private string ResolvePath(string path) =>
-        _options.BaseDirectory is null || Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(_options.BaseDirectory, path));
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
     private static partial Regex PoolNameRegex();

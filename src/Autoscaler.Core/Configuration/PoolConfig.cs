@@ -1,3 +1,5 @@
+using Autoscaler.Core.Signals;
+
 namespace Autoscaler.Core.Configuration;
 
 /// <summary>Which members a scale-in removes first (after the unhealthy and not-yet-serving ones).</summary>
@@ -158,77 +160,4 @@ public sealed record ScaleDownConfig
 
     /// <summary>Which serving members go first. Default newest.</summary>
     public VictimPolicy Victim { get; init; } = VictimPolicy.Newest;
-}
-
-/// <summary>A signal of a pool. <see cref="Index"/> is its position in the pool's list, used to name it.</summary>
-public abstract record SignalConfig
-{
-    /// <summary>Position in the pool's <c>signals</c> list.</summary>
-    public int Index { get; init; }
-
-    /// <summary>A short name like <c>signals[0] alert PoolCpuHigh</c>.</summary>
-    public abstract string DisplayName { get; }
-}
-
-/// <summary>Step the pool while a matching alert fires.</summary>
-public sealed record AlertSignalConfig : SignalConfig
-{
-    /// <summary>Required <c>alertname</c> label, or null to match on <see cref="Labels"/> only.</summary>
-    public string? AlertName { get; init; }
-
-    /// <summary>Labels that must all be equal on the alert.</summary>
-    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
-
-    /// <summary>Up or down.</summary>
-    public ScaleDirection Action { get; init; } = ScaleDirection.Up;
-
-    /// <inheritdoc />
-    public override string DisplayName => $"signals[{Index}] alert {AlertName ?? string.Join(",", Labels.Select(kv => kv.Key + "=" + kv.Value))} ({(Action == ScaleDirection.Up ? "up" : "down")})";
-}
-
-/// <summary>Keep a metric at a target: desired = ceil(serving × metric / target), like the Kubernetes HPA.</summary>
-public sealed record TargetTrackingConfig : SignalConfig
-{
-    /// <summary>Prometheus base URL.</summary>
-    public required Uri Prometheus { get; init; }
-
-    /// <summary>PromQL giving one number for the pool (e.g. average CPU %).</summary>
-    public required string Query { get; init; }
-
-    /// <summary>Target value of the metric.</summary>
-    public double Target { get; init; }
-
-    /// <summary>No change while |metric/target − 1| is at most this. Default 0.1.</summary>
-    public double Tolerance { get; init; } = 0.1;
-
-    /// <summary>Scale-down follows the highest recommendation of this window. Default 300 s.</summary>
-    public TimeSpan ScaleDownStabilization { get; init; } = TimeSpan.FromSeconds(300);
-
-    /// <summary>Scale-up follows the lowest recommendation of this window. Default 0 s.</summary>
-    public TimeSpan ScaleUpStabilization { get; init; } = TimeSpan.Zero;
-
-    /// <inheritdoc />
-    public override string DisplayName => $"signals[{Index}] target_tracking";
-}
-
-/// <summary>Raise the floor (and/or set the ceiling) while a cron window is active.</summary>
-public sealed record ScheduleConfig : SignalConfig
-{
-    /// <summary>Cron expression of the window starts (5 fields, or 6 with seconds).</summary>
-    public required string Cron { get; init; }
-
-    /// <summary>How long each window lasts.</summary>
-    public TimeSpan Duration { get; init; }
-
-    /// <summary>Floor while active.</summary>
-    public int? Min { get; init; }
-
-    /// <summary>Ceiling while active.</summary>
-    public int? Max { get; init; }
-
-    /// <summary>IANA time zone of the cron expression; null is UTC.</summary>
-    public string? TimeZone { get; init; }
-
-    /// <inheritdoc />
-    public override string DisplayName => $"signals[{Index}] schedule";
 }

@@ -484,12 +484,12 @@ public sealed partial class ScalingEngine
     {
         var min = rt.Config.Min;
         int? max = null;
-        foreach (var signal in rt.Signals.OfType<ScheduleSignal>())
+        foreach (var signal in rt.Signals.OfType<IBoundsSignal>())
         {
-            if (signal.ActiveWindowStart(now) is not null)
+            if (signal.BoundsAt(now) is { } bounds)
             {
-                min = Math.Max(min, signal.Config.Min ?? 0);
-                max = signal.Config.Max is { } m ? Math.Max(max ?? 0, m) : max;
+                min = Math.Max(min, bounds.Min ?? 0);
+                max = bounds.Max is { } m ? Math.Max(max ?? 0, m) : max;
             }
         }
 

@@ -4,6 +4,7 @@ using Autoscaler.Core.Audit;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Engine;
 using Autoscaler.Core.Pools;
+using Autoscaler.Core.Signals.Alerts;
 
 namespace Autoscaler.Core.Simulation;
 
