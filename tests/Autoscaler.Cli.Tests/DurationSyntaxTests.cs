@@ -1,5 +1,6 @@
 using Autoscaler.Cli.Load;
 using Autoscaler.Core.Configuration;
+using Autoscaler.Service.Configuration;
 using Linode.Emulator;
 
 namespace Autoscaler.Cli.Tests;
@@ -50,7 +51,7 @@ public sealed class DurationSyntaxTests
         Assert.Contains(hint, emulatorError, StringComparison.Ordinal);
     }
 
-    private static ConfigResult Parse(string duration) => AutoscalerConfig.Parse($$"""
+    private static ConfigResult Parse(string duration) => ServiceSchema.Parse($$"""
         linode: { token: t }
         engine: { evaluation_interval: "{{duration}}" }
         pools:

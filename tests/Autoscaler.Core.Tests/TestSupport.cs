@@ -20,12 +20,8 @@ internal static class Pools
     public static PoolConfig Web(int min = 1, int max = 10, params SignalConfig[] signals) => new()
     {
         Name = "web",
-        Region = "us-east",
-        Type = "g6-standard-1",
-        Image = "linode/debian12",
         Min = min,
         Max = max,
-        NodeBalancer = new NodeBalancerConfig { Label = "web-nb", Port = 80, NodePort = 8080 },
         Health = new HealthConfig { Grace = TimeSpan.FromSeconds(60), ReplaceAfter = TimeSpan.FromSeconds(120) },
         ScaleUp = new ScaleUpConfig { Step = 1, Cooldown = TimeSpan.FromSeconds(60) },
         ScaleDown = new ScaleDownConfig { Step = 1, Cooldown = TimeSpan.FromSeconds(300), Drain = TimeSpan.FromSeconds(30) },

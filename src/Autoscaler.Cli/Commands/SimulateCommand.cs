@@ -6,6 +6,7 @@ using Autoscaler.Cli.Simulate;
 using Autoscaler.Common;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Simulation;
+using Autoscaler.Service.Configuration;
 using Spectre.Console;
 
 namespace Autoscaler.Cli.Commands;
@@ -100,7 +101,7 @@ public static class SimulateCommand
             }
             else
             {
-                var configResult = AutoscalerConfig.Load(configFile.FullName, new ConfigLoadOptions { RequireLinode = false });
+                var configResult = ServiceSchema.Load(configFile.FullName, new ConfigLoadOptions { RequireCloudAccess = false });
                 if (configResult.IsValid)
                 {
                     loaded = configResult.Config;

@@ -54,7 +54,7 @@ public static class SimulateSetup
         var notes = new List<string>();
 
         double? capacity = null;
-        var plan = InstancePlans.Find(pool?.Type);
+        var plan = InstancePlans.Find(pool?.Provider?.InstanceType);
         if (settings.Capacity is { } c)
         {
             if (!double.IsFinite(c) || c <= 0)
@@ -78,7 +78,7 @@ public static class SimulateSetup
         }
         else if (pool is not null)
         {
-            errors.Add($"pool '{pool.Name}': type '{pool.Type}' is not a known Linode plan ({string.Join(", ", InstancePlans.All.Select(p => p.Type))}); "
+            errors.Add($"pool '{pool.Name}': type '{pool.Provider?.InstanceType}' is not a known Linode plan ({string.Join(", ", InstancePlans.All.Select(p => p.Type))}); "
                 + "give the requests per second one instance serves with --capacity");
         }
 
@@ -200,7 +200,7 @@ public static class SimulateSetup
             return null;
         }
 
-        notes.Insert(0, $"pool: {pool.Name} ({pool.Type}, min {pool.Min}, max {pool.Max}); engine every {Durations.Format(config.Engine.EvaluationInterval)}; "
+        notes.Insert(0, $"pool: {pool.Name} ({pool.Provider?.InstanceType}, min {pool.Min}, max {pool.Max}); engine every {Durations.Format(config.Engine.EvaluationInterval)}; "
             + $"boot {Durations.Format(settings.BootTime)} + health check {Durations.Format(settings.HealthCheckDelay)}");
         var request = new SimulationRequest
         {

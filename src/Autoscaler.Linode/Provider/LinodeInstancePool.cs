@@ -1,6 +1,7 @@
 using System.Globalization;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Pools;
+using Autoscaler.Linode.Configuration;
 using Autoscaler.Linode.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -15,10 +16,10 @@ namespace Autoscaler.Linode.Provider;
 /// One pool of Linode instances behind one NodeBalancer config: the Linode side of <see cref="IInstancePool"/>.
 /// </summary>
 /// <remarks>
-/// <para>Membership is the pool tag (<see cref="PoolConfig.EffectivePoolTag"/>): lists ask the API for it with an
+/// <para>Membership is the pool tag (<see cref="LinodePoolConfig.PoolTag"/>): lists ask the API for it with an
 /// X-Filter and check it again on every instance returned, and every call that changes an instance first reads it and
 /// refuses (<see cref="PoolMembershipException"/>) when the tag is missing. Protected = carries
-/// <see cref="PoolConfig.ProtectionTag"/>.</para>
+/// <see cref="LinodePoolConfig.ProtectionTag"/>.</para>
 /// <para>A member's node is the config node whose address is <c>&lt;private IPv4&gt;:&lt;node_port&gt;</c>. Orphan
 /// nodes are nodes of the config that (1) match no member, (2) carry the autoscaler's node label mark (the pool's
 /// label prefix, see <see cref="NodeLabels"/>) and (3) point at an IP that no instance of the account holds. Nodes
@@ -34,6 +35,7 @@ namespace Autoscaler.Linode.Provider;
 public sealed partial class LinodeInstancePool : IInstancePool
 {
     private readonly PoolConfig _config;
+    private readonly LinodePoolConfig _linode;
     private readonly ILinodeClient _client;
     private readonly InstanceCreateRateLimiter _createLimiter;
     private readonly string? _userData;
@@ -74,7 +76,9 @@ public sealed partial class LinodeInstancePool : IInstancePool
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _nodeWeight = nodeWeight;
-        _poolTag = config.EffectivePoolTag;
+        _linode = config.Provider as LinodePoolConfig
+            ?? throw new ArgumentException($"pool '{config.Name}' is not a Linode pool (provider: {config.Provider?.Provider ?? "none"})", nameof(config));
+        _poolTag = _linode.PoolTagOf(config.Name);
     }
 
     /// <inheritdoc />
@@ -377,7 +381,7 @@ public sealed partial class LinodeInstancePool : IInstancePool
     private CreateInstanceRequest BuildCreateRequest(string label)
     {
         var tags = new List<string> { _poolTag };
-        foreach (var tag in _config.Tags)
+        foreach (var tag in _linode.Tags)
         {
             if (!tags.Contains(tag, StringComparer.Ordinal))
             {
@@ -387,15 +391,15 @@ public sealed partial class LinodeInstancePool : IInstancePool
 
         return new CreateInstanceRequest
         {
-            Region = _config.Region,
-            Type = _config.Type,
-            Image = _config.Image,
+            Region = _linode.Region,
+            Type = _linode.Type,
+            Image = _linode.Image,
             Label = label,
             RootPass = RootPasswords.Generate(),
-            AuthorizedKeys = _config.AuthorizedKeys.Count > 0 ? _config.AuthorizedKeys : null,
-            FirewallId = _config.FirewallId,
-            StackscriptId = _config.StackScript?.Id,
-            StackscriptData = _config.StackScript is { Data.Count: > 0 } s ? s.Data : null,
+            AuthorizedKeys = _linode.AuthorizedKeys.Count > 0 ? _linode.AuthorizedKeys : null,
+            FirewallId = _linode.FirewallId,
+            StackscriptId = _linode.StackScript?.Id,
+            StackscriptData = _linode.StackScript is { Data.Count: > 0 } s ? s.Data : null,
             Metadata = _userData is null ? null : new InstanceMetadata { UserData = _userData },
             PrivateIp = true,
             Booted = true,
@@ -466,7 +470,7 @@ public sealed partial class LinodeInstancePool : IInstancePool
             State = state,
             StateSince = since,
             Node = node,
-            Protected = instance.HasTag(_config.ProtectionTag),
+            Protected = instance.HasTag(_linode.ProtectionTag),
             Address = instance.PublicIpv4,
         };
     }
@@ -496,7 +500,7 @@ public sealed partial class LinodeInstancePool : IInstancePool
     private string? NodeAddress(Instance instance) => instance.PrivateIpv4 is { } ip ? FormatAddress(ip) : null;
 
     private string FormatAddress(string privateIp) =>
-        string.Create(CultureInfo.InvariantCulture, $"{privateIp}:{_config.NodeBalancer.NodePort}");
+        string.Create(CultureInfo.InvariantCulture, $"{privateIp}:{_linode.NodeBalancer.NodePort}");
 
     private static string HostOf(string address)
     {

@@ -2,6 +2,7 @@ using Autoscaler.Core.Alerts;
 using Autoscaler.Core.Audit;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Signals;
+using Autoscaler.Service.Configuration;
 
 namespace Autoscaler.Service.Signals;
 

@@ -4,6 +4,7 @@ using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Signals;
 using Autoscaler.Service.Api;
 using Autoscaler.Service.Commands;
+using Autoscaler.Service.Configuration;
 using Autoscaler.Service.Engine;
 using Autoscaler.Service.Metrics;
 using Autoscaler.Service.Security;
