@@ -81,9 +81,9 @@ public sealed class ConfigSchema
         var poolsReader = new PoolsReader(this, reader);
         var pools = poolsReader.Read(root);
 
-        // A provider's account section is required once a pool uses it; before any pool is read (pools missing), the
+        // A provider's account section is required once a pool uses it; when no pool could be read (pools missing), the
         // default provider is the one they would use.
-        var used = poolsReader.ProvidersUsed.Count > 0 || Providers.Default is null
+        var used = poolsReader.AnyPool || Providers.Default is null
             ? poolsReader.ProvidersUsed
             : new HashSet<string>([Providers.Default.Name], StringComparer.Ordinal);
         var sections = ConfigSections.Empty;

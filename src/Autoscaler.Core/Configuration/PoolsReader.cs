@@ -25,6 +25,9 @@ internal sealed partial class PoolsReader
     /// <summary>The providers the pools named (or got by default), valid pools or not.</summary>
     public IReadOnlySet<string> ProvidersUsed => _providersUsed;
 
+    /// <summary>True once a pool's settings were read (whatever they named).</summary>
+    public bool AnyPool { get; private set; }
+
     private void Error(string message, YamlNode? node) => _reader.Error(message, node);
 
     public List<PoolConfig> Read(MapReader root)
@@ -78,6 +81,7 @@ internal sealed partial class PoolsReader
                 continue;
             }
 
+            AnyPool = true;
             var pool = ReadPool(new MapReader(_reader, poolNode, context, ""), name);
             if (pool is not null)
             {
