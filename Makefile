@@ -33,7 +33,7 @@ check-deploy:
 	CONFIG=$(CONFIG) bash tests/deploy/check.sh
 
 # The main job: the whole reference architecture on loopback under a load spike (about 3 minutes). Debian's
-# prometheus and prometheus-alertmanager are installed first when missing. Options: make demo ARGS="--duration 150
+# prometheus and prometheus-alertmanager are installed first when missing. Options: make demo ARGS="--duration 150s
 # --summary out.json --plot out.png --keep-logs" (bin/linode-autoscaler demo --help lists them all).
 demo: demo-deps build
 	bin/linode-autoscaler demo $(ARGS)

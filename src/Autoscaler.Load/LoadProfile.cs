@@ -166,7 +166,7 @@ public sealed class LoadProfile
             var ok = true;
             if (!DurationText.TryParse(durationText, out var duration) || duration <= TimeSpan.Zero)
             {
-                problems.Add($"{where}: duration '{durationText}' is not a positive duration like 60s, 2m or 500ms");
+                problems.Add($"{where}: duration '{durationText}' is not a positive duration like 60s, 2m or 500ms{DurationText.Hint(durationText)}");
                 ok = false;
             }
 

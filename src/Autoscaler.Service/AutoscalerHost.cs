@@ -4,10 +4,10 @@ using Autoscaler.Core.Alerts;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Engine;
 using Autoscaler.Core.Pools;
-using Autoscaler.Linode;
-using Autoscaler.Linode.Provider;
+using Autoscaler.Core.Providers;
 using Autoscaler.Service.Api;
 using Autoscaler.Service.Commands;
+using Autoscaler.Service.Configuration;
 using Autoscaler.Service.Dashboard;
 using Autoscaler.Service.Engine;
 using Autoscaler.Service.Metrics;
@@ -36,17 +36,13 @@ public sealed class AutoscalerServices
     /// <summary>Where everything logs.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 
-    /// <summary>Builds each pool's provider instead of the Linode one (no Linode client is made then).</summary>
+    /// <summary>Builds each pool's instance pool instead of its provider (no provider is asked then).</summary>
     public Func<PoolConfig, IInstancePool>? InstancePools { get; init; }
 
-    /// <summary>Adjusts the Linode client's options (URL and token come from the configuration).</summary>
-    public Action<LinodeClientOptions>? ConfigureLinodeClient { get; init; }
-
-    /// <summary>Innermost handler of the Linode client (default: a SocketsHttpHandler); the client disposes it.</summary>
-    public HttpMessageHandler? LinodeHandler { get; init; }
-
-    /// <summary>Settings of the Linode provider.</summary>
-    public LinodeInstancePoolFactoryOptions? ProviderOptions { get; init; }
+    /// <summary>The providers that build the pools, found by the name in each pool's settings. Default
+    /// <see cref="ServiceSchema.DefaultProviders"/>; tests register a <see cref="Linode.Provider.LinodeProvider"/> with
+    /// their own handler and retry pacing here.</summary>
+    public ProviderKinds? Providers { get; init; }
 
     /// <summary>Transport of the Prometheus metric source (default: a SocketsHttpHandler).</summary>
     public HttpMessageHandler? PrometheusHandler { get; init; }
@@ -113,7 +109,7 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
     /// <summary>Completes when the host stops (e.g. on SIGTERM).</summary>
     public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
 
-    /// <summary>Builds everything and starts listening. Throws <see cref="LinodePoolSetupException"/> listing every
+    /// <summary>Builds everything and starts listening. Throws a <see cref="ProviderSetupException"/> listing every
     /// pool problem (missing NodeBalancer, unknown region…), <see cref="ArgumentException"/> for a bad listen address or TLS files
     /// that cannot be used (the message names the setting and the file).</summary>
     public static async Task<AutoscalerHost> StartAsync(AutoscalerConfig config, AutoscalerServices? services = null, CancellationToken cancellationToken = default)
@@ -151,17 +147,15 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
             }
             else
             {
-                if (config.Linode is null)
+                var setup = new ProviderContext { Config = config, Time = time, LoggerFactory = loggerFactory, MeterFactory = meterFactory };
+                try
                 {
-                    throw new ArgumentException("the configuration has no linode section", nameof(config));
+                    pools = await (services.Providers ?? ServiceSchema.DefaultProviders).CreatePoolsAsync(config, setup, cancellationToken).ConfigureAwait(false);
                 }
-
-                var options = new LinodeClientOptions { BaseUrl = config.Linode.Url.ToString(), Token = config.Linode.Token.Reveal() };
-                services.ConfigureLinodeClient?.Invoke(options);
-                var client = LinodeClient.Create(options, time, loggerFactory, meterFactory, services.LinodeHandler);
-                owned.Add(client);
-                var factory = new LinodeInstancePoolFactory(client, timeProvider: time, loggerFactory: loggerFactory, options: services.ProviderOptions);
-                pools = await factory.CreateAllAsync(config.Pools, cancellationToken).ConfigureAwait(false);
+                finally
+                {
+                    owned.AddRange(setup.Owned);
+                }
             }
 
             var alerts = new AlertStateStore(time, AlertStoreOptions.FromConfig(config.Alerts));

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Autoscaler.Common;
 using Autoscaler.Core.Configuration;
 
 namespace Autoscaler.Simulation;
@@ -52,7 +53,7 @@ public static class SimulateSetup
         var notes = new List<string>();
 
         double? capacity = null;
-        var plan = InstancePlans.Find(pool?.Type);
+        var plan = InstancePlans.Find(pool?.Provider?.InstanceType);
         if (settings.Capacity is { } c)
         {
             if (!double.IsFinite(c) || c <= 0)
@@ -76,11 +77,13 @@ public static class SimulateSetup
         }
         else if (pool is not null)
         {
-            errors.Add($"pool '{pool.Name}': type '{pool.Type}' is not a known Linode plan ({string.Join(", ", InstancePlans.All.Select(p => p.Type))}); "
+            errors.Add($"pool '{pool.Name}': type '{pool.Provider?.InstanceType}' is not a known Linode plan ({string.Join(", ", InstancePlans.All.Select(p => p.Type))}); "
                 + "give the requests per second one instance serves with --capacity");
         }
 
-        var tracking = pool?.Signals.OfType<TargetTrackingConfig>().FirstOrDefault();
+        // The first signal that steers a query to a target (target tracking): its query is modelled as the pool's CPU %.
+        var tracking = pool?.Signals.FirstOrDefault(s => s.Metric?.Target is not null);
+        var trackedTarget = tracking?.Metric?.Target ?? 0;
         double? target = null;
         if (settings.TargetPercent is { } tp)
         {
@@ -96,14 +99,14 @@ public static class SimulateSetup
         }
         else if (tracking is not null)
         {
-            if (tracking.Target is >= 1 and <= 100)
+            if (trackedTarget is >= 1 and <= 100)
             {
-                target = tracking.Target / 100;
-                notes.Add($"target utilisation: {F(tracking.Target)} % ({tracking.DisplayName}; its query is modelled as the pool's CPU %)");
+                target = trackedTarget / 100;
+                notes.Add($"target utilisation: {F(trackedTarget)} % ({tracking.DisplayName}; its query is modelled as the pool's CPU %)");
             }
             else
             {
-                errors.Add($"pool '{pool!.Name}': {tracking.DisplayName} target {F(tracking.Target)} is not a CPU percentage from 1 to 100; "
+                errors.Add($"pool '{pool!.Name}': {tracking.DisplayName} target {F(trackedTarget)} is not a CPU percentage from 1 to 100; "
                     + "simulate models target tracking's query as the pool's CPU % (0–100), not a fraction");
             }
         }
@@ -196,7 +199,7 @@ public static class SimulateSetup
             return null;
         }
 
-        notes.Insert(0, $"pool: {pool.Name} ({pool.Type}, min {pool.Min}, max {pool.Max}); engine every {Durations.Format(config.Engine.EvaluationInterval)}; "
+        notes.Insert(0, $"pool: {pool.Name} ({pool.Provider?.InstanceType}, min {pool.Min}, max {pool.Max}); engine every {Durations.Format(config.Engine.EvaluationInterval)}; "
             + $"boot {Durations.Format(settings.BootTime)} + health check {Durations.Format(settings.HealthCheckDelay)}");
         var request = new SimulationRequest
         {

@@ -1,3 +1,5 @@
+using Autoscaler.Core.Providers.Virtual;
+
 namespace Autoscaler.Simulation;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Autoscaler.Core.Providers.Virtual;
 using System.Diagnostics;
 using Autoscaler.Core;
 using Autoscaler.Core.Alerts;
@@ -5,6 +6,7 @@ using Autoscaler.Core.Audit;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Engine;
 using Autoscaler.Core.Pools;
+using Autoscaler.Core.Signals.Alerts;
 
 namespace Autoscaler.Simulation;
 

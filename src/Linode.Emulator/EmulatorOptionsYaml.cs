@@ -1,4 +1,5 @@
 using System.Globalization;
+using Autoscaler.Common;
 using Linode.Emulator.Runtime;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -434,36 +435,12 @@ internal static class EmulatorOptionsYaml
             {
                 return null;
             }
-            if (TryParseDuration(text, out var value))
+            if (Durations.TryParse(text, out var value, out var hint))
             {
                 return value;
             }
-            Error(at, $"must be a duration such as 500ms, 30s, 2m or 1h (is '{text}')");
+            Error(at, $"must be a duration such as 500ms, 30s, 2m or 1h30m (is '{text}'{(hint is null ? "" : "; " + hint)})");
             return null;
         }
-    }
-
-    internal static bool TryParseDuration(string text, out TimeSpan value)
-    {
-        value = default;
-        var t = text.Trim();
-        (string Suffix, double Scale)[] units = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)];
-        foreach (var (suffix, scale) in units)
-        {
-            if (t.EndsWith(suffix, StringComparison.OrdinalIgnoreCase)
-                && double.TryParse(t[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var n)
-                && !double.IsNaN(n) && !double.IsInfinity(n))
-            {
-                value = TimeSpan.FromMilliseconds(n * scale);
-                return true;
-            }
-        }
-        if (double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
-            && !double.IsNaN(seconds) && !double.IsInfinity(seconds))
-        {
-            value = TimeSpan.FromSeconds(seconds);
-            return true;
-        }
-        return TimeSpan.TryParse(t, CultureInfo.InvariantCulture, out value);
     }
 }

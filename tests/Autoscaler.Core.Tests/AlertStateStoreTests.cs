@@ -19,8 +19,8 @@ public sealed class AlertStateStoreTests
         var outcome = store.Record(Pools.Firing("PoolCpuHigh", Now));
 
         Assert.Equal(AlertRecordOutcome.Added, outcome);
-        Assert.True(store.IsFiring(High, "web"));
-        Assert.False(store.IsFiring(new AlertMatcher("PoolCpuLow", new Dictionary<string, string>()), "web"));
+        Assert.True(store.FindFiring(High, "web").Count > 0);
+        Assert.False(store.FindFiring(new AlertMatcher("PoolCpuLow", new Dictionary<string, string>()), "web").Count > 0);
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class AlertStateStoreTests
         var outcome = store.Record(Pools.Resolved("PoolCpuHigh", start, Now));
 
         Assert.Equal(AlertRecordOutcome.Changed, outcome);
-        Assert.False(store.IsFiring(High, "web"));
+        Assert.False(store.FindFiring(High, "web").Count > 0);
         Assert.Equal(AlertStatus.Resolved, store.Get("fp-PoolCpuHigh")!.Status);
     }
 
@@ -76,7 +76,7 @@ public sealed class AlertStateStoreTests
         var outcome = store.Record(Pools.Firing("PoolCpuHigh", start));
 
         Assert.Equal(AlertRecordOutcome.Stale, outcome);
-        Assert.False(store.IsFiring(High, "web"));
+        Assert.False(store.FindFiring(High, "web").Count > 0);
     }
 
     [Fact]
@@ -89,7 +89,7 @@ public sealed class AlertStateStoreTests
         var outcome = store.Record(Pools.Firing("PoolCpuHigh", start));
 
         Assert.Equal(AlertRecordOutcome.Stale, outcome);
-        Assert.False(store.IsFiring(High, "web"));
+        Assert.False(store.FindFiring(High, "web").Count > 0);
     }
 
     [Fact]
@@ -103,7 +103,7 @@ public sealed class AlertStateStoreTests
         var outcome = store.Record(Pools.Resolved("PoolCpuHigh", first, first + TimeSpan.FromMinutes(10)));
 
         Assert.Equal(AlertRecordOutcome.Stale, outcome);
-        Assert.True(store.IsFiring(High, "web"));
+        Assert.True(store.FindFiring(High, "web").Count > 0);
     }
 
     [Fact]
@@ -119,7 +119,7 @@ public sealed class AlertStateStoreTests
         var outcome = store.Record(Pools.Firing("PoolCpuHigh", Now));
 
         Assert.Equal(AlertRecordOutcome.Changed, outcome);
-        Assert.True(store.IsFiring(High, "web"));
+        Assert.True(store.FindFiring(High, "web").Count > 0);
         Assert.Equal(Now, store.Get("fp-PoolCpuHigh")!.StartsAt);
     }
 
@@ -131,24 +131,24 @@ public sealed class AlertStateStoreTests
         store.Record(Pools.Firing("PoolCpuHigh", start));
 
         Assert.Equal(AlertRecordOutcome.Changed, store.Record(Pools.Resolved("PoolCpuHigh", start, start)));
-        Assert.False(store.IsFiring(High, "web"));
+        Assert.False(store.FindFiring(High, "web").Count > 0);
     }
 
     [Fact]
-    public void IsFiring_NotResentForStaleAfter_TreatedAsResolved()
+    public void FindFiring_NotResentForStaleAfter_TreatedAsResolved()
     {
         var store = new AlertStateStore(_time, new AlertStoreOptions { StaleAfter = TimeSpan.FromMinutes(30) });
         var start = Now;
         store.Record(Pools.Firing("PoolCpuHigh", start));
 
         _time.Advance(TimeSpan.FromMinutes(29));
-        Assert.True(store.IsFiring(High, "web"));
+        Assert.True(store.FindFiring(High, "web").Count > 0);
         store.Record(Pools.Firing("PoolCpuHigh", start));
         _time.Advance(TimeSpan.FromMinutes(29));
-        Assert.True(store.IsFiring(High, "web"));
+        Assert.True(store.FindFiring(High, "web").Count > 0);
         _time.Advance(TimeSpan.FromMinutes(1));
 
-        Assert.False(store.IsFiring(High, "web"));
+        Assert.False(store.FindFiring(High, "web").Count > 0);
         Assert.True(store.IsExpired(store.Get("fp-PoolCpuHigh")!));
     }
 
@@ -184,9 +184,9 @@ public sealed class AlertStateStoreTests
         var store = new AlertStateStore(_time);
         store.Record(Pools.Firing("PoolCpuHigh", Now, "fp-web", pool: "web"));
 
-        Assert.True(store.IsFiring(High, "web"));
-        Assert.False(store.IsFiring(High, "api"));
-        Assert.True(store.IsFiring(new AlertMatcher("PoolCpuHigh", new Dictionary<string, string> { ["pool"] = "web" }), "api"));
+        Assert.True(store.FindFiring(High, "web").Count > 0);
+        Assert.False(store.FindFiring(High, "api").Count > 0);
+        Assert.True(store.FindFiring(new AlertMatcher("PoolCpuHigh", new Dictionary<string, string> { ["pool"] = "web" }), "api").Count > 0);
     }
 
     [Fact]
@@ -196,9 +196,9 @@ public sealed class AlertStateStoreTests
         var alert = Pools.Firing("X", Now) with { Labels = new Dictionary<string, string> { ["alertname"] = "X", ["severity"] = "page", ["team"] = "web" } };
         store.Record(alert);
 
-        Assert.True(store.IsFiring(new AlertMatcher(null, new Dictionary<string, string> { ["severity"] = "page" }), "web"));
-        Assert.False(store.IsFiring(new AlertMatcher(null, new Dictionary<string, string> { ["severity"] = "page", ["team"] = "db" }), "web"));
-        Assert.False(store.IsFiring(new AlertMatcher("Y", new Dictionary<string, string> { ["severity"] = "page" }), "web"));
+        Assert.True(store.FindFiring(new AlertMatcher(null, new Dictionary<string, string> { ["severity"] = "page" }), "web").Count > 0);
+        Assert.False(store.FindFiring(new AlertMatcher(null, new Dictionary<string, string> { ["severity"] = "page", ["team"] = "db" }), "web").Count > 0);
+        Assert.False(store.FindFiring(new AlertMatcher("Y", new Dictionary<string, string> { ["severity"] = "page" }), "web").Count > 0);
     }
 
     [Fact]

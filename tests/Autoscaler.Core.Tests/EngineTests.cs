@@ -1,8 +1,12 @@
+using Autoscaler.Core.Providers.Virtual;
 using Autoscaler.Core.Audit;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Pools;
 using Autoscaler.Core.Signals;
 using Autoscaler.Simulation;
+using Autoscaler.Core.Signals.Alerts;
+using Autoscaler.Core.Signals.Schedule;
+using Autoscaler.Core.Signals.TargetTracking;
 
 namespace Autoscaler.Core.Tests;
 

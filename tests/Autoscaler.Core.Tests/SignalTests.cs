@@ -1,6 +1,9 @@
 using Autoscaler.Core.Alerts;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Signals;
+using Autoscaler.Core.Signals.Alerts;
+using Autoscaler.Core.Signals.Schedule;
+using Autoscaler.Core.Signals.TargetTracking;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Autoscaler.Core.Tests;

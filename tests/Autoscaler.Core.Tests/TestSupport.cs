@@ -1,3 +1,4 @@
+using Autoscaler.Core.Providers.Virtual;
 using Autoscaler.Core;
 using Autoscaler.Core.Alerts;
 using Autoscaler.Core.Audit;
@@ -6,6 +7,8 @@ using Autoscaler.Core.Engine;
 using Autoscaler.Core.Pools;
 using Autoscaler.Core.Signals;
 using Autoscaler.Simulation;
+using Autoscaler.Core.Signals.Alerts;
+using Autoscaler.Core.Signals.TargetTracking;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Autoscaler.Core.Tests;
@@ -18,12 +21,8 @@ internal static class Pools
     public static PoolConfig Web(int min = 1, int max = 10, params SignalConfig[] signals) => new()
     {
         Name = "web",
-        Region = "us-east",
-        Type = "g6-standard-1",
-        Image = "linode/debian12",
         Min = min,
         Max = max,
-        NodeBalancer = new NodeBalancerConfig { Label = "web-nb", Port = 80, NodePort = 8080 },
         Health = new HealthConfig { Grace = TimeSpan.FromSeconds(60), ReplaceAfter = TimeSpan.FromSeconds(120) },
         ScaleUp = new ScaleUpConfig { Step = 1, Cooldown = TimeSpan.FromSeconds(60) },
         ScaleDown = new ScaleDownConfig { Step = 1, Cooldown = TimeSpan.FromSeconds(300), Drain = TimeSpan.FromSeconds(30) },

@@ -7,7 +7,7 @@ public class LoadProfileTests
     [Fact]
     public void TryParse_ConstantsAndRamps_BuildsSegments()
     {
-        Assert.True(LoadProfile.TryParse("60s@20, 30s@20..80,1m@80,500ms@0.5,90@1", out var profile, out var errors), string.Join("; ", errors));
+        Assert.True(LoadProfile.TryParse("60s@20, 30s@20..80,1m@80,500ms@0.5,1.5m@1", out var profile, out var errors), string.Join("; ", errors));
 
         Assert.Equal(
             [
@@ -156,8 +156,9 @@ public class LoadProfileTests
     }
 
     [Theory]
-    [InlineData("90", 90)]
+    [InlineData("90s", 90)]
     [InlineData("1.5m", 90)]
+    [InlineData("1h30m", 5400)]
     [InlineData("250ms", 0.25)]
     [InlineData("2h", 7200)]
     [InlineData("12.5d", 1_080_000)]
@@ -173,5 +174,8 @@ public class LoadProfileTests
     [InlineData("-5s")]
     [InlineData("5 minutes")]
     [InlineData("1e3s")]
+    [InlineData("90")]
+    [InlineData("00:01:30")]
+    [InlineData("400d")]
     public void DurationText_TryParse_RejectsOtherText(string text) => Assert.False(DurationText.TryParse(text, out _));
 }

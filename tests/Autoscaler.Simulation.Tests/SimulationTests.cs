@@ -2,6 +2,7 @@ using System.Text.Json;
 using Autoscaler.Core.Alerts;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Simulation;
+using Autoscaler.Core.Signals.TargetTracking;
 
 namespace Autoscaler.Simulation.Tests;
 

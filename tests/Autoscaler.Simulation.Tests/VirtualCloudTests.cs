@@ -1,3 +1,4 @@
+using Autoscaler.Core.Providers.Virtual;
 using System.Diagnostics;
 using Autoscaler.Core.Audit;
 using Autoscaler.Core.Configuration;
@@ -5,6 +6,8 @@ using Autoscaler.Core.Engine;
 using Autoscaler.Core.Pools;
 using Autoscaler.Core.Signals;
 using Autoscaler.Simulation;
+using Autoscaler.Core.Signals.Alerts;
+using Autoscaler.Core.Signals.TargetTracking;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Autoscaler.Simulation.Tests;

@@ -17,8 +17,8 @@ internal static class DemoCommand
     {
         var duration = new Option<string>("--duration", "-d")
         {
-            Description = "Length of the load profile (steady → spike → steady → quiet): 180, 150s, 4m",
-            DefaultValueFactory = _ => "180",
+            Description = "Length of the load profile (steady → spike → steady → quiet): 180s, 150s, 4m",
+            DefaultValueFactory = _ => "180s",
         };
         var summary = new Option<FileInfo?>("--summary") { Description = "Write the summary as JSON to FILE" };
         var plot = new Option<FileInfo?>("--plot") { Description = "Write the PNG plot to FILE (default: beside the summary, else in the work folder)" };
@@ -38,7 +38,7 @@ internal static class DemoCommand
             var error = parse.InvocationConfiguration.Error;
             if (!DurationText.TryParse(parse.GetValue(duration), out var length))
             {
-                await error.WriteLineAsync($"demo: --duration: '{parse.GetValue(duration)}' is not a duration (e.g. 180, 150s, 4m)");
+                await error.WriteLineAsync($"demo: --duration: '{parse.GetValue(duration)}' is not a duration (e.g. 150s, 4m, 2m30s){DurationText.Hint(parse.GetValue(duration))}");
                 return 2;
             }
 

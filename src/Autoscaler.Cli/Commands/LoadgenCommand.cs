@@ -17,7 +17,7 @@ public static class LoadgenCommand
             Arity = ArgumentArity.OneOrMore,
         };
         var rate = new Option<double?>("--rate", "-r") { Description = "Constant rate in requests per second (with --duration)" };
-        var duration = new Option<string?>("--duration", "-d") { Description = "How long to send at --rate: 90, 60s, 2m, 1h" };
+        var duration = new Option<string?>("--duration", "-d") { Description = "How long to send at --rate: 90s, 2m, 1h30m" };
         var profile = new Option<string?>("--profile", "-p")
         {
             Description = "Segments DURATION@RATE (constant) or DURATION@FROM..TO (linear ramp), comma-separated, "
@@ -33,7 +33,7 @@ public static class LoadgenCommand
             Description = "Replay the trace S times faster (60: one minute of trace per second); rates are kept, only --scale changes them",
             DefaultValueFactory = _ => 1,
         };
-        var traceStart = new Option<string?>("--trace-start") { Description = "Trace time to start from, e.g. 1072000 or 12.4d" };
+        var traceStart = new Option<string?>("--trace-start") { Description = "Trace time to start from, e.g. 1072000s or 12.4d" };
         var traceLength = new Option<string?>("--trace-length") { Description = "Trace time to replay from --trace-start, e.g. 3h" };
         var arrivals = new Option<ArrivalProcess>("--arrivals")
         {
@@ -81,7 +81,7 @@ public static class LoadgenCommand
             var urls = ReadTargets(parse.GetValue(targets) ?? [], parse.GetValue(workMs), errors);
             if (!DurationText.TryParse(parse.GetValue(timeout), out var requestTimeout) || requestTimeout <= TimeSpan.Zero)
             {
-                errors.Add($"--timeout '{parse.GetValue(timeout)}' is not a positive duration like 10s or 500ms");
+                errors.Add($"--timeout '{parse.GetValue(timeout)}' is not a positive duration like 10s or 500ms{DurationText.Hint(parse.GetValue(timeout))}");
             }
 
             LoadGeneratorOptions? options = null;
@@ -223,7 +223,7 @@ public static class LoadgenCommand
                 }
                 else
                 {
-                    errors.Add($"--trace-start '{startText}' is not a duration like 1072000, 3600s or 12.4d");
+                    errors.Add($"--trace-start '{startText}' is not a duration like 3600s, 12.4d or 1h30m{DurationText.Hint(startText)}");
                 }
             }
 
@@ -235,7 +235,7 @@ public static class LoadgenCommand
                 }
                 else
                 {
-                    errors.Add($"--trace-length '{lengthText}' is not a positive duration like 3h or 7200");
+                    errors.Add($"--trace-length '{lengthText}' is not a positive duration like 3h or 7200s{DurationText.Hint(lengthText)}");
                 }
             }
 
@@ -262,7 +262,7 @@ public static class LoadgenCommand
 
         if (!DurationText.TryParse(durationText, out var d) || d <= TimeSpan.Zero)
         {
-            errors.Add($"--duration '{durationText}' is not a positive duration like 60s, 2m or 90");
+            errors.Add($"--duration '{durationText}' is not a positive duration like 60s, 2m or 1m30s{DurationText.Hint(durationText)}");
             ok = false;
         }
 

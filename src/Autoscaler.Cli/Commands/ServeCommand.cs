@@ -1,7 +1,8 @@
 using System.CommandLine;
 using Autoscaler.Core.Configuration;
-using Autoscaler.Linode.Provider;
+using Autoscaler.Core.Providers;
 using Autoscaler.Service;
+using Autoscaler.Service.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace Autoscaler.Cli.Commands;
@@ -29,7 +30,7 @@ internal static class ServeCommand
         {
             var error = parse.InvocationConfiguration.Error;
             var file = parse.GetValue(config)!;
-            var loaded = AutoscalerConfig.Load(file.FullName);
+            var loaded = ServiceSchema.Load(file.FullName);
             if (!loaded.IsValid)
             {
                 await error.WriteAsync(ValidateCommand.Report(loaded));
@@ -53,7 +54,7 @@ internal static class ServeCommand
                     return 2;
                 }
 
-                effective = effective with { Commands = [.. effective.Commands, .. am.Config.Commands] };
+                effective = effective.WithService(s => s with { Commands = [.. s.Commands, .. am.Config.Commands] });
             }
 
             using var loggerFactory = LoggerFactory.Create(b => b
@@ -68,7 +69,7 @@ internal static class ServeCommand
             {
                 host = await AutoscalerHost.StartAsync(effective, new AutoscalerServices { LoggerFactory = loggerFactory }, cancellationToken);
             }
-            catch (LinodePoolSetupException ex)
+            catch (ProviderSetupException ex)
             {
                 foreach (var problem in ex.Errors)
                 {

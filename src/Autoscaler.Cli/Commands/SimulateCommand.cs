@@ -4,6 +4,8 @@ using System.Globalization;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Load;
 using Autoscaler.Simulation;
+using Autoscaler.Common;
+using Autoscaler.Service.Configuration;
 using Spectre.Console;
 
 namespace Autoscaler.Cli.Commands;
@@ -98,7 +100,7 @@ public static class SimulateCommand
             }
             else
             {
-                var configResult = AutoscalerConfig.Load(configFile.FullName, new ConfigLoadOptions { RequireLinode = false });
+                var configResult = ServiceSchema.Load(configFile.FullName, new ConfigLoadOptions { RequireCloudAccess = false });
                 if (configResult.IsValid)
                 {
                     loaded = configResult.Config;
@@ -275,7 +277,7 @@ public static class SimulateCommand
             var start = TimeSpan.Zero;
             if (parse.GetValue(traceStart) is { } startText && !DurationText.TryParse(startText, out start))
             {
-                errors.Add($"--trace-start '{startText}' is not a duration like 1072000, 3600s or 12.4d");
+                errors.Add($"--trace-start '{startText}' is not a duration like 3600s, 12.4d or 1h30m{DurationText.Hint(startText)}");
             }
 
             TimeSpan? length = null;
@@ -287,7 +289,7 @@ public static class SimulateCommand
                 }
                 else
                 {
-                    errors.Add($"--trace-length '{lengthText}' is not a positive duration like 39692m, 7d or 3600");
+                    errors.Add($"--trace-length '{lengthText}' is not a positive duration like 39692m, 7d or 3600s{DurationText.Hint(lengthText)}");
                 }
             }
 
@@ -387,7 +389,7 @@ public static class SimulateCommand
             return d;
         }
 
-        errors.Add($"{name} '{text}' is not a {(allowZero ? "" : "positive ")}duration like 60s, 1.5m or 90");
+        errors.Add($"{name} '{text}' is not a {(allowZero ? "" : "positive ")}duration like 60s, 1.5m or 1h30m{DurationText.Hint(text)}");
         return TimeSpan.Zero;
     }
 

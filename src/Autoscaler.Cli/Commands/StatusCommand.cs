@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net.Http;
+using Autoscaler.Core.Signals;
 using Autoscaler.Service.Api;
 using Autoscaler.Service.Signals;
 using Spectre.Console;

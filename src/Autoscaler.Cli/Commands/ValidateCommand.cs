@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Autoscaler.Core.Configuration;
+using Autoscaler.Service.Configuration;
 
 namespace Autoscaler.Cli.Commands;
 
@@ -15,7 +16,7 @@ internal static class ValidateCommand
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
-            var result = AutoscalerConfig.Load(parse.GetValue(file)!.FullName);
+            var result = ServiceSchema.Load(parse.GetValue(file)!.FullName);
             if (!result.IsValid)
             {
                 await error.WriteAsync(Report(result));

@@ -165,9 +165,6 @@ public sealed class AlertStateStore
         return result;
     }
 
-    /// <summary>True when some firing, non-expired alert matches.</summary>
-    public bool IsFiring(AlertMatcher matcher, string pool) => FindFiring(matcher, pool).Count > 0;
-
     /// <summary>The alert with this fingerprint, or null.</summary>
     public AlertState? Get(string fingerprint)
     {

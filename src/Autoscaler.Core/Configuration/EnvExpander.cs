@@ -98,7 +98,7 @@ internal static class EnvExpander
 
 /// <summary>
 /// Hides <c>${...}</c> references from the YAML parser: a plain scalar in a flow mapping cannot contain '{' or '}', so
-/// <c>{ token: ${LINODE_TOKEN} }</c> would not parse. Each reference is replaced by a same-length run of private-use
+/// <c>{ token: ${API_TOKEN} }</c> would not parse. Each reference is replaced by a same-length run of private-use
 /// characters (so line and column numbers stay exact) and restored in the parsed scalar before expansion.
 /// </summary>
 internal sealed class EnvReferenceMask

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Autoscaler.Common;
 using YamlDotNet.RepresentationModel;
 
 namespace Autoscaler.Core.Configuration;
@@ -6,18 +7,24 @@ namespace Autoscaler.Core.Configuration;
 /// <summary>
 /// Reads one YAML mapping of the configuration: typed getters that record an error (naming the pool and field) instead
 /// of throwing, ${ENV} expansion of every scalar, and a list of the keys it was asked for so that <see cref="Done"/> can
-/// report the unknown ones.
+/// report the unknown ones. Several units read the same mapping (the root, a pool: policy, provider and service keys
+/// side by side), each asking for its own keys, and whoever opened it calls <see cref="Done"/> once at the end.
 /// </summary>
-internal sealed class MapReader
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720:Identifier contains type name",
+    Justification = "String, Int, Long name the YAML value read, as the key's type reads in a schema.")]
+public sealed class MapReader
 {
-    private readonly ConfigParser _parser;
     private readonly Dictionary<string, (YamlNode Key, YamlNode Value)> _entries = new(StringComparer.Ordinal);
     private readonly List<string> _order = [];
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
 
-    public MapReader(ConfigParser parser, YamlMappingNode node, string context, string prefix)
+    /// <summary>Reads <paramref name="node"/>; <paramref name="context"/> starts every message (<c>pool 'web': </c>) and
+    /// <paramref name="prefix"/> every field name (<c>scale_up.</c>).</summary>
+    public MapReader(ConfigReader reader, YamlMappingNode node, string context, string prefix)
     {
-        _parser = parser;
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(node);
+        Reader = reader;
         Node = node;
         Context = context;
         Prefix = prefix;
@@ -25,23 +32,27 @@ internal sealed class MapReader
         {
             if (key is YamlScalarNode { Value: { } rawName })
             {
-                var name = parser.Restore(rawName);
+                var name = reader.Restore(rawName);
                 if (_entries.TryAdd(name, (key, value)))
                 {
                     _order.Add(name);
                 }
                 else
                 {
-                    parser.Error($"{context}duplicate key '{prefix}{name}'", key);
+                    reader.Error($"{context}duplicate key '{prefix}{name}'", key);
                 }
             }
             else
             {
-                parser.Error($"{context}{(prefix.Length > 0 ? prefix.TrimEnd('.') + ": " : "")}keys must be plain strings", key);
+                reader.Error($"{context}{(prefix.Length > 0 ? prefix.TrimEnd('.') + ": " : "")}keys must be plain strings", key);
             }
         }
     }
 
+    /// <summary>The reading this mapping belongs to (errors, ${VAR} expansion, paths).</summary>
+    public ConfigReader Reader { get; }
+
+    /// <summary>The mapping.</summary>
     public YamlMappingNode Node { get; }
 
     /// <summary>"pool 'web': " or "".</summary>
@@ -50,10 +61,16 @@ internal sealed class MapReader
     /// <summary>"scale_up." or "".</summary>
     public string Prefix { get; }
 
+    /// <summary>"scale_up.step" for "step".</summary>
     public string Field(string key) => Prefix + key;
 
+    /// <summary>True when the mapping has <paramref name="key"/> (whatever its value); does not mark it used.</summary>
     public bool Has(string key) => _entries.ContainsKey(key);
 
+    /// <summary>Records a problem at <paramref name="node"/> (null: the mapping itself).</summary>
+    public void Error(string message, YamlNode? node = null) => Reader.Error(message, node ?? Node);
+
+    /// <summary>The value node of <paramref name="key"/>, or null; marks the key used.</summary>
     public YamlNode? Raw(string key)
     {
         _used.Add(key);
@@ -67,7 +84,7 @@ internal sealed class MapReader
         {
             if (!_used.Contains(key))
             {
-                _parser.Error($"{Context}unknown key '{Prefix}{key}'", _entries[key].Key);
+                Reader.Error($"{Context}unknown key '{Prefix}{key}'", _entries[key].Key);
             }
         }
     }
@@ -81,14 +98,17 @@ internal sealed class MapReader
         }
     }
 
+    /// <summary>A string, or null when absent (an error when <paramref name="required"/>).</summary>
     public string? String(string key, bool required = false) => Scalar(key, "a string", required, out _);
 
+    /// <summary>A string that is never shown (tokens, passwords).</summary>
     public Secret? SecretValue(string key, bool required = false)
     {
         var s = Scalar(key, "a string", required, out _);
         return s is null ? null : new Secret(s);
     }
 
+    /// <summary>An integer.</summary>
     public int? Int(string key, bool required = false)
     {
         var s = Scalar(key, "an integer", required, out var node);
@@ -102,10 +122,11 @@ internal sealed class MapReader
             return v;
         }
 
-        _parser.Error($"{Context}{Field(key)} must be an integer", node);
+        Reader.Error($"{Context}{Field(key)} must be an integer", node);
         return null;
     }
 
+    /// <summary>A 64-bit integer.</summary>
     public long? Long(string key, bool required = false)
     {
         var s = Scalar(key, "an integer", required, out var node);
@@ -119,10 +140,11 @@ internal sealed class MapReader
             return v;
         }
 
-        _parser.Error($"{Context}{Field(key)} must be an integer", node);
+        Reader.Error($"{Context}{Field(key)} must be an integer", node);
         return null;
     }
 
+    /// <summary>A finite number.</summary>
     public double? Number(string key, bool required = false)
     {
         var s = Scalar(key, "a number", required, out var node);
@@ -136,10 +158,11 @@ internal sealed class MapReader
             return v;
         }
 
-        _parser.Error($"{Context}{Field(key)} must be a number", node);
+        Reader.Error($"{Context}{Field(key)} must be a number", node);
         return null;
     }
 
+    /// <summary>A duration in the one syntax of <see cref="Durations"/> (<c>30s</c>, <c>1h30m</c>).</summary>
     public TimeSpan? Duration(string key, bool required = false)
     {
         var s = Scalar(key, "a duration", required, out var node);
@@ -148,15 +171,16 @@ internal sealed class MapReader
             return null;
         }
 
-        if (Durations.TryParse(s, out var v))
+        if (Durations.TryParse(s, out var v, out var hint))
         {
             return v;
         }
 
-        _parser.Error($"{Context}{Field(key)} must be a duration like 30s, 5m or 1h (got '{s}')", node);
+        Reader.Error($"{Context}{Field(key)} must be a duration like 30s, 5m or 1h (got '{s}'{(hint is null ? "" : "; " + hint)})", node);
         return null;
     }
 
+    /// <summary>true or false.</summary>
     public bool? Bool(string key)
     {
         var s = Scalar(key, "true or false", false, out var node);
@@ -170,18 +194,20 @@ internal sealed class MapReader
             return v;
         }
 
-        _parser.Error($"{Context}{Field(key)} must be true or false", node);
+        Reader.Error($"{Context}{Field(key)} must be true or false", node);
         return null;
     }
 
+    /// <summary>A reader of the nested mapping <paramref name="key"/> (its fields prefixed with <c>key.</c>); call its
+    /// <see cref="Done"/> when read.</summary>
     public MapReader? Map(string key, bool required = false)
     {
         var node = Raw(key);
-        if (node is null || ConfigParser.IsNull(node))
+        if (node is null || ConfigReader.IsNull(node))
         {
             if (required)
             {
-                _parser.Error($"{Context}{Field(key)} is required", node ?? Node);
+                Reader.Error($"{Context}{Field(key)} is required", node ?? Node);
             }
 
             return null;
@@ -189,17 +215,18 @@ internal sealed class MapReader
 
         if (node is YamlMappingNode map)
         {
-            return new MapReader(_parser, map, Context, Field(key) + ".");
+            return new MapReader(Reader, map, Context, Field(key) + ".");
         }
 
-        _parser.Error($"{Context}{Field(key)} must be a mapping", node);
+        Reader.Error($"{Context}{Field(key)} must be a mapping", node);
         return null;
     }
 
+    /// <summary>A list node.</summary>
     public YamlSequenceNode? Sequence(string key)
     {
         var node = Raw(key);
-        if (node is null || ConfigParser.IsNull(node))
+        if (node is null || ConfigReader.IsNull(node))
         {
             return null;
         }
@@ -209,10 +236,11 @@ internal sealed class MapReader
             return seq;
         }
 
-        _parser.Error($"{Context}{Field(key)} must be a list", node);
+        Reader.Error($"{Context}{Field(key)} must be a list", node);
         return null;
     }
 
+    /// <summary>A list of strings.</summary>
     public List<string>? StringList(string key)
     {
         var seq = Sequence(key);
@@ -224,7 +252,7 @@ internal sealed class MapReader
         var list = new List<string>();
         for (var i = 0; i < seq.Children.Count; i++)
         {
-            var v = _parser.ScalarValue(seq.Children[i], Context, $"{Field(key)}[{i}]", "a string");
+            var v = Reader.ScalarValue(seq.Children[i], Context, $"{Field(key)}[{i}]", "a string");
             if (v is not null)
             {
                 list.Add(v);
@@ -234,17 +262,18 @@ internal sealed class MapReader
         return list;
     }
 
+    /// <summary>A mapping of strings to strings (labels, parameters).</summary>
     public Dictionary<string, string>? StringMap(string key)
     {
         var node = Raw(key);
-        if (node is null || ConfigParser.IsNull(node))
+        if (node is null || ConfigReader.IsNull(node))
         {
             return null;
         }
 
         if (node is not YamlMappingNode map)
         {
-            _parser.Error($"{Context}{Field(key)} must be a mapping", node);
+            Reader.Error($"{Context}{Field(key)} must be a mapping", node);
             return null;
         }
 
@@ -253,13 +282,13 @@ internal sealed class MapReader
         {
             if (k is not YamlScalarNode { Value: { } rawName })
             {
-                _parser.Error($"{Context}{Field(key)}: keys must be plain strings", k);
+                Reader.Error($"{Context}{Field(key)}: keys must be plain strings", k);
                 continue;
             }
 
-            var name = _parser.Restore(rawName);
+            var name = Reader.Restore(rawName);
 
-            var value = _parser.ScalarValue(v, Context, $"{Field(key)}.{name}", "a string");
+            var value = Reader.ScalarValue(v, Context, $"{Field(key)}.{name}", "a string");
             if (value is not null)
             {
                 result[name] = value;
@@ -269,19 +298,37 @@ internal sealed class MapReader
         return result;
     }
 
+    /// <summary>An absolute http or https URL.</summary>
+    public Uri? HttpUrl(string key, bool required = false)
+    {
+        var text = String(key, required);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+        {
+            return uri;
+        }
+
+        Reader.Error($"{Context}{Field(key)} must be an absolute http or https URL", Raw(key));
+        return null;
+    }
+
     private string? Scalar(string key, string what, bool required, out YamlNode? node)
     {
         node = Raw(key);
-        if (node is null || ConfigParser.IsNull(node))
+        if (node is null || ConfigReader.IsNull(node))
         {
             if (required)
             {
-                _parser.Error($"{Context}{Field(key)} is required", node ?? Node);
+                Reader.Error($"{Context}{Field(key)} is required", node ?? Node);
             }
 
             return null;
         }
 
-        return _parser.ScalarValue(node, Context, Field(key), what);
+        return Reader.ScalarValue(node, Context, Field(key), what);
     }
 }

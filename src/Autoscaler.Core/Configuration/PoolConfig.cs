@@ -1,3 +1,6 @@
+using Autoscaler.Core.Providers;
+using Autoscaler.Core.Signals;
+
 namespace Autoscaler.Core.Configuration;
 
 /// <summary>Which members a scale-in removes first (after the unhealthy and not-yet-serving ones).</summary>
@@ -11,46 +14,14 @@ public enum VictimPolicy
 }
 
 /// <summary>
-/// One pool: how its instances are created, where they serve, its bounds and policies, and the signals that size it.
-/// Membership is the <see cref="PoolTag"/>: the autoscaler never touches an instance without it.
+/// One pool's policy: its bounds, health rules, steps and cooldowns, and the signals that size it. Where and how its
+/// instances are made belongs to its provider (<see cref="Provider"/>, opaque here), and other units keep their
+/// per-pool settings in <see cref="Sections"/>.
 /// </summary>
 public sealed record PoolConfig
 {
     /// <summary>Pool name (letters, digits, '-', '_').</summary>
     public required string Name { get; init; }
-
-    /// <summary>Linode region, e.g. <c>us-east</c>.</summary>
-    public string Region { get; init; } = "";
-
-    /// <summary>Linode type, e.g. <c>g6-standard-1</c>.</summary>
-    public string Type { get; init; } = "";
-
-    /// <summary>Image, e.g. <c>linode/debian12</c> or <c>private/123</c>.</summary>
-    public string Image { get; init; } = "";
-
-    /// <summary>Optional StackScript run at first boot.</summary>
-    public StackScriptConfig? StackScript { get; init; }
-
-    /// <summary>Optional cloud-init user data file (resolved against the configuration's folder when loaded from a file).</summary>
-    public string? UserDataFile { get; init; }
-
-    /// <summary>SSH public keys installed for root.</summary>
-    public IReadOnlyList<string> AuthorizedKeys { get; init; } = [];
-
-    /// <summary>Cloud Firewall attached at creation, so a new instance never runs unprotected.</summary>
-    public long? FirewallId { get; init; }
-
-    /// <summary>Extra tags put on every instance (besides <see cref="PoolTag"/>).</summary>
-    public IReadOnlyList<string> Tags { get; init; } = [];
-
-    /// <summary>The tag that makes an instance a member. Default <c>autoscaler:NAME</c>.</summary>
-    public string PoolTag { get; init; } = "";
-
-    /// <summary>Instance labels are this prefix, '-', and a unique suffix. Default the pool name.</summary>
-    public string LabelPrefix { get; init; } = "";
-
-    /// <summary>Members carrying this tag are never removed or replaced. Default <c>autoscaler:protected</c>.</summary>
-    public string ProtectionTag { get; init; } = "autoscaler:protected";
 
     /// <summary>Smallest size.</summary>
     public int Min { get; init; }
@@ -60,9 +31,6 @@ public sealed record PoolConfig
 
     /// <summary>Initial desired size of an empty pool without journal record (an existing pool keeps its member count).</summary>
     public int? Desired { get; init; }
-
-    /// <summary>The NodeBalancer config the members serve behind.</summary>
-    public NodeBalancerConfig NodeBalancer { get; init; } = new();
 
     /// <summary>Health grace and replacement.</summary>
     public HealthConfig Health { get; init; } = new();
@@ -76,46 +44,15 @@ public sealed record PoolConfig
     /// <summary>Signals, in file order.</summary>
     public IReadOnlyList<SignalConfig> Signals { get; init; } = [];
 
-    /// <summary>Queries the dashboard charts for this pool (requests/s, CPU, p95 latency); null when none.</summary>
-    public PoolDashboardConfig? Dashboard { get; init; }
+    /// <summary>The pool's provider settings, as its provider read them; null only in configurations built by hand for
+    /// an engine given its instance pools directly (tests, simulations).</summary>
+    public ProviderPoolConfig? Provider { get; init; }
 
-    /// <summary><see cref="PoolTag"/>, or its default when unset.</summary>
-    public string EffectivePoolTag => PoolTag.Length > 0 ? PoolTag : "autoscaler:" + Name;
+    /// <summary>Other units' settings of this pool (e.g. the dashboard's queries).</summary>
+    public ConfigSections Sections { get; init; } = ConfigSections.Empty;
 
-    /// <summary><see cref="LabelPrefix"/>, or its default when unset.</summary>
-    public string EffectiveLabelPrefix => LabelPrefix.Length > 0 ? LabelPrefix : Name;
-}
-
-/// <summary>A StackScript and its user-defined field values (values may be secrets and are not shown in dumps).</summary>
-public sealed record StackScriptConfig
-{
-    /// <summary>StackScript id.</summary>
-    public int Id { get; init; }
-
-    /// <summary>UDF values.</summary>
-    public IReadOnlyDictionary<string, string> Data { get; init; } = new Dictionary<string, string>();
-}
-
-/// <summary>Which NodeBalancer config members join, identified by id or label.</summary>
-public sealed record NodeBalancerConfig
-{
-    /// <summary>NodeBalancer id (exclusive with <see cref="Label"/>).</summary>
-    public int? Id { get; init; }
-
-    /// <summary>NodeBalancer label (exclusive with <see cref="Id"/>).</summary>
-    public string? Label { get; init; }
-
-    /// <summary>The NodeBalancer's front-end port whose config members join.</summary>
-    public int Port { get; init; } = 80;
-
-    /// <summary>Config id, when the port alone is ambiguous or to pin it.</summary>
-    public int? ConfigId { get; init; }
-
-    /// <summary>Port the members' application listens on. Default: <see cref="Port"/>.</summary>
-    public int NodePort { get; init; } = 80;
-
-    /// <summary>Create the NodeBalancer (by label) and its config when missing.</summary>
-    public bool CreateIfMissing { get; init; }
+    /// <summary>The prefix of the labels of instances the autoscaler creates: the provider's, or the pool name.</summary>
+    public string EffectiveLabelPrefix => Provider?.LabelPrefix is { Length: > 0 } prefix ? prefix : Name;
 }
 
 /// <summary>When a member that does not serve is replaced.</summary>
@@ -158,77 +95,4 @@ public sealed record ScaleDownConfig
 
     /// <summary>Which serving members go first. Default newest.</summary>
     public VictimPolicy Victim { get; init; } = VictimPolicy.Newest;
-}
-
-/// <summary>A signal of a pool. <see cref="Index"/> is its position in the pool's list, used to name it.</summary>
-public abstract record SignalConfig
-{
-    /// <summary>Position in the pool's <c>signals</c> list.</summary>
-    public int Index { get; init; }
-
-    /// <summary>A short name like <c>signals[0] alert PoolCpuHigh</c>.</summary>
-    public abstract string DisplayName { get; }
-}
-
-/// <summary>Step the pool while a matching alert fires.</summary>
-public sealed record AlertSignalConfig : SignalConfig
-{
-    /// <summary>Required <c>alertname</c> label, or null to match on <see cref="Labels"/> only.</summary>
-    public string? AlertName { get; init; }
-
-    /// <summary>Labels that must all be equal on the alert.</summary>
-    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
-
-    /// <summary>Up or down.</summary>
-    public ScaleDirection Action { get; init; } = ScaleDirection.Up;
-
-    /// <inheritdoc />
-    public override string DisplayName => $"signals[{Index}] alert {AlertName ?? string.Join(",", Labels.Select(kv => kv.Key + "=" + kv.Value))} ({(Action == ScaleDirection.Up ? "up" : "down")})";
-}
-
-/// <summary>Keep a metric at a target: desired = ceil(serving × metric / target), like the Kubernetes HPA.</summary>
-public sealed record TargetTrackingConfig : SignalConfig
-{
-    /// <summary>Prometheus base URL.</summary>
-    public required Uri Prometheus { get; init; }
-
-    /// <summary>PromQL giving one number for the pool (e.g. average CPU %).</summary>
-    public required string Query { get; init; }
-
-    /// <summary>Target value of the metric.</summary>
-    public double Target { get; init; }
-
-    /// <summary>No change while |metric/target − 1| is at most this. Default 0.1.</summary>
-    public double Tolerance { get; init; } = 0.1;
-
-    /// <summary>Scale-down follows the highest recommendation of this window. Default 300 s.</summary>
-    public TimeSpan ScaleDownStabilization { get; init; } = TimeSpan.FromSeconds(300);
-
-    /// <summary>Scale-up follows the lowest recommendation of this window. Default 0 s.</summary>
-    public TimeSpan ScaleUpStabilization { get; init; } = TimeSpan.Zero;
-
-    /// <inheritdoc />
-    public override string DisplayName => $"signals[{Index}] target_tracking";
-}
-
-/// <summary>Raise the floor (and/or set the ceiling) while a cron window is active.</summary>
-public sealed record ScheduleConfig : SignalConfig
-{
-    /// <summary>Cron expression of the window starts (5 fields, or 6 with seconds).</summary>
-    public required string Cron { get; init; }
-
-    /// <summary>How long each window lasts.</summary>
-    public TimeSpan Duration { get; init; }
-
-    /// <summary>Floor while active.</summary>
-    public int? Min { get; init; }
-
-    /// <summary>Ceiling while active.</summary>
-    public int? Max { get; init; }
-
-    /// <summary>IANA time zone of the cron expression; null is UTC.</summary>
-    public string? TimeZone { get; init; }
-
-    /// <inheritdoc />
-    public override string DisplayName => $"signals[{Index}] schedule";
 }

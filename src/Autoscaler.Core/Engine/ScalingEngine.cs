@@ -260,9 +260,10 @@ public sealed partial class ScalingEngine
     /// <paramref name="now"/>, the only signals whose limits are known without evaluating them.</summary>
     private static PoolBounds Bounds(PoolRuntime rt, DateTimeOffset now) =>
         ScalingPolicy.EffectiveBounds(rt.Config.Min, rt.Config.Max, rt.Signals
-            .OfType<ScheduleSignal>()
-            .Where(s => s.ActiveWindowStart(now) is not null)
-            .Select(s => new BoundsLimit(s.Name, s.Config.Min, s.Config.Max)));
+            .OfType<IBoundsSignal>()
+            .Select(s => (s.Name, Bounds: s.BoundsAt(now)))
+            .Where(b => b.Bounds is not null)
+            .Select(b => new BoundsLimit(b.Name, b.Bounds!.Value.Min, b.Bounds!.Value.Max)));
 
     private async Task SaveRecordAsync(PoolRuntime rt, PoolRecord record, CancellationToken ct)
     {

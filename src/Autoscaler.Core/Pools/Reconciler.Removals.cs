@@ -1,4 +1,5 @@
 using Autoscaler.Core.Audit;
+using Autoscaler.Common;
 using Autoscaler.Core.Configuration;
 
 namespace Autoscaler.Core.Pools;

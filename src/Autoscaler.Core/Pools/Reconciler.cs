@@ -1,3 +1,4 @@
+using Autoscaler.Common;
 using Autoscaler.Core.Audit;
 using Autoscaler.Core.Configuration;
 using Microsoft.Extensions.Logging;

@@ -1,16 +1,5 @@
 namespace Autoscaler.Core.Signals;
 
-/// <summary>What a signal sees of a pool when it is evaluated.</summary>
-/// <param name="Pool">Pool name.</param>
-/// <param name="Now">Evaluation time.</param>
-/// <param name="Desired">The pool's current desired size.</param>
-/// <param name="Live">Members counted as capacity (serving or launching, not being removed or replaced).</param>
-/// <param name="Serving">Members whose node is UP.</param>
-/// <param name="Launching">Members launched and not serving yet.</param>
-/// <param name="Min">Configured minimum.</param>
-/// <param name="Max">Configured maximum.</param>
-public sealed record SignalContext(string Pool, DateTimeOffset Now, int Desired, int Live, int Serving, int Launching, int Min, int Max);
-
 /// <summary>
 /// A signal's opinion: a direction and the desired size it wants, why, and the inputs it used. Schedules express
 /// bounds through <see cref="MinFloor"/>/<see cref="MaxCeiling"/> instead of a size; a signal without usable data says
@@ -49,15 +38,4 @@ public sealed record Recommendation
     /// <summary>A hold because the data is missing.</summary>
     public static Recommendation Missing(string signal, string reason, IReadOnlyDictionary<string, string>? inputs = null) =>
         Hold(signal, reason, inputs) with { MissingData = true };
-}
-
-/// <summary>A source of advice for one pool. Evaluated once per engine cycle, in the pool's order; may keep history
-/// (stabilization windows) between calls. Never calls the cloud.</summary>
-public interface IScalingSignal
-{
-    /// <summary>Name used in reasons and the audit trail.</summary>
-    string Name { get; }
-
-    /// <summary>Gives this cycle's recommendation.</summary>
-    ValueTask<Recommendation> EvaluateAsync(SignalContext context, CancellationToken cancellationToken);
 }

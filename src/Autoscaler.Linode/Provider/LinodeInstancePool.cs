@@ -1,6 +1,7 @@
 using System.Globalization;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Pools;
+using Autoscaler.Linode.Configuration;
 using Autoscaler.Linode.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -15,10 +16,10 @@ namespace Autoscaler.Linode.Provider;
 /// One pool of Linode instances behind one NodeBalancer config: the Linode side of <see cref="IInstancePool"/>.
 /// </summary>
 /// <remarks>
-/// <para>Membership is the pool tag (<see cref="PoolConfig.EffectivePoolTag"/>): lists ask the API for it with an
+/// <para>Membership is the pool tag (<see cref="LinodePoolConfig.PoolTag"/>): lists ask the API for it with an
 /// X-Filter and check it again on every instance returned, and every call that changes an instance first reads it and
 /// refuses (<see cref="PoolMembershipException"/>) when the tag is missing. Protected = carries
-/// <see cref="PoolConfig.ProtectionTag"/>.</para>
+/// <see cref="LinodePoolConfig.ProtectionTag"/>.</para>
 /// <para>A member's node is the config node whose address is <c>&lt;private IPv4&gt;:&lt;node_port&gt;</c>. Orphan
 /// nodes are nodes of the config that (1) match no member, (2) carry the autoscaler's node label mark (the pool's
 /// label prefix, see <see cref="NodeLabels"/>) and (3) point at an IP that no instance of the account holds. Nodes
@@ -34,6 +35,7 @@ namespace Autoscaler.Linode.Provider;
 public sealed partial class LinodeInstancePool : IInstancePool
 {
     private readonly PoolConfig _config;
+    private readonly LinodePoolConfig _linode;
     private readonly ILinodeClient _client;
     private readonly InstanceCreateRateLimiter _createLimiter;
     private readonly string? _userData;
@@ -74,7 +76,9 @@ public sealed partial class LinodeInstancePool : IInstancePool
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _nodeWeight = nodeWeight;
-        _poolTag = config.EffectivePoolTag;
+        _linode = config.Provider as LinodePoolConfig
+            ?? throw new ArgumentException($"pool '{config.Name}' is not a Linode pool (provider: {config.Provider?.Provider ?? "none"})", nameof(config));
+        _poolTag = _linode.PoolTagOf(config.Name);
     }
 
     /// <inheritdoc />
@@ -357,27 +361,10 @@ public sealed partial class LinodeInstancePool : IInstancePool
         _ => InstanceState.Running,
     };
 
-    /// <summary>Maps node health; <c>Unknown</c>/<c>unknown</c> and anything new are <see cref="CoreNodeStatus.Unknown"/>.</summary>
-    internal static CoreNodeStatus MapStatus(ApiNodeStatus status) => status switch
-    {
-        ApiNodeStatus.Up => CoreNodeStatus.Up,
-        ApiNodeStatus.Down => CoreNodeStatus.Down,
-        _ => CoreNodeStatus.Unknown,
-    };
-
-    /// <summary>Maps node mode. <c>backup</c> (only ever set by hand) counts as accept: read as drain it would make the
-    /// reconciler remove the member.</summary>
-    internal static CoreNodeMode MapMode(ApiNodeMode mode) => mode switch
-    {
-        ApiNodeMode.Drain => CoreNodeMode.Drain,
-        ApiNodeMode.Reject => CoreNodeMode.Reject,
-        _ => CoreNodeMode.Accept,
-    };
-
     private CreateInstanceRequest BuildCreateRequest(string label)
     {
         var tags = new List<string> { _poolTag };
-        foreach (var tag in _config.Tags)
+        foreach (var tag in _linode.Tags)
         {
             if (!tags.Contains(tag, StringComparer.Ordinal))
             {
@@ -387,65 +374,20 @@ public sealed partial class LinodeInstancePool : IInstancePool
 
         return new CreateInstanceRequest
         {
-            Region = _config.Region,
-            Type = _config.Type,
-            Image = _config.Image,
+            Region = _linode.Region,
+            Type = _linode.Type,
+            Image = _linode.Image,
             Label = label,
             RootPass = RootPasswords.Generate(),
-            AuthorizedKeys = _config.AuthorizedKeys.Count > 0 ? _config.AuthorizedKeys : null,
-            FirewallId = _config.FirewallId,
-            StackscriptId = _config.StackScript?.Id,
-            StackscriptData = _config.StackScript is { Data.Count: > 0 } s ? s.Data : null,
+            AuthorizedKeys = _linode.AuthorizedKeys.Count > 0 ? _linode.AuthorizedKeys : null,
+            FirewallId = _linode.FirewallId,
+            StackscriptId = _linode.StackScript?.Id,
+            StackscriptData = _linode.StackScript is { Data.Count: > 0 } s ? s.Data : null,
             Metadata = _userData is null ? null : new InstanceMetadata { UserData = _userData },
             PrivateIp = true,
             Booted = true,
             Tags = tags,
         };
-    }
-
-    private async Task<IReadOnlyList<OrphanNode>> FindOrphansAsync(List<NodeBalancerNode> nodes, HashSet<string> memberAddresses, CancellationToken ct)
-    {
-        var candidates = new List<NodeBalancerNode>();
-        foreach (var node in nodes.Where(n => !memberAddresses.Contains(n.Address)))
-        {
-            if (NodeLabels.IsOurs(_config.EffectiveLabelPrefix, node.Label))
-            {
-                candidates.Add(node);
-            }
-            else
-            {
-                bool first;
-                lock (_lock)
-                {
-                    first = _foreignNodesLogged.Add(node.Id);
-                }
-
-                if (first)
-                {
-                    LogForeignNode(_config.Name, node.Id, node.Label, node.Address);
-                }
-            }
-        }
-
-        if (candidates.Count == 0)
-        {
-            return [];
-        }
-
-        // Only when there is a candidate: one more list, of the whole account, to be sure its address is nobody's.
-        var held = new HashSet<string>(StringComparer.Ordinal);
-        await foreach (var instance in _client.Instances.ListAsync(null, ct).ConfigureAwait(false))
-        {
-            foreach (var ip in instance.Ipv4)
-            {
-                held.Add(ip);
-            }
-        }
-
-        return candidates
-            .Where(n => !held.Contains(HostOf(n.Address)))
-            .Select(n => new OrphanNode(n.Id.ToString(CultureInfo.InvariantCulture), n.Address, n.Label))
-            .ToArray();
     }
 
     private PoolMember ToMember(Instance instance, LoadBalancerNode? node, DateTimeOffset now)
@@ -466,7 +408,7 @@ public sealed partial class LinodeInstancePool : IInstancePool
             State = state,
             StateSince = since,
             Node = node,
-            Protected = instance.HasTag(_config.ProtectionTag),
+            Protected = instance.HasTag(_linode.ProtectionTag),
             Address = instance.PublicIpv4,
         };
     }
@@ -477,56 +419,6 @@ public sealed partial class LinodeInstancePool : IInstancePool
         lock (_lock)
         {
             return ToMember(instance, null, now);
-        }
-    }
-
-    private LoadBalancerNode ToLoadBalancerNode(NodeBalancerNode node, DateTimeOffset now)
-    {
-        var status = MapStatus(node.Status);
-        var since = now;
-        if (_nodeSeen.TryGetValue(node.Id, out var seen) && seen.Status == status)
-        {
-            since = seen.Since;
-        }
-
-        _nodeSeen[node.Id] = (status, since);
-        return new LoadBalancerNode(node.Id.ToString(CultureInfo.InvariantCulture), node.Address, status, MapMode(node.Mode), since);
-    }
-
-    private string? NodeAddress(Instance instance) => instance.PrivateIpv4 is { } ip ? FormatAddress(ip) : null;
-
-    private string FormatAddress(string privateIp) =>
-        string.Create(CultureInfo.InvariantCulture, $"{privateIp}:{_config.NodeBalancer.NodePort}");
-
-    private static string HostOf(string address)
-    {
-        var colon = address.LastIndexOf(':');
-        return colon > 0 ? address[..colon] : address;
-    }
-
-    private async Task<List<NodeBalancerNode>> FindNodesAsync(string address, CancellationToken ct)
-    {
-        var found = new List<NodeBalancerNode>();
-        await foreach (var node in _client.NodeBalancers.ListNodesAsync(Target.NodeBalancerId, Target.ConfigId, ct).ConfigureAwait(false))
-        {
-            if (string.Equals(node.Address, address, StringComparison.Ordinal))
-            {
-                found.Add(node);
-            }
-        }
-
-        return found;
-    }
-
-    private async Task DeleteNodeAsync(long nodeId, CancellationToken ct)
-    {
-        try
-        {
-            await _client.NodeBalancers.DeleteNodeAsync(Target.NodeBalancerId, Target.ConfigId, nodeId, ct).ConfigureAwait(false);
-        }
-        catch (LinodeNotFoundException)
-        {
-            // Already gone: the goal is reached.
         }
     }
 
@@ -593,80 +485,8 @@ public sealed partial class LinodeInstancePool : IInstancePool
         }
     }
 
-    private async Task<string> AllocatePrivateIpv4Async(Instance instance, CancellationToken ct)
-    {
-        try
-        {
-            var ip = await _client.Instances.AllocateIpv4Async(instance.Id, isPublic: false, ct).ConfigureAwait(false);
-            LogPrivateIpAllocated(_config.Name, instance.Label, ip.Address);
-            return ip.Address;
-        }
-        catch (LinodeValidationException)
-        {
-            // At most one private IPv4 per Linode: an earlier attempt whose answer was lost may have added it.
-            var again = await _client.Instances.GetAsync(instance.Id, ct).ConfigureAwait(false);
-            if (again.PrivateIpv4 is { } existing)
-            {
-                return existing;
-            }
-
-            throw;
-        }
-    }
-
     private long ParseId(string id, string what) =>
         long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
             ? value
             : throw new ArgumentException($"pool '{_config.Name}': '{id}' is not a Linode {what} id");
-
-    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "pool {Pool}: creating instance {Label} ({OperationId}): {Reason}")]
-    private partial void LogLaunching(string pool, string label, string operationId, string reason);
-
-    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "pool {Pool}: created instance {Label} ({InstanceId}), status {Status}")]
-    private partial void LogLaunched(string pool, string label, long instanceId, string status);
-
-    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "pool {Pool}: instance {Label} ({InstanceId}) already exists: adopted instead of creating another")]
-    private partial void LogLaunchAdopted(string pool, string label, long instanceId);
-
-    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "pool {Pool}: create of {Label} waited {WaitSeconds:0.0} s for the account's instance-create rate limit")]
-    private partial void LogCreateRateLimited(string pool, string label, double waitSeconds);
-
-    [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "pool {Pool}: {Label} joined {Target} as node {NodeId} ({Address})")]
-    private partial void LogJoined(string pool, string label, string address, long nodeId, string target);
-
-    [LoggerMessage(EventId = 111, Level = LogLevel.Debug, Message = "pool {Pool}: {Label} already has node {NodeId} ({Address}, mode {Mode}): join is a no-op")]
-    private partial void LogAlreadyJoined(string pool, string label, string address, long nodeId, string mode);
-
-    [LoggerMessage(EventId = 112, Level = LogLevel.Information, Message = "pool {Pool}: {Label} had no private IPv4: allocated {Address}")]
-    private partial void LogPrivateIpAllocated(string pool, string label, string address);
-
-    [LoggerMessage(EventId = 120, Level = LogLevel.Information, Message = "pool {Pool}: node {NodeId} of {Label} ({Address}) set to drain")]
-    private partial void LogDrained(string pool, string label, string address, long nodeId);
-
-    [LoggerMessage(EventId = 121, Level = LogLevel.Debug, Message = "pool {Pool}: {Label} has no node: {Action} is a no-op")]
-    private partial void LogNoNode(string pool, string label, string action);
-
-    [LoggerMessage(EventId = 130, Level = LogLevel.Information, Message = "pool {Pool}: removed node {NodeId} of {Label} ({Address})")]
-    private partial void LogNodeRemoved(string pool, string label, string address, long nodeId);
-
-    [LoggerMessage(EventId = 131, Level = LogLevel.Information, Message = "pool {Pool}: deleting instance {Label} ({InstanceId})")]
-    private partial void LogInstanceDeleted(string pool, string label, long instanceId);
-
-    [LoggerMessage(EventId = 132, Level = LogLevel.Debug, Message = "pool {Pool}: instance {InstanceId} ({Label}) no longer exists: {Action} is a no-op")]
-    private partial void LogMemberGone(string pool, string instanceId, string label, string action);
-
-    [LoggerMessage(EventId = 140, Level = LogLevel.Information, Message = "pool {Pool}: removed orphan node {NodeId} ({Address}, label {Label})")]
-    private partial void LogOrphanRemoved(string pool, long nodeId, string address, string label);
-
-    [LoggerMessage(EventId = 141, Level = LogLevel.Information, Message = "pool {Pool}: orphan node {NodeId} changed since the snapshot (now {Address}, label {Label}): left alone")]
-    private partial void LogOrphanChanged(string pool, long nodeId, string address, string label);
-
-    [LoggerMessage(EventId = 142, Level = LogLevel.Information, Message = "pool {Pool}: node {NodeId} ({Label}, {Address}) was not added by the autoscaler and is no member's: never touched")]
-    private partial void LogForeignNode(string pool, long nodeId, string label, string address);
-
-    [LoggerMessage(EventId = 150, Level = LogLevel.Warning, Message = "pool {Pool}: instance {InstanceId} ({Label}) does not carry the pool tag {PoolTag}: refused to {Action} it")]
-    private partial void LogRefused(string pool, long instanceId, string label, string poolTag, string action);
-
-    [LoggerMessage(EventId = 151, Level = LogLevel.Warning, Message = "pool {Pool}: the API listed instance {InstanceId} ({Label}) for tag {PoolTag} but it does not carry it: skipped")]
-    private partial void LogNotMemberSkipped(string pool, long instanceId, string label, string poolTag);
 }

@@ -1,4 +1,5 @@
 using Autoscaler.Core.Configuration;
+using Autoscaler.Linode.Configuration;
 using Autoscaler.Linode.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -108,6 +109,12 @@ public sealed partial class LinodeInstancePoolFactory
     {
         var before = errors.Count;
         var ctx = $"pool '{pool.Name}': ";
+        if (pool.Provider is not LinodePoolConfig)
+        {
+            errors.Add($"{ctx}is not a Linode pool (provider: {pool.Provider?.Provider ?? "none"})");
+            return null;
+        }
+
         var userData = await ReadUserDataAsync(pool, ctx, errors, ct).ConfigureAwait(false);
         if (_options.CheckCatalog)
         {
@@ -136,7 +143,7 @@ public sealed partial class LinodeInstancePoolFactory
 
     private static async Task<byte[]?> ReadUserDataAsync(PoolConfig pool, string ctx, List<string> errors, CancellationToken ct)
     {
-        if (pool.UserDataFile is not { Length: > 0 } path)
+        if (pool.Linode.UserDataFile is not { Length: > 0 } path)
         {
             return null;
         }
@@ -161,27 +168,27 @@ public sealed partial class LinodeInstancePoolFactory
 
     private async Task CheckCatalogAsync(PoolConfig pool, string ctx, bool hasUserData, List<string> errors, CancellationToken ct)
     {
-        var region = await LookUpAsync(() => _client.Regions.GetAsync(pool.Region, ct), $"{ctx}region '{pool.Region}'", errors).ConfigureAwait(false);
+        var region = await LookUpAsync(() => _client.Regions.GetAsync(pool.Linode.Region, ct), $"{ctx}region '{pool.Linode.Region}'", errors).ConfigureAwait(false);
         if (region is not null)
         {
             if (!region.HasCapability("Linodes"))
             {
-                errors.Add($"{ctx}region '{pool.Region}' does not offer Linodes");
+                errors.Add($"{ctx}region '{pool.Linode.Region}' does not offer Linodes");
             }
 
             if (!region.HasCapability("NodeBalancers"))
             {
-                errors.Add($"{ctx}region '{pool.Region}' does not offer NodeBalancers");
+                errors.Add($"{ctx}region '{pool.Linode.Region}' does not offer NodeBalancers");
             }
 
             if (hasUserData && !region.HasCapability("Metadata"))
             {
-                errors.Add($"{ctx}region '{pool.Region}' does not offer Metadata, which user_data needs");
+                errors.Add($"{ctx}region '{pool.Linode.Region}' does not offer Metadata, which user_data needs");
             }
         }
 
-        await LookUpAsync(() => _client.Types.GetAsync(pool.Type, ct), $"{ctx}type '{pool.Type}'", errors).ConfigureAwait(false);
-        await LookUpAsync(() => _client.Images.GetAsync(pool.Image, ct), $"{ctx}image '{pool.Image}'", errors).ConfigureAwait(false);
+        await LookUpAsync(() => _client.Types.GetAsync(pool.Linode.Type, ct), $"{ctx}type '{pool.Linode.Type}'", errors).ConfigureAwait(false);
+        await LookUpAsync(() => _client.Images.GetAsync(pool.Linode.Image, ct), $"{ctx}image '{pool.Linode.Image}'", errors).ConfigureAwait(false);
     }
 
     private static async Task<T?> LookUpAsync<T>(Func<Task<T>> get, string what, List<string> errors)
@@ -205,7 +212,7 @@ public sealed partial class LinodeInstancePoolFactory
 
     private async Task<NodeBalancerTarget?> ResolveTargetAsync(PoolConfig pool, string ctx, List<string> errors, CancellationToken ct)
     {
-        var wanted = pool.NodeBalancer;
+        var wanted = pool.Linode.NodeBalancer;
         NodeBalancer? nb;
         if (wanted.Id is { } id)
         {
@@ -239,7 +246,7 @@ public sealed partial class LinodeInstancePoolFactory
                     return null;
                 }
 
-                nb = await _client.NodeBalancers.CreateAsync(new CreateNodeBalancerRequest { Region = pool.Region, Label = label }, ct).ConfigureAwait(false);
+                nb = await _client.NodeBalancers.CreateAsync(new CreateNodeBalancerRequest { Region = pool.Linode.Region, Label = label }, ct).ConfigureAwait(false);
                 LogNodeBalancerCreated(pool.Name, nb.Label, nb.Id, nb.Region);
             }
         }
@@ -249,9 +256,9 @@ public sealed partial class LinodeInstancePoolFactory
             return null;
         }
 
-        if (!string.Equals(nb.Region, pool.Region, StringComparison.Ordinal))
+        if (!string.Equals(nb.Region, pool.Linode.Region, StringComparison.Ordinal))
         {
-            errors.Add($"{ctx}NodeBalancer '{nb.Label}' ({nb.Id}) is in region '{nb.Region}' but the pool creates instances in '{pool.Region}' (nodes need a private IP of the same region)");
+            errors.Add($"{ctx}NodeBalancer '{nb.Label}' ({nb.Id}) is in region '{nb.Region}' but the pool creates instances in '{pool.Linode.Region}' (nodes need a private IP of the same region)");
             return null;
         }
 

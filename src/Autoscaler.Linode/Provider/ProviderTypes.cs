@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
+using Autoscaler.Core.Providers;
 using Autoscaler.Linode.Models;
 
 namespace Autoscaler.Linode.Provider;
@@ -51,9 +52,9 @@ public sealed class PoolMembershipException : InvalidOperationException
     public long? InstanceId { get; }
 }
 
-/// <summary>A pool could not be set up (its NodeBalancer, config, region, type, image or user data is wrong).
+/// <summary>A Linode pool could not be set up (its NodeBalancer, config, region, type, image or user data is wrong).
 /// <see cref="Exception.Message"/> lists every problem, each naming its pool.</summary>
-public sealed class LinodePoolSetupException : Exception
+public sealed class LinodePoolSetupException : ProviderSetupException
 {
     public LinodePoolSetupException()
         : this([])
@@ -68,18 +69,13 @@ public sealed class LinodePoolSetupException : Exception
     public LinodePoolSetupException(string message, Exception innerException)
         : base(message, innerException)
     {
-        Errors = [message];
     }
 
     /// <summary>One exception for every problem found.</summary>
     public LinodePoolSetupException(IReadOnlyList<string> errors)
-        : base(errors is { Count: 1 } ? errors[0] : "Linode pools cannot be set up:" + Environment.NewLine + string.Join(Environment.NewLine, errors ?? []))
+        : base("Linode pools cannot be set up:", errors)
     {
-        Errors = errors ?? [];
     }
-
-    /// <summary>Every problem, e.g. <c>pool 'web': NodeBalancer 'web-nb' does not exist</c>.</summary>
-    public IReadOnlyList<string> Errors { get; }
 }
 
 /// <summary>Generates root passwords for new instances: 32 characters from a CSPRNG with lower, upper, digit and

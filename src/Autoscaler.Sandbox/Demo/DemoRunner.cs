@@ -4,9 +4,12 @@ using Autoscaler.Core.Alerts;
 using Autoscaler.Core.Audit;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Pools;
+using Autoscaler.Linode;
+using Autoscaler.Linode.Configuration;
 using Autoscaler.Linode.Models;
 using Autoscaler.Load;
 using Autoscaler.Service;
+using Autoscaler.Service.Configuration;
 using Linode.Emulator;
 using Linode.Emulator.Runtime;
 using Microsoft.Extensions.Logging;
@@ -436,7 +439,7 @@ public sealed partial class DemoRunner
         var path = Path.Combine(configDir, "autoscaler.yaml");
         File.WriteAllText(path, yaml);
         var env = new Dictionary<string, string>(StringComparer.Ordinal) { ["LINODE_TOKEN"] = linodeToken, ["WEBHOOK_TOKEN"] = webhookToken };
-        var parsed = AutoscalerConfig.Parse(yaml, env, new ConfigLoadOptions { BaseDirectory = configDir });
+        var parsed = ServiceSchema.Parse(yaml, env, new ConfigLoadOptions { BaseDirectory = configDir });
         if (!parsed.IsValid)
         {
             throw new SandboxSetupException("the demo's autoscaler configuration is invalid: " + string.Join("; ", parsed.Errors));

@@ -4,6 +4,7 @@ using Autoscaler.Core.Alerts;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Engine;
 using Autoscaler.Core.Pools;
+using Autoscaler.Service.Configuration;
 using Autoscaler.Service.Engine;
 using Autoscaler.Service.Metrics;
 using Autoscaler.Service.Security;
@@ -162,16 +163,19 @@ public sealed partial class ApiEndpoints
                     continue;
                 }
 
-                groups.Add(new HttpSdTargetGroup(
-                    [m.Member.Address + ":" + NodeExporterPort.ToString(CultureInfo.InvariantCulture)],
-                    new Dictionary<string, string>(StringComparer.Ordinal)
-                    {
-                        ["pool"] = name,
-                        ["instance_id"] = m.Member.Id,
-                        ["instance_label"] = m.Member.Label,
-                        ["region"] = config.Region,
-                        ["type"] = config.Type,
-                    }));
+                var labels = new Dictionary<string, string>(StringComparer.Ordinal)
+                {
+                    ["pool"] = name,
+                    ["instance_id"] = m.Member.Id,
+                    ["instance_label"] = m.Member.Label,
+                };
+                // Then what the provider adds (Linode: region and type); ours win a clash.
+                foreach (var (key, value) in config.Provider?.DiscoveryLabels ?? new Dictionary<string, string>())
+                {
+                    labels.TryAdd(key, value);
+                }
+
+                groups.Add(new HttpSdTargetGroup([m.Member.Address + ":" + NodeExporterPort.ToString(CultureInfo.InvariantCulture)], labels));
             }
         }
 

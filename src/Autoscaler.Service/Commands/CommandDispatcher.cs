@@ -5,6 +5,7 @@ using System.Text;
 using System.Threading.Channels;
 using System.Text.RegularExpressions;
 using Autoscaler.Core.Configuration;
+using Autoscaler.Service.Configuration;
 using Autoscaler.Service.Jenkins;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

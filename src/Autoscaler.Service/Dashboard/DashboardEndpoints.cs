@@ -5,6 +5,7 @@ using Autoscaler.Core.Alerts;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Engine;
 using Autoscaler.Service.Api;
+using Autoscaler.Service.Configuration;
 using Autoscaler.Service.Engine;
 using Autoscaler.Service.Security;
 using Microsoft.AspNetCore.Builder;

@@ -166,11 +166,11 @@ public sealed class ServiceMetrics : IDisposable
     public void Cycle(string trigger) => _engineCycles.WithLabels(trigger).Inc();
 
     /// <summary>Sets how many of a pool's signals are in each state (every state, zeros included).</summary>
-    public void PoolSignals(string pool, IEnumerable<Signals.SignalState> states)
+    public void PoolSignals(string pool, IEnumerable<Autoscaler.Core.Signals.SignalState> states)
     {
         ArgumentNullException.ThrowIfNull(states);
         var counts = states.GroupBy(s => s).ToDictionary(g => g.Key, g => g.Count());
-        foreach (var state in Enum.GetValues<Signals.SignalState>())
+        foreach (var state in Enum.GetValues<Autoscaler.Core.Signals.SignalState>())
         {
             _signals.WithLabels(pool, Snake(state.ToString())).Set(counts.GetValueOrDefault(state));
         }

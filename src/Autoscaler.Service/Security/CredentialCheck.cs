@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Autoscaler.Core.Configuration;
+using Autoscaler.Service.Configuration;
 using Microsoft.AspNetCore.Http;
 
 namespace Autoscaler.Service.Security;

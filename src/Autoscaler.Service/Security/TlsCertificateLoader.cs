@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Autoscaler.Core.Configuration;
+using Autoscaler.Service.Configuration;
 
 namespace Autoscaler.Service.Security;
 

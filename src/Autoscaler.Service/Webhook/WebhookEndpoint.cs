@@ -1,8 +1,10 @@
 using System.Buffers;
 using Autoscaler.Core.Alerts;
 using Autoscaler.Core.Configuration;
+using Autoscaler.Core.Signals;
 using Autoscaler.Service.Api;
 using Autoscaler.Service.Commands;
+using Autoscaler.Service.Configuration;
 using Autoscaler.Service.Engine;
 using Autoscaler.Service.Metrics;
 using Autoscaler.Service.Security;
@@ -33,7 +35,7 @@ public sealed partial class WebhookEndpoint
     private readonly long _maxBody;
     private readonly EngineNudger _nudger;
     private readonly ServiceMetrics _metrics;
-    private readonly IReadOnlyList<(string Pool, AlertMatcher Matcher)> _matchers;
+    private readonly IReadOnlyList<(string Pool, SignalConfig Signal)> _signals;
     private readonly ILogger _logger;
     private readonly CommandDispatcher? _commands;
 
@@ -49,9 +51,7 @@ public sealed partial class WebhookEndpoint
         _nudger = nudger;
         _metrics = metrics;
         _logger = logger;
-        _matchers = config.Pools
-            .SelectMany(p => p.Signals.OfType<AlertSignalConfig>().Select(a => (p.Name, new AlertMatcher(a.AlertName, a.Labels))))
-            .ToArray();
+        _signals = config.Pools.SelectMany(p => p.Signals.Select(s => (p.Name, s))).ToArray();
     }
 
     /// <summary>Maps the receiver's paths.</summary>
@@ -135,9 +135,9 @@ public sealed partial class WebhookEndpoint
             if (outcome is AlertRecordOutcome.Added or AlertRecordOutcome.Changed || (revived && outcome == AlertRecordOutcome.Duplicate))
             {
                 LogAlert(_logger, alert.AlertName ?? "?", alert.Status == AlertStatus.Firing ? "firing" : "resolved", alert.Fingerprint, outcome);
-                foreach (var (pool, matcher) in _matchers)
+                foreach (var (pool, signal) in _signals)
                 {
-                    if (matcher.Matches(alert.Labels, pool))
+                    if (signal.ListensTo(alert.Labels, pool))
                     {
                         (pools ??= new HashSet<string>(StringComparer.Ordinal)).Add(pool);
                     }

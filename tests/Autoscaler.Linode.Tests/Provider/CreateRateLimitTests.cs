@@ -1,4 +1,5 @@
 using Autoscaler.Core.Pools;
+using Autoscaler.Linode.Configuration;
 using Autoscaler.Linode.Provider;
 using Autoscaler.Linode.Tests.Support;
 using Microsoft.Extensions.Time.Testing;

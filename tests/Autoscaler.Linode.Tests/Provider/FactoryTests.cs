@@ -1,8 +1,9 @@
 using Autoscaler.Core.Configuration;
+using Autoscaler.Linode.Configuration;
 using Autoscaler.Linode.Models;
 using Autoscaler.Linode.Provider;
 using Microsoft.Extensions.DependencyInjection;
-using PoolNodeBalancer = Autoscaler.Core.Configuration.NodeBalancerConfig;
+using PoolNodeBalancer = Autoscaler.Linode.Configuration.NodeBalancerConfig;
 
 namespace Autoscaler.Linode.Tests.Provider;
 
@@ -29,10 +30,10 @@ public sealed class FactoryTests
         await using var h = await ProviderHarness.StartAsync();
         await h.CreateNodeBalancerAsync("other-nb", ProviderHarness.Region, 80);
         var (nb, configs) = await h.CreateNodeBalancerAsync("web-nb", ProviderHarness.Region, 80, 8443);
-        var config = ProviderHarness.PoolConfig() with
+        var config = ProviderHarness.PoolConfig().WithLinode(l => l with
         {
             NodeBalancer = new PoolNodeBalancer { Id = (int)nb.Id, Port = 8443, ConfigId = (int)configs[1].Id, NodePort = 8080 },
-        };
+        });
 
         var pool = await h.Factory().CreateAsync(config, CancellationToken.None);
 
@@ -43,10 +44,10 @@ public sealed class FactoryTests
     public async Task Create_LabelMissingWithCreateIfMissing_CreatesNodeBalancerAndCheckedConfigOnce()
     {
         await using var h = await ProviderHarness.StartAsync();
-        var config = ProviderHarness.PoolConfig() with
+        var config = ProviderHarness.PoolConfig().WithLinode(l => l with
         {
             NodeBalancer = new PoolNodeBalancer { Label = "fresh-nb", Port = 8088, NodePort = 8080, CreateIfMissing = true },
-        };
+        });
 
         var pool = await h.Factory().CreateAsync(config, CancellationToken.None);
         var again = await h.Factory().CreateAsync(config, CancellationToken.None);
@@ -68,10 +69,10 @@ public sealed class FactoryTests
     {
         await using var h = await ProviderHarness.StartAsync();
         var nb = await h.Client.NodeBalancers.CreateAsync(new CreateNodeBalancerRequest { Region = ProviderHarness.Region, Label = "bare-nb" });
-        var config = ProviderHarness.PoolConfig() with
+        var config = ProviderHarness.PoolConfig().WithLinode(l => l with
         {
             NodeBalancer = new PoolNodeBalancer { Label = "bare-nb", Port = 80, NodePort = 8080, CreateIfMissing = true },
-        };
+        });
 
         var pool = await h.Factory().CreateAsync(config, CancellationToken.None);
 
@@ -89,7 +90,7 @@ public sealed class FactoryTests
         await File.WriteAllBytesAsync(tooBig, new byte[70_000]);
         try
         {
-            PoolConfig Pool(string name, PoolNodeBalancer balancer) => ProviderHarness.PoolConfig(name) with { NodeBalancer = balancer };
+            PoolConfig Pool(string name, PoolNodeBalancer balancer) => ProviderHarness.PoolConfig(name).WithLinode(l => l with { NodeBalancer = balancer });
             var pools = new[]
             {
                 Pool("byid", new PoolNodeBalancer { Id = 999999, Port = 80, NodePort = 8080 }),
@@ -98,8 +99,8 @@ public sealed class FactoryTests
                 Pool("noconfig", new PoolNodeBalancer { Id = (int)nb.Id, Port = 80, ConfigId = 999999, NodePort = 8080 }),
                 Pool("wrongport", new PoolNodeBalancer { Id = (int)nb.Id, Port = 80, ConfigId = (int)configs[1].Id, NodePort = 8080 }),
                 Pool("region", new PoolNodeBalancer { Label = "west-nb", Port = 80, NodePort = 8080 }),
-                ProviderHarness.PoolConfig("catalog") with { Type = "g6-nonexistent-1", Image = "linode/nonexistent", Region = "xx-nowhere" },
-                ProviderHarness.PoolConfig("userdata") with { UserDataFile = tooBig },
+                ProviderHarness.PoolConfig("catalog").WithLinode(l => l with { Type = "g6-nonexistent-1", Image = "linode/nonexistent", Region = "xx-nowhere" }),
+                ProviderHarness.PoolConfig("userdata").WithLinode(l => l with { UserDataFile = tooBig }),
                 ProviderHarness.PoolConfig("fine"),
             };
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Pools;
+using Autoscaler.Linode.Configuration;
 using Autoscaler.Linode.Models;
 using Autoscaler.Linode.Provider;
 using Autoscaler.Linode.Tests.Support;
@@ -20,14 +21,14 @@ public sealed class LaunchTests : IDisposable
 
     public void Dispose() => File.Delete(_userDataFile);
 
-    private PoolConfig FullConfig() => ProviderHarness.PoolConfig() with
+    private PoolConfig FullConfig() => ProviderHarness.PoolConfig().WithLinode(l => l with
     {
         Tags = ["app:web", "env:test", "autoscaler:web"],
         AuthorizedKeys = [SshKey],
         StackScript = new StackScriptConfig { Id = 4242, Data = new Dictionary<string, string> { ["APP_VERSION"] = "1.2.3" } },
         UserDataFile = _userDataFile,
         FirewallId = 777,
-    };
+    });
 
     [Fact]
     public async Task Launch_FullConfig_SendsEveryFieldAndApiShowsThem()
@@ -127,7 +128,7 @@ public sealed class LaunchTests : IDisposable
         await using var h = await ProviderHarness.StartAsync();
         var pool = await h.StartPoolAsync(FullConfig());
         var badPool = await h.Factory(options: new LinodeInstancePoolFactoryOptions { CheckCatalog = false })
-            .CreateAsync(ProviderHarness.PoolConfig() with { Type = "g6-nonexistent-1" }, CancellationToken.None);
+            .CreateAsync(ProviderHarness.PoolConfig().WithLinode(l => l with { Type = "g6-nonexistent-1" }), CancellationToken.None);
 
         await pool.LaunchAsync(new LaunchRequest("web", "web-secret01", "op-1", "scale-up"), CancellationToken.None);
         await pool.LaunchAsync(new LaunchRequest("web", "web-secret02", "op-2", "scale-up"), CancellationToken.None);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Pools;
+using Autoscaler.Linode.Configuration;
 using Autoscaler.Linode.Models;
 using Autoscaler.Linode.Provider;
 using Autoscaler.Linode.Tests.Fakes;
@@ -10,7 +11,7 @@ using Linode.Emulator;
 using Linode.Emulator.Runtime;
 using Microsoft.Extensions.Logging;
 using ApiNodeBalancerConfig = Autoscaler.Linode.Models.NodeBalancerConfig;
-using PoolNodeBalancer = Autoscaler.Core.Configuration.NodeBalancerConfig;
+using PoolNodeBalancer = Autoscaler.Linode.Configuration.NodeBalancerConfig;
 
 namespace Autoscaler.Linode.Tests.Provider;
 
@@ -156,12 +157,15 @@ public sealed class ProviderHarness : IAsyncDisposable
     public static PoolConfig PoolConfig(string name = "web", string nodeBalancerLabel = "web-nb", int port = 80) => new()
     {
         Name = name,
-        Region = Region,
-        Type = "g6-nanode-1",
-        Image = "linode/debian12",
         Min = 0,
         Max = 20,
-        NodeBalancer = new PoolNodeBalancer { Label = nodeBalancerLabel, Port = port, NodePort = 8080 },
+        Provider = new LinodePoolConfig
+        {
+            Region = Region,
+            Type = "g6-nanode-1",
+            Image = "linode/debian12",
+            NodeBalancer = new PoolNodeBalancer { Label = nodeBalancerLabel, Port = port, NodePort = 8080 },
+        },
     };
 
     /// <summary>A NodeBalancer with one config per port (default: port 80).</summary>
@@ -185,7 +189,7 @@ public sealed class ProviderHarness : IAsyncDisposable
     public async Task<LinodeInstancePool> StartPoolAsync(PoolConfig? config = null)
     {
         config ??= PoolConfig();
-        await CreateNodeBalancerAsync(config.NodeBalancer.Label!, Region, config.NodeBalancer.Port);
+        await CreateNodeBalancerAsync(config.Linode.NodeBalancer.Label!, Region, config.Linode.NodeBalancer.Port);
         return await Factory().CreateAsync(config, CancellationToken.None);
     }
 
@@ -249,4 +253,11 @@ public sealed class ProviderHarness : IAsyncDisposable
         await Instances.DisposeAsync();
         await Balancers.DisposeAsync();
     }
+}
+
+/// <summary>Changes a test pool's Linode settings.</summary>
+internal static class LinodePoolTestExtensions
+{
+    public static PoolConfig WithLinode(this PoolConfig pool, Func<LinodePoolConfig, LinodePoolConfig> change) =>
+        pool with { Provider = change(pool.Linode) };
 }

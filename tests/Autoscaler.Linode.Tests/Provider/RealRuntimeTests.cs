@@ -2,13 +2,14 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Autoscaler.Core.Pools;
+using Autoscaler.Linode.Configuration;
 using Autoscaler.Linode.Models;
 using Autoscaler.Linode.Provider;
 using Autoscaler.Linode.Tests.Support;
 using Linode.Emulator;
 using CoreNodeMode = Autoscaler.Core.Pools.NodeMode;
 using CoreNodeStatus = Autoscaler.Core.Pools.NodeStatus;
-using PoolNodeBalancer = Autoscaler.Core.Configuration.NodeBalancerConfig;
+using PoolNodeBalancer = Autoscaler.Linode.Configuration.NodeBalancerConfig;
 
 namespace Autoscaler.Linode.Tests.Provider;
 
@@ -37,10 +38,10 @@ public sealed class RealRuntimeTests
         {
             NewConfig = LinodeInstancePoolFactoryOptions.DefaultNewConfig with { CheckInterval = 2, CheckTimeout = 1, CheckAttempts = 1 },
         });
-        var config = ProviderHarness.PoolConfig() with
+        var config = ProviderHarness.PoolConfig().WithLinode(l => l with
         {
             NodeBalancer = new PoolNodeBalancer { Label = "rt-nb", Port = 8088, NodePort = 8080, CreateIfMissing = true },
-        };
+        });
         var pool = await factory.CreateAsync(config, CancellationToken.None);
         var nb = await client.NodeBalancers.GetAsync(pool.Target.NodeBalancerId);
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using Autoscaler.Core.Audit;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Pools;
+using Autoscaler.Linode.Configuration;
 using Autoscaler.Linode.Models;
 using Autoscaler.Linode.Provider;
 using Autoscaler.Linode.Tests.Support;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Autoscaler.Core.Pools;
+using Autoscaler.Linode.Configuration;
 using Autoscaler.Linode.Models;
 using Autoscaler.Linode.Provider;
 using Microsoft.Extensions.Time.Testing;

@@ -1,4 +1,5 @@
 using Autoscaler.Core.Configuration;
+using Autoscaler.Service.Configuration;
 
 namespace Autoscaler.Service.Tests.Commands;
 

@@ -1,11 +1,12 @@
 using Autoscaler.Core.Configuration;
+using Autoscaler.Service.Configuration;
 using Autoscaler.Service.Tests.Support;
 
 namespace Autoscaler.Service.Tests.Commands;
 
 public sealed class CommandConfigTests
 {
-    private static ConfigResult Parse(string commands) => AutoscalerConfig.Parse($$"""
+    private static ConfigResult Parse(string commands) => ServiceSchema.Parse($$"""
         linode: { url: "http://127.0.0.1:1/v4", token: t }
         commands: {{commands}}
         pools:
@@ -64,7 +65,7 @@ public sealed class CommandConfigTests
     [Fact]
     public void Parse_NoCommands_EmptyList()
     {
-        var result = AutoscalerConfig.Parse($$"""
+        var result = ServiceSchema.Parse($$"""
             linode: { url: "http://127.0.0.1:1/v4", token: t }
             pools:
             {{TestConfig.Pool()}}

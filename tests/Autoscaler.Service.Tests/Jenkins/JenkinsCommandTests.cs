@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Autoscaler.Core.Configuration;
+using Autoscaler.Service.Configuration;
 using Autoscaler.Service.Tests.Support;
 
 namespace Autoscaler.Service.Tests.Jenkins;
@@ -36,7 +37,7 @@ public sealed class JenkinsCommandTests
     [Fact]
     public void Parse_JenkinsWithCmdAndWithoutToken_BothReported()
     {
-        var result = AutoscalerConfig.Parse($$"""
+        var result = ServiceSchema.Parse($$"""
             linode: { url: "http://127.0.0.1:1/v4", token: t }
             commands: [ { cmd: /bin/true, jenkins: { url: "http://127.0.0.1:8080/", user: u, job: scale } } ]
             pools:
@@ -52,7 +53,7 @@ public sealed class JenkinsCommandTests
     [Fact]
     public void Parse_JenkinsOnly_Read()
     {
-        var result = AutoscalerConfig.Parse($$"""
+        var result = ServiceSchema.Parse($$"""
             linode: { url: "http://127.0.0.1:1/v4", token: t }
             commands: [ { jenkins: { url: "http://127.0.0.1:8080/", user: u, api_token: s3cret, job: ops/scale, parameters: { A: b } }, max: 1 } ]
             pools:

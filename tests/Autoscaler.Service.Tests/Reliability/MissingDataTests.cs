@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Autoscaler.Core.Configuration;
+using Autoscaler.Service.Configuration;
 using Autoscaler.Service.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
 

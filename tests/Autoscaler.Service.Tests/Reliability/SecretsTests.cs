@@ -4,6 +4,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Autoscaler.Core.Configuration;
+using Autoscaler.Linode.Provider;
+using Autoscaler.Service.Configuration;
 using Autoscaler.Service.Tests.Support;
 using Linode.Emulator;
 using Microsoft.Data.Sqlite;
@@ -67,20 +69,23 @@ public sealed class SecretsTests(ITestOutputHelper output)
             pools:
             {{TestConfig.Pool(min: 1, max: 3, extra: "    scale_up: { step: 1, cooldown: 0s }\n    scale_down: { step: 1, cooldown: 0s, drain: 500ms }")}}
             """);
-        var parsed = AutoscalerConfig.Parse(await File.ReadAllTextAsync(yaml), env);
+        var parsed = ServiceSchema.Parse(await File.ReadAllTextAsync(yaml), env);
         Assert.True(parsed.IsValid, string.Join("\n", parsed.Errors));
 
         using var serviceLogs = serviceLog.Factory();
         var host = await AutoscalerHost.StartAsync(parsed.Config, new AutoscalerServices
         {
             LoggerFactory = serviceLogs,
-            LinodeHandler = new RootPasswordRecorder(rootPasswords) { InnerHandler = new SocketsHttpHandler() },
-            ConfigureLinodeClient = o =>
+            Providers = ServiceSchema.DefaultProviders.With(new LinodeProvider
             {
-                o.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
-                o.MaxRetryDelay = TimeSpan.FromMilliseconds(100);
-                o.MaxRetryAfter = TimeSpan.FromSeconds(2);
-            },
+                Handler = new RootPasswordRecorder(rootPasswords) { InnerHandler = new SocketsHttpHandler() },
+                ConfigureClient = o =>
+                {
+                    o.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
+                    o.MaxRetryDelay = TimeSpan.FromMilliseconds(100);
+                    o.MaxRetryAfter = TimeSpan.FromSeconds(2);
+                },
+            }),
         });
         try
         {

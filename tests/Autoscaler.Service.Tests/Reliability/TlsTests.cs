@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Pools;
+using Autoscaler.Service.Configuration;
 using Autoscaler.Service.Tests.Support;
 
 namespace Autoscaler.Service.Tests.Reliability;

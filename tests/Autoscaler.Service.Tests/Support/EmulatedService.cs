@@ -3,6 +3,7 @@ using Autoscaler.Linode;
 using Autoscaler.Linode.Models;
 using Autoscaler.Linode.Provider;
 using Autoscaler.Sandbox;
+using Autoscaler.Service.Configuration;
 using Linode.Emulator;
 
 namespace Autoscaler.Service.Tests.Support;
@@ -74,18 +75,21 @@ public sealed class EmulatedService : IAsyncDisposable
     {
         Host = await AutoscalerHost.StartAsync(_config(_dir, ApiUrl), new AutoscalerServices
         {
-            LinodeHandler = LinodeHandler?.Invoke(),
-            ConfigureLinodeClient = o =>
+            Providers = ServiceSchema.DefaultProviders.With(new LinodeProvider
             {
-                o.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
-                o.MaxRetryDelay = TimeSpan.FromMilliseconds(100);
-                o.MaxRetryAfter = TimeSpan.FromSeconds(2);
-            },
-            // Health checks every 2 s so real load balancers see new nodes UP quickly.
-            ProviderOptions = new LinodeInstancePoolFactoryOptions
-            {
-                NewConfig = LinodeInstancePoolFactoryOptions.DefaultNewConfig with { CheckInterval = 2, CheckTimeout = 1, CheckAttempts = 1 },
-            },
+                Handler = LinodeHandler?.Invoke(),
+                ConfigureClient = o =>
+                {
+                    o.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
+                    o.MaxRetryDelay = TimeSpan.FromMilliseconds(100);
+                    o.MaxRetryAfter = TimeSpan.FromSeconds(2);
+                },
+                // Health checks every 2 s so real load balancers see new nodes UP quickly.
+                PoolOptions = new LinodeInstancePoolFactoryOptions
+                {
+                    NewConfig = LinodeInstancePoolFactoryOptions.DefaultNewConfig with { CheckInterval = 2, CheckTimeout = 1, CheckAttempts = 1 },
+                },
+            }),
         });
         Http = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
     }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Autoscaler.Core.Configuration;
+using Autoscaler.Service.Configuration;
 
 namespace Autoscaler.Service.Tests.Support;
 

@@ -1,3 +1,4 @@
+using Autoscaler.Core.Providers.Virtual;
 using System.Collections.Concurrent;
 using Autoscaler.Core.Pools;
 using Autoscaler.Simulation;

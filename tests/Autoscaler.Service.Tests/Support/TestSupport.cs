@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using Autoscaler.Core.Configuration;
+using Autoscaler.Service.Configuration;
 
 namespace Autoscaler.Service.Tests.Support;
 
@@ -80,7 +81,7 @@ internal static class TestConfig
 
     public static AutoscalerConfig Parse(string yaml)
     {
-        var result = AutoscalerConfig.Parse(yaml, new Dictionary<string, string>());
+        var result = ServiceSchema.Parse(yaml, new Dictionary<string, string>());
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
         return result.Config;
     }

@@ -1,3 +1,4 @@
+using Autoscaler.Core.Providers.Virtual;
 using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Text;
@@ -5,6 +6,7 @@ using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Pools;
 using Autoscaler.Simulation;
 using Autoscaler.Service;
+using Autoscaler.Service.Configuration;
 
 namespace Dashboard.Tests.Support;
 
@@ -71,7 +73,7 @@ public sealed class DashboardService : IAsyncDisposable
                   - { alert: PoolCpuLow, action: down }
                 dashboard: {{dashboard}}
             """;
-        var parsed = AutoscalerConfig.Parse(yaml, new Dictionary<string, string>());
+        var parsed = ServiceSchema.Parse(yaml, new Dictionary<string, string>());
         Assert.True(parsed.IsValid, string.Join("\n", parsed.Errors));
         var pools = new ConcurrentDictionary<string, VirtualCloud>();
         try

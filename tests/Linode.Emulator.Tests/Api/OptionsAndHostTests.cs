@@ -47,7 +47,7 @@ public sealed class OptionsAndHostTests : IDisposable
               profile: realistic
               deleting: 250ms
             faults: { rate_429: 0.2, retry_after_seconds: 3, rate_500: 0.1, latency_ms: 50, boot_failure_rate: 0.5 }
-            rate_limits: { enabled: true, general_limit: 100, general_window: 1m, create_instance_limit: 2, create_instance_window: 10 }
+            rate_limits: { enabled: true, general_limit: 100, general_window: 1m, create_instance_limit: 2, create_instance_window: 10s }
             runtime:
               workload_path: /opt/workload
               stop_grace_period: 2s

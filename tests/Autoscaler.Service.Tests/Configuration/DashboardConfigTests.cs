@@ -1,6 +1,8 @@
 using Autoscaler.Core.Configuration;
+using Autoscaler.Core.Signals.TargetTracking;
+using Autoscaler.Service.Configuration;
 
-namespace Autoscaler.Core.Tests;
+namespace Autoscaler.Service.Tests.Configuration;
 
 public sealed class DashboardConfigTests
 {
@@ -16,7 +18,7 @@ public sealed class DashboardConfigTests
             nodebalancer: { label: web-nb, port: 80 }
         """;
 
-    private static ConfigResult Parse(string yaml) => AutoscalerConfig.Parse(yaml, new Dictionary<string, string>());
+    private static ConfigResult Parse(string yaml) => ServiceSchema.Parse(yaml, new Dictionary<string, string>());
 
     private static string[] Errors(string yaml)
     {

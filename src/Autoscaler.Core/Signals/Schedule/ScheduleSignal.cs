@@ -1,14 +1,13 @@
 using System.Globalization;
-using Autoscaler.Core.Configuration;
 using Cronos;
 
-namespace Autoscaler.Core.Signals;
+namespace Autoscaler.Core.Signals.Schedule;
 
 /// <summary>
 /// A recurring window: active for <see cref="ScheduleConfig.Duration"/> after each cron occurrence (in the configured
 /// time zone, daylight-saving aware); while active it imposes its min and/or max on the pool.
 /// </summary>
-public sealed class ScheduleSignal : IScalingSignal
+public sealed class ScheduleSignal : IBoundsSignal
 {
     private readonly ScheduleConfig _config;
     private readonly CronExpression _cron;
@@ -20,7 +19,7 @@ public sealed class ScheduleSignal : IScalingSignal
     {
         ArgumentNullException.ThrowIfNull(config);
         _config = config;
-        if (!ConfigParser.TryParseCron(config.Cron, out var cron, out var error))
+        if (!ScheduleSignalKind.TryParseCron(config.Cron, out var cron, out var error))
         {
             throw new ArgumentException($"invalid cron expression '{config.Cron}': {error}", nameof(config));
         }
@@ -42,6 +41,10 @@ public sealed class ScheduleSignal : IScalingSignal
         var start = _cron.GetPreviousOccurrence(now, _zone, inclusive: true);
         return start is { } s && now < s + _config.Duration ? s : null;
     }
+
+    /// <inheritdoc />
+    public (int? Min, int? Max)? BoundsAt(DateTimeOffset now) =>
+        ActiveWindowStart(now) is null ? null : (_config.Min, _config.Max);
 
     /// <inheritdoc />
     public ValueTask<Recommendation> EvaluateAsync(SignalContext context, CancellationToken cancellationToken)

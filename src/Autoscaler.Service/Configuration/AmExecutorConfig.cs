@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
+using Autoscaler.Core.Configuration;
 
-namespace Autoscaler.Core.Configuration;
+namespace Autoscaler.Service.Configuration;
 
 /// <summary>
 /// prometheus-am-executor's own configuration file, read as is so a user can point the autoscaler at it instead of
@@ -45,17 +46,49 @@ public sealed record AmExecutorConfig
         }
 
         var options = new ConfigLoadOptions { BaseDirectory = Path.GetDirectoryName(Path.GetFullPath(path)) };
-        return new ConfigParser(Environment.GetEnvironmentVariable, options).ParseAmExecutor(text);
+        return Read(new ConfigReader(null, options), text);
     }
 
     /// <summary>Parses <paramref name="yaml"/>; <paramref name="environment"/> supplies ${VAR} values (null: the process's).</summary>
     public static AmExecutorConfigResult Parse(string yaml, IReadOnlyDictionary<string, string>? environment = null)
     {
         ArgumentNullException.ThrowIfNull(yaml);
-        Func<string, string?> lookup = environment is null
-            ? Environment.GetEnvironmentVariable
-            : name => environment.TryGetValue(name, out var v) ? v : null;
-        return new ConfigParser(lookup, new ConfigLoadOptions()).ParseAmExecutor(yaml);
+        return Read(new ConfigReader(environment), yaml);
+    }
+
+    /// <summary>Reads prometheus-am-executor's own YAML (<c>listen_address</c>, <c>verbose</c>, <c>tls_key</c>,
+    /// <c>tls_crt</c>, <c>commands</c>).</summary>
+    private static AmExecutorConfigResult Read(ConfigReader reader, string yaml)
+    {
+        if (reader.TryOpen(yaml) is not { } root)
+        {
+            return new AmExecutorConfigResult(null, reader.SortedErrors());
+        }
+
+        var listen = root.String("listen_address");
+        var verbose = root.Bool("verbose") ?? false;
+        var key = root.String("tls_key");
+        var crt = root.String("tls_crt");
+        var commands = CommandsReader.Read(root);
+        if (commands.Count == 0 && reader.ErrorCount == 0)
+        {
+            root.Error("commands must list at least one command (am-executor refuses to start without one)", root.Raw("commands") ?? root.Node);
+        }
+
+        root.Done();
+        if (reader.ErrorCount > 0)
+        {
+            return new AmExecutorConfigResult(null, reader.SortedErrors());
+        }
+
+        return new AmExecutorConfigResult(new AmExecutorConfig
+        {
+            ListenAddress = string.IsNullOrEmpty(listen) ? DefaultListenAddress : listen,
+            Verbose = verbose,
+            TlsKey = key is null ? null : reader.ResolvePath(key),
+            TlsCrt = crt is null ? null : reader.ResolvePath(crt),
+            Commands = commands,
+        }, []);
     }
 }
 

@@ -1,6 +1,13 @@
+using Autoscaler.Common;
+using Autoscaler.Core;
 using Autoscaler.Core.Configuration;
+using Autoscaler.Core.Signals.Alerts;
+using Autoscaler.Core.Signals.Schedule;
+using Autoscaler.Core.Signals.TargetTracking;
+using Autoscaler.Linode.Configuration;
+using Autoscaler.Service.Configuration;
 
-namespace Autoscaler.Core.Tests;
+namespace Autoscaler.Service.Tests.Configuration;
 
 public sealed class ConfigTests
 {
@@ -56,7 +63,7 @@ public sealed class ConfigTests
 
     private static string[] Errors(string yaml, IReadOnlyDictionary<string, string>? env = null)
     {
-        var result = AutoscalerConfig.Parse(yaml, env ?? Env);
+        var result = ServiceSchema.Parse(yaml, env ?? Env);
         Assert.False(result.IsValid);
         return result.Errors.Select(e => e.Message).ToArray();
     }
@@ -68,12 +75,12 @@ public sealed class ConfigTests
     [Fact]
     public void Parse_FullExample_ReadsEverySetting()
     {
-        var result = AutoscalerConfig.Parse(Full, Env);
+        var result = ServiceSchema.Parse(Full, Env);
 
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
         var c = result.Config;
         Assert.Equal(new Uri("https://api.linode.com/v4"), c.Linode!.Url);
-        Assert.Equal("linode-secret-token", c.Linode.Token.Reveal());
+        Assert.Equal("linode-secret-token", c.Linode!.Token.Reveal());
         Assert.Equal("hook-secret", c.Webhook.Auth!.BearerToken!.Reveal());
         Assert.Equal(65536, c.Webhook.MaxBodyBytes);
         Assert.Equal(TimeSpan.FromSeconds(15), c.Engine.EvaluationInterval);
@@ -83,14 +90,14 @@ public sealed class ConfigTests
         Assert.Equal(["web", "api"], c.Pools.Select(p => p.Name));
 
         var web = c.Pools[0];
-        Assert.Equal(("us-east", "g6-standard-1", "linode/debian12"), (web.Region, web.Type, web.Image));
-        Assert.Equal(42, web.StackScript!.Id);
-        Assert.Equal("stack-secret", web.StackScript.Data["db_password"]);
-        Assert.Equal(["app:web"], web.Tags);
+        Assert.Equal(("us-east", "g6-standard-1", "linode/debian12"), (web.Linode.Region, web.Linode.Type, web.Linode.Image));
+        Assert.Equal(42, web.Linode.StackScript!.Id);
+        Assert.Equal("stack-secret", web.Linode.StackScript!.Data["db_password"]);
+        Assert.Equal(["app:web"], web.Linode.Tags);
         Assert.Equal("autoscaler:web", web.EffectivePoolTag);
         Assert.Equal("web", web.EffectiveLabelPrefix);
         Assert.Equal((2, 10, 3), (web.Min, web.Max, web.Desired));
-        Assert.Equal(("web-nb", 80, 8080), (web.NodeBalancer.Label, web.NodeBalancer.Port, web.NodeBalancer.NodePort));
+        Assert.Equal(("web-nb", 80, 8080), (web.Linode.NodeBalancer.Label, web.Linode.NodeBalancer.Port, web.Linode.NodeBalancer.NodePort));
         Assert.Equal(TimeSpan.FromMinutes(2), web.Health.ReplaceAfter);
         Assert.Equal((2, 50.0, 4), (web.ScaleUp.Step, web.ScaleUp.StepPercent, web.ScaleUp.MaxInFlight));
         Assert.Equal((TimeSpan.FromMinutes(5), VictimPolicy.Oldest), (web.ScaleDown.Cooldown, web.ScaleDown.Victim));
@@ -107,13 +114,13 @@ public sealed class ConfigTests
         Assert.Equal(3, schedule.Index);
 
         var api = c.Pools[1];
-        Assert.Equal((77, 443, 443), (api.NodeBalancer.Id, api.NodeBalancer.Port, api.NodeBalancer.NodePort));
+        Assert.Equal((77, 443, 443), (api.Linode.NodeBalancer.Id, api.Linode.NodeBalancer.Port, api.Linode.NodeBalancer.NodePort));
     }
 
     [Fact]
     public void Parse_MinimalPool_FillsDocumentedDefaults()
     {
-        var result = AutoscalerConfig.Parse(MinimalPool, Env);
+        var result = ServiceSchema.Parse(MinimalPool, Env);
 
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
         var c = result.Config;
@@ -128,8 +135,8 @@ public sealed class ConfigTests
         Assert.Equal((1, TimeSpan.FromSeconds(60), 10), (p.ScaleUp.Step, p.ScaleUp.Cooldown, p.ScaleUp.MaxInFlight));
         Assert.Equal((1, TimeSpan.FromSeconds(300), TimeSpan.FromSeconds(30), VictimPolicy.Newest),
             (p.ScaleDown.Step, p.ScaleDown.Cooldown, p.ScaleDown.Drain, p.ScaleDown.Victim));
-        Assert.Equal("autoscaler:protected", p.ProtectionTag);
-        Assert.Equal(80, p.NodeBalancer.NodePort);
+        Assert.Equal("autoscaler:protected", p.Linode.ProtectionTag);
+        Assert.Equal(80, p.Linode.NodeBalancer.NodePort);
         Assert.Empty(p.Signals);
     }
 
@@ -186,7 +193,7 @@ public sealed class ConfigTests
     [Fact]
     public void Parse_ErrorsCarryTheirPosition()
     {
-        var result = AutoscalerConfig.Parse(WithPool(Base + "min: 1\nmax: 2\nmins: 1"), Env);
+        var result = ServiceSchema.Parse(WithPool(Base + "min: 1\nmax: 2\nmins: 1"), Env);
 
         var error = Assert.Single(result.Errors);
         Assert.Equal("pool 'web': unknown key 'mins'", error.Message);
@@ -233,7 +240,7 @@ public sealed class ConfigTests
         var yaml = MinimalPool.Replace("linode: { token: t }\n", "", StringComparison.Ordinal);
 
         Assert.Equal(["linode is required"], Errors(yaml));
-        var relaxed = AutoscalerConfig.Parse(yaml, Env, new ConfigLoadOptions { RequireLinode = false });
+        var relaxed = ServiceSchema.Parse(yaml, Env, new ConfigLoadOptions { RequireCloudAccess = false });
         Assert.True(relaxed.IsValid);
         Assert.Null(relaxed.Config.Linode);
     }
@@ -241,7 +248,7 @@ public sealed class ConfigTests
     [Fact]
     public void Parse_YamlSyntaxError_GivesLineAndColumn()
     {
-        var result = AutoscalerConfig.Parse("linode: { token: t }\npools:\n  web:\n    min: 1\n   max: 2\n", Env);
+        var result = ServiceSchema.Parse("linode: { token: t }\npools:\n  web:\n    min: 1\n   max: 2\n", Env);
 
         var error = Assert.Single(result.Errors);
         Assert.StartsWith("line 5, column 4: ", error.Message, StringComparison.Ordinal);
@@ -252,16 +259,16 @@ public sealed class ConfigTests
     [Fact]
     public void Parse_FirewallId_ReadAndCheckedPositive()
     {
-        Assert.Equal(42, AutoscalerConfig.Parse(WithPool(Base + "min: 1\nmax: 2\nfirewall_id: 42"), Env).Config!.Pools[0].FirewallId);
+        Assert.Equal(42, ServiceSchema.Parse(WithPool(Base + "min: 1\nmax: 2\nfirewall_id: 42"), Env).Config!.Pools[0].Linode.FirewallId);
 
-        var result = AutoscalerConfig.Parse(WithPool(Base + "min: 1\nmax: 2\nfirewall_id: 0"), Env);
+        var result = ServiceSchema.Parse(WithPool(Base + "min: 1\nmax: 2\nfirewall_id: 0"), Env);
         Assert.Contains(result.Errors, e => e.Message == "pool 'web': firewall_id must be > 0");
     }
 
     [Fact]
     public void Parse_UnclosedFlowMapping_GivesPositionAndHint()
     {
-        var result = AutoscalerConfig.Parse("linode: { token: t\npools:\n  web:\n    min: 1\n", Env);
+        var result = ServiceSchema.Parse("linode: { token: t\npools:\n  web:\n    min: 1\n", Env);
 
         var error = Assert.Single(result.Errors);
         Assert.Matches(@"^line \d+, column \d+: the YAML is malformed after this point", error.Message);
@@ -277,13 +284,13 @@ public sealed class ConfigTests
             .Replace("max: 3", "max: ${MAX:-7}", StringComparison.Ordinal)
             .Replace("region: us-east", "region: $${literal}", StringComparison.Ordinal);
 
-        var result = AutoscalerConfig.Parse(yaml, new Dictionary<string, string> { ["TOKEN"] = "abc", ["HOST"] = "127.0.0.1:8080", ["SCHEME"] = "" });
+        var result = ServiceSchema.Parse(yaml, new Dictionary<string, string> { ["TOKEN"] = "abc", ["HOST"] = "127.0.0.1:8080", ["SCHEME"] = "" });
 
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
         Assert.Equal("abc", result.Config.Linode!.Token.Reveal());
-        Assert.Equal(new Uri("https://127.0.0.1:8080/v4"), result.Config.Linode.Url);
+        Assert.Equal(new Uri("https://127.0.0.1:8080/v4"), result.Config.Linode!.Url);
         Assert.Equal(7, result.Config.Pools[0].Max);
-        Assert.Equal("${literal}", result.Config.Pools[0].Region);
+        Assert.Equal("${literal}", result.Config.Pools[0].Linode.Region);
     }
 
     [Fact]
@@ -302,7 +309,7 @@ public sealed class ConfigTests
     [Fact]
     public void Parse_EnvReferenceInComment_IsIgnored()
     {
-        var result = AutoscalerConfig.Parse("# token: ${NOT_SET}\n" + MinimalPool, new Dictionary<string, string>());
+        var result = ServiceSchema.Parse("# token: ${NOT_SET}\n" + MinimalPool, new Dictionary<string, string>());
 
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
     }
@@ -312,7 +319,7 @@ public sealed class ConfigTests
     {
         var yaml = Full.Replace("webhook: { auth: { bearer_token: ${WEBHOOK_TOKEN:-hook-secret} }, max_body_bytes: 65536 }",
             "webhook: { auth: { basic: { username: hook-user, password: hook-password } } }\napi: { auth: { bearer_token: api-secret } }", StringComparison.Ordinal);
-        var config = AutoscalerConfig.Parse(yaml, Env).Config!;
+        var config = ServiceSchema.Parse(yaml, Env).Config!;
 
         var texts = new[] { config.ToString(), config.Describe(), config.Linode!.ToString(), config.Webhook.ToString(), config.Pools[0].ToString() };
 
@@ -326,7 +333,7 @@ public sealed class ConfigTests
 
         Assert.Contains("token: ***", config.Describe(), StringComparison.Ordinal);
         Assert.Contains("db_password", config.Describe(), StringComparison.Ordinal);
-        Assert.Equal("***", config.Linode.Token.ToString());
+        Assert.Equal("***", config.Linode!.Token.ToString());
     }
 
     [Fact]
@@ -408,14 +415,14 @@ public sealed class ConfigTests
             var path = Path.Combine(dir.FullName, "autoscaler.yaml");
             File.WriteAllText(path, yaml);
 
-            var result = AutoscalerConfig.Load(path);
+            var result = ServiceSchema.Load(path);
 
             Assert.True(result.IsValid, string.Join("\n", result.Errors));
-            Assert.Equal(Path.Combine(dir.FullName, "cloud-init.yaml"), result.Config.Pools[0].UserDataFile);
+            Assert.Equal(Path.Combine(dir.FullName, "cloud-init.yaml"), result.Config.Pools[0].Linode.UserDataFile);
             Assert.Equal(Path.Combine(dir.FullName, "state", "journal.db"), result.Config.Journal.Path);
 
             File.Delete(Path.Combine(dir.FullName, "cloud-init.yaml"));
-            var missing = AutoscalerConfig.Load(path);
+            var missing = ServiceSchema.Load(path);
             Assert.Equal([$"pool 'web': user_data file '{Path.Combine(dir.FullName, "cloud-init.yaml")}' does not exist"], missing.Errors.Select(e => e.Message));
         }
         finally
@@ -427,42 +434,8 @@ public sealed class ConfigTests
     [Fact]
     public void Load_MissingFile_IsAnErrorNotAnException()
     {
-        var result = AutoscalerConfig.Load(Path.Combine(Path.GetTempPath(), "no-such-autoscaler-config.yaml"));
+        var result = ServiceSchema.Load(Path.Combine(Path.GetTempPath(), "no-such-autoscaler-config.yaml"));
 
         Assert.StartsWith("cannot read '", Assert.Single(result.Errors).Message, StringComparison.Ordinal);
-    }
-
-    [Theory]
-    [InlineData("30s", 30_000)]
-    [InlineData("5m", 300_000)]
-    [InlineData("1h30m", 5_400_000)]
-    [InlineData("250ms", 250)]
-    [InlineData("1.5s", 1_500)]
-    [InlineData("0", 0)]
-    [InlineData("2d", 172_800_000)]
-    public void Durations_TryParse_AcceptsUnits(string text, double milliseconds)
-    {
-        Assert.True(Durations.TryParse(text, out var value));
-        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), value);
-    }
-
-    [Theory]
-    [InlineData("30")]
-    [InlineData("-5s")]
-    [InlineData("5 minutes")]
-    [InlineData("")]
-    [InlineData("s")]
-    public void Durations_TryParse_RejectsNonDurations(string text)
-    {
-        Assert.False(Durations.TryParse(text, out _));
-    }
-
-    [Fact]
-    public void Durations_Format_RoundTrips()
-    {
-        Assert.Equal("1h30m", Durations.Format(TimeSpan.FromMinutes(90)));
-        Assert.Equal("0s", Durations.Format(TimeSpan.Zero));
-        Assert.Equal("1m", Durations.Format(TimeSpan.FromMinutes(1)));
-        Assert.Equal("2s500ms", Durations.Format(TimeSpan.FromMilliseconds(2500)));
     }
 }

@@ -1,7 +1,11 @@
 using System.Globalization;
+using System.Text;
+using Autoscaler.Common;
+using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Pools;
+using Autoscaler.Core.Providers;
 
-namespace Autoscaler.Simulation;
+namespace Autoscaler.Core.Providers.Virtual;
 
 /// <summary>Timing of the <see cref="VirtualCloud"/>.</summary>
 public sealed record VirtualCloudOptions
@@ -325,5 +329,70 @@ public sealed class VirtualCloud : IInstancePool
     private string NextId()
     {
         return (++_nextId).ToString(CultureInfo.InvariantCulture);
+    }
+}
+
+/// <summary>A pool on the <see cref="VirtualCloud"/> (<c>provider: virtual</c>), with its timing.</summary>
+public sealed record VirtualPoolConfig : ProviderPoolConfig
+{
+    /// <summary>The cloud's timing.</summary>
+    public VirtualCloudOptions Cloud { get; init; } = new();
+
+    /// <inheritdoc />
+    public override string Provider => VirtualCloudProvider.ProviderName;
+
+    /// <inheritdoc />
+    public override void Describe(StringBuilder text, string indent)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        text.Append(CultureInfo.InvariantCulture,
+            $"{indent}provision_time: {Durations.Format(Cloud.ProvisionTime)}\n{indent}boot_time: {Durations.Format(Cloud.BootTime)}\n{indent}health_check_delay: {Durations.Format(Cloud.HealthCheckDelay)}\n");
+    }
+}
+
+/// <summary>
+/// The simulator's cloud as a provider: <c>provider: virtual</c> gives a pool in memory, with optional
+/// <c>provision_time</c>, <c>boot_time</c> and <c>health_check_delay</c> beside the policy keys. Nothing is created
+/// anywhere; it lets the whole service (webhook, engine, dashboard) run without a cloud.
+/// </summary>
+public sealed class VirtualCloudProvider : IProviderKind
+{
+    /// <summary>The name pools give in <c>provider:</c>.</summary>
+    public const string ProviderName = "virtual";
+
+    /// <inheritdoc />
+    public string Name => ProviderName;
+
+    /// <inheritdoc />
+    public IConfigSectionValue? ReadRoot(MapReader root, bool required) => null;
+
+    /// <inheritdoc />
+    public ProviderPoolConfig? ReadPool(MapReader pool, PoolReadContext context)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        var d = new VirtualCloudOptions();
+        var provision = pool.Duration("provision_time");
+        var boot = pool.Duration("boot_time");
+        var health = pool.Duration("health_check_delay");
+        return new VirtualPoolConfig
+        {
+            Cloud = d with { ProvisionTime = provision ?? d.ProvisionTime, BootTime = boot ?? d.BootTime, HealthCheckDelay = health ?? d.HealthCheckDelay },
+        };
+    }
+
+    /// <inheritdoc />
+    public void CheckPools(IReadOnlyList<PoolConfig> pools, ConfigReader reader)
+    {
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<IInstancePool>> CreatePoolsAsync(IReadOnlyList<PoolConfig> pools, ProviderContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pools);
+        ArgumentNullException.ThrowIfNull(context);
+        IReadOnlyList<IInstancePool> built = pools
+            .Select(p => (IInstancePool)new VirtualCloud(p.Name, context.Time, (p.Provider as VirtualPoolConfig)?.Cloud))
+            .ToArray();
+        return Task.FromResult(built);
     }
 }

@@ -1,4 +1,6 @@
-namespace Autoscaler.Core.Configuration;
+using Autoscaler.Core.Configuration;
+
+namespace Autoscaler.Service.Configuration;
 
 /// <summary>
 /// A command run for matching Alertmanager notifications, with prometheus-am-executor's keys and meaning (so its YAML

@@ -1,7 +1,6 @@
 using System.Globalization;
-using Autoscaler.Core.Configuration;
 
-namespace Autoscaler.Core.Signals;
+namespace Autoscaler.Core.Signals.TargetTracking;
 
 /// <summary>
 /// Keeps a pool metric at its target like the Kubernetes HPA: raw desired = ceil(serving × metric / target), no change

@@ -1,4 +1,8 @@
-namespace Autoscaler.Core.Configuration;
+using System.Globalization;
+using System.Text;
+using Autoscaler.Core.Configuration;
+
+namespace Autoscaler.Service.Configuration;
 
 /// <summary>The web dashboard's history: how often each pool is sampled and how much is kept (in memory).</summary>
 public sealed record DashboardConfig
@@ -21,7 +25,7 @@ public sealed record DashboardConfig
 /// queries, each giving one number for the pool. Any of them may be left out; its chart then says the value is not
 /// known.
 /// </summary>
-public sealed record PoolDashboardConfig
+public sealed record PoolDashboardConfig : IConfigSectionValue
 {
     /// <summary>Prometheus base URL; when not set, the pool's first <c>target_tracking</c> signal's.</summary>
     public required Uri Prometheus { get; init; }
@@ -34,4 +38,13 @@ public sealed record PoolDashboardConfig
 
     /// <summary>The pool's 95th percentile latency, in seconds.</summary>
     public string? LatencyP95 { get; init; }
+
+    /// <inheritdoc />
+    public void Describe(StringBuilder text, string indent)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        text.Append(CultureInfo.InvariantCulture, $"{indent}dashboard: {{ prometheus: {Prometheus}, requests: {Query(Requests)}, cpu: {Query(Cpu)}, latency_p95: {Query(LatencyP95)} }}\n");
+    }
+
+    private static string Query(string? q) => q is null ? "~" : "'" + q + "'";
 }

@@ -2,7 +2,7 @@ using System.Globalization;
 using Autoscaler.Core.Alerts;
 using Autoscaler.Core.Configuration;
 
-namespace Autoscaler.Core.Signals;
+namespace Autoscaler.Core.Signals.Alerts;
 
 /// <summary>
 /// Steps the pool while a matching alert fires: up → serving + step (the capacity the alert measured, so a step is not
@@ -24,7 +24,7 @@ public sealed class AlertStepSignal : IScalingSignal
         ArgumentNullException.ThrowIfNull(scaleDown);
         ArgumentNullException.ThrowIfNull(alerts);
         _config = config;
-        _matcher = new AlertMatcher(config.AlertName, config.Labels);
+        _matcher = config.Matcher;
         _up = scaleUp;
         _down = scaleDown;
         _alerts = alerts;

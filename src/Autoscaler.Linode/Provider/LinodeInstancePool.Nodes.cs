@@ -1,0 +1,147 @@
+using System.Globalization;
+using Autoscaler.Core.Pools;
+using Autoscaler.Linode.Models;
+using ApiNodeMode = Autoscaler.Linode.Models.NodeMode;
+using ApiNodeStatus = Autoscaler.Linode.Models.NodeStatus;
+using CoreNodeMode = Autoscaler.Core.Pools.NodeMode;
+using CoreNodeStatus = Autoscaler.Core.Pools.NodeStatus;
+
+namespace Autoscaler.Linode.Provider;
+
+/// <summary>The NodeBalancer side of the pool: mapping node health and mode, finding a member's node and the orphans,
+/// removing nodes, and the private address a node needs.</summary>
+public sealed partial class LinodeInstancePool
+{
+    /// <summary>Maps node health; <c>Unknown</c>/<c>unknown</c> and anything new are <see cref="CoreNodeStatus.Unknown"/>.</summary>
+    internal static CoreNodeStatus MapStatus(ApiNodeStatus status) => status switch
+    {
+        ApiNodeStatus.Up => CoreNodeStatus.Up,
+        ApiNodeStatus.Down => CoreNodeStatus.Down,
+        _ => CoreNodeStatus.Unknown,
+    };
+
+    /// <summary>Maps node mode. <c>backup</c> (only ever set by hand) counts as accept: read as drain it would make the
+    /// reconciler remove the member.</summary>
+    internal static CoreNodeMode MapMode(ApiNodeMode mode) => mode switch
+    {
+        ApiNodeMode.Drain => CoreNodeMode.Drain,
+        ApiNodeMode.Reject => CoreNodeMode.Reject,
+        _ => CoreNodeMode.Accept,
+    };
+
+    private async Task<IReadOnlyList<OrphanNode>> FindOrphansAsync(List<NodeBalancerNode> nodes, HashSet<string> memberAddresses, CancellationToken ct)
+    {
+        var candidates = new List<NodeBalancerNode>();
+        foreach (var node in nodes.Where(n => !memberAddresses.Contains(n.Address)))
+        {
+            if (NodeLabels.IsOurs(_config.EffectiveLabelPrefix, node.Label))
+            {
+                candidates.Add(node);
+            }
+            else
+            {
+                bool first;
+                lock (_lock)
+                {
+                    first = _foreignNodesLogged.Add(node.Id);
+                }
+
+                if (first)
+                {
+                    LogForeignNode(_config.Name, node.Id, node.Label, node.Address);
+                }
+            }
+        }
+
+        if (candidates.Count == 0)
+        {
+            return [];
+        }
+
+        // Only when there is a candidate: one more list, of the whole account, to be sure its address is nobody's.
+        var held = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var instance in _client.Instances.ListAsync(null, ct).ConfigureAwait(false))
+        {
+            foreach (var ip in instance.Ipv4)
+            {
+                held.Add(ip);
+            }
+        }
+
+        return candidates
+            .Where(n => !held.Contains(HostOf(n.Address)))
+            .Select(n => new OrphanNode(n.Id.ToString(CultureInfo.InvariantCulture), n.Address, n.Label))
+            .ToArray();
+    }
+
+    private LoadBalancerNode ToLoadBalancerNode(NodeBalancerNode node, DateTimeOffset now)
+    {
+        var status = MapStatus(node.Status);
+        var since = now;
+        if (_nodeSeen.TryGetValue(node.Id, out var seen) && seen.Status == status)
+        {
+            since = seen.Since;
+        }
+
+        _nodeSeen[node.Id] = (status, since);
+        return new LoadBalancerNode(node.Id.ToString(CultureInfo.InvariantCulture), node.Address, status, MapMode(node.Mode), since);
+    }
+
+    private string? NodeAddress(Instance instance) => instance.PrivateIpv4 is { } ip ? FormatAddress(ip) : null;
+
+    private string FormatAddress(string privateIp) =>
+        string.Create(CultureInfo.InvariantCulture, $"{privateIp}:{_linode.NodeBalancer.NodePort}");
+
+    private static string HostOf(string address)
+    {
+        var colon = address.LastIndexOf(':');
+        return colon > 0 ? address[..colon] : address;
+    }
+
+    private async Task<List<NodeBalancerNode>> FindNodesAsync(string address, CancellationToken ct)
+    {
+        var found = new List<NodeBalancerNode>();
+        await foreach (var node in _client.NodeBalancers.ListNodesAsync(Target.NodeBalancerId, Target.ConfigId, ct).ConfigureAwait(false))
+        {
+            if (string.Equals(node.Address, address, StringComparison.Ordinal))
+            {
+                found.Add(node);
+            }
+        }
+
+        return found;
+    }
+
+    private async Task DeleteNodeAsync(long nodeId, CancellationToken ct)
+    {
+        try
+        {
+            await _client.NodeBalancers.DeleteNodeAsync(Target.NodeBalancerId, Target.ConfigId, nodeId, ct).ConfigureAwait(false);
+        }
+        catch (LinodeNotFoundException)
+        {
+            // Already gone: the goal is reached.
+        }
+    }
+
+    private async Task<string> AllocatePrivateIpv4Async(Instance instance, CancellationToken ct)
+    {
+        try
+        {
+            var ip = await _client.Instances.AllocateIpv4Async(instance.Id, isPublic: false, ct).ConfigureAwait(false);
+            LogPrivateIpAllocated(_config.Name, instance.Label, ip.Address);
+            return ip.Address;
+        }
+        catch (LinodeValidationException)
+        {
+            // At most one private IPv4 per Linode: an earlier attempt whose answer was lost may have added it.
+            var again = await _client.Instances.GetAsync(instance.Id, ct).ConfigureAwait(false);
+            if (again.PrivateIpv4 is { } existing)
+            {
+                return existing;
+            }
+
+            throw;
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using Autoscaler.Core.Configuration;
+
+namespace Autoscaler.Service.Configuration;
+
+/// <summary>Reads the service's top-level keys — <c>listen</c>, <c>tls</c>, <c>webhook</c>, <c>api</c>, <c>journal</c>,
+/// <c>dashboard</c>, <c>commands</c> — into a <see cref="ServiceConfig"/>.</summary>
+public sealed class ServiceSection : IConfigSection
+{
+    /// <inheritdoc />
+    public IConfigSectionValue? Read(MapReader root)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        return new ServiceConfig
+        {
+            Listen = ReadListen(root),
+            Tls = ReadTls(root),
+            Webhook = ReadWebhook(root),
+            Api = ReadApi(root),
+            Journal = ReadJournal(root),
+            Dashboard = DashboardSection.ReadDashboard(root),
+            Commands = CommandsReader.Read(root),
+        };
+    }
+
+    private static string ReadListen(MapReader root)
+    {
+        var listen = root.String("listen");
+        if (listen is null)
+        {
+            return ServiceConfig.Default.Listen;
+        }
+
+        var colon = listen.LastIndexOf(':');
+        var host = colon > 0 ? listen[..colon] : "";
+        if (colon <= 0 || host.Length == 0 || !int.TryParse(listen[(colon + 1)..], out var port) || port is < 0 or > 65535
+            || (host.Contains(':', StringComparison.Ordinal) && !(host.StartsWith('[') && host.EndsWith(']'))))
+        {
+            root.Error($"listen must be host:port, e.g. 127.0.0.1:9099 (got '{listen}')", root.Raw("listen"));
+        }
+
+        return listen;
+    }
+
+    private static TlsConfig? ReadTls(MapReader root)
+    {
+        var m = root.Map("tls");
+        if (m is null)
+        {
+            return null;
+        }
+
+        var cert = m.String("cert_file", required: true);
+        var key = m.String("key_file", required: true);
+        m.Done();
+        return cert is null || key is null ? null : new TlsConfig { CertFile = m.Reader.ResolvePath(cert), KeyFile = m.Reader.ResolvePath(key) };
+    }
+
+    private static WebhookConfig ReadWebhook(MapReader root)
+    {
+        var m = root.Map("webhook");
+        if (m is null)
+        {
+            return new WebhookConfig();
+        }
+
+        var auth = ReadAuth(m);
+        var max = m.Long("max_body_bytes");
+        if (max is <= 0 or > 64L * 1024 * 1024)
+        {
+            m.Error("webhook.max_body_bytes must be between 1 and 67108864", m.Raw("max_body_bytes"));
+        }
+
+        m.Done();
+        return new WebhookConfig { Auth = auth, MaxBodyBytes = max ?? new WebhookConfig().MaxBodyBytes };
+    }
+
+    private static ApiConfig ReadApi(MapReader root)
+    {
+        var m = root.Map("api");
+        if (m is null)
+        {
+            return new ApiConfig();
+        }
+
+        var auth = ReadAuth(m);
+        m.Done();
+        return new ApiConfig { Auth = auth };
+    }
+
+    private static AuthConfig? ReadAuth(MapReader parent)
+    {
+        var m = parent.Map("auth");
+        if (m is null)
+        {
+            return null;
+        }
+
+        var field = m.Prefix.TrimEnd('.');
+        var hasBearer = m.Has("bearer_token");
+        var hasBasic = m.Has("basic");
+        var bearer = m.SecretValue("bearer_token");
+        BasicAuthConfig? basic = null;
+        var b = m.Map("basic");
+        if (b is not null)
+        {
+            var user = b.SecretValue("username", required: true);
+            var password = b.SecretValue("password", required: true);
+            b.Done();
+            if (user is not null && password is not null)
+            {
+                basic = new BasicAuthConfig { Username = user, Password = password };
+            }
+        }
+
+        if (hasBearer == hasBasic)
+        {
+            m.Error($"{field} needs exactly one of bearer_token or basic");
+        }
+        else if (bearer is { IsEmpty: true })
+        {
+            m.Error($"{field}.bearer_token must not be empty", m.Raw("bearer_token"));
+        }
+
+        m.Done();
+        return new AuthConfig { BearerToken = bearer, Basic = basic };
+    }
+
+    private static JournalConfig ReadJournal(MapReader root)
+    {
+        var m = root.Map("journal");
+        var path = m?.String("path");
+        if (path is { Length: 0 })
+        {
+            m!.Error("journal.path must not be empty", m.Raw("path"));
+        }
+
+        m?.Done();
+        return new JournalConfig { Path = root.Reader.ResolvePath(path ?? new JournalConfig().Path) };
+    }
+}
