@@ -98,7 +98,10 @@ public sealed record OrphanNode(string Id, string Address, string? Label);
 /// <param name="TakenAt">When it was taken.</param>
 /// <param name="Members">Instances carrying the pool's tag.</param>
 /// <param name="OrphanNodes">Nodes of the pool's load-balancer config whose instance does not exist.</param>
-public sealed record PoolSnapshot(string Pool, DateTimeOffset TakenAt, IReadOnlyList<PoolMember> Members, IReadOnlyList<OrphanNode> OrphanNodes);
+/// <param name="Billing">How the cloud bills the pool's instances, when the provider knows (paid-until, the month's
+/// bill and billing-aware scale-in need it; without it scale-in is immediate).</param>
+public sealed record PoolSnapshot(string Pool, DateTimeOffset TakenAt, IReadOnlyList<PoolMember> Members, IReadOnlyList<OrphanNode> OrphanNodes,
+    Autoscaler.Core.Billing.BillingTerms? Billing = null);
 
 /// <summary>What to create. The provider adds everything else from its pool configuration (region, type, image,
 /// tags including the pool tag, keys, user data).</summary>
