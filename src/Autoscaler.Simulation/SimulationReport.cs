@@ -72,6 +72,12 @@ public sealed record PolicyResult
     public IReadOnlyList<RemovalEvent> RemovalEvents { get; init; } = [];
 }
 
+/// <summary>Wall time of a backtest's parts.</summary>
+/// <param name="EngineRuns">Engine runs made (a policy whose pool is an earlier one's is not run again).</param>
+/// <param name="Policies">All engine runs (side by side when there are several cores).</param>
+/// <param name="Oracle">The exact oracle (its min-cost flow and replay).</param>
+public sealed record SimulationTiming(int EngineRuns, TimeSpan Policies, TimeSpan Oracle);
+
 /// <summary>The outcome of <see cref="Simulator.RunAsync"/>.</summary>
 public sealed record SimulationReport
 {
@@ -107,6 +113,9 @@ public sealed record SimulationReport
 
     /// <summary>The billing period.</summary>
     public TimeSpan BillingPeriod { get; init; } = HourlyBilling.DefaultPeriod;
+
+    /// <summary>How long the backtest took (wall time; not part of report.json, which depends on the inputs only).</summary>
+    public SimulationTiming? Timing { get; init; }
 
     /// <summary>Every result: the engine's policies, then <c>oracle-at-target</c> and <c>oracle</c>.</summary>
     public IEnumerable<PolicyResult> All => Policies.Append(OracleAtTarget).Append(Oracle);

@@ -163,6 +163,7 @@ public static partial class Simulator
         }
 
         // Policies share nothing, so they run side by side when there are cores for it; the results do not depend on it.
+        var watch = Stopwatch.StartNew();
         PolicyResult[] ran;
         if (Environment.ProcessorCount > 1 && runs.Count > 1)
         {
@@ -177,7 +178,10 @@ public static partial class Simulator
             }
         }
 
+        var policiesElapsed = watch.Elapsed;
+        watch.Restart();
         var (oracle, coverage) = Oracle(load, request.Pool.Min, request.Pool.Max, request.Options);
+        var oracleElapsed = watch.Elapsed;
         var atTarget = OracleAtTarget(load, request.Pool.Min, request.Pool.Max, request.Options);
         PolicyResult Ratio(PolicyResult p) => p with { RatioToOracle = RatioTo(p, oracle) };
         return new SimulationReport
@@ -193,6 +197,7 @@ public static partial class Simulator
             SloUtilization = request.Options.SloUtilization,
             Price = request.Options.Price,
             BillingPeriod = billing.Period,
+            Timing = new SimulationTiming(runs.Count, policiesElapsed, oracleElapsed),
         };
     }
 

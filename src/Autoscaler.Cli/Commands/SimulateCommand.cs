@@ -194,8 +194,11 @@ public static class SimulateCommand
                 console.MarkupLine(Markup.Escape(line));
             }
 
+            var timing = result.Timing is { } t
+                ? string.Create(CultureInfo.InvariantCulture, $" (engine: {t.EngineRuns} runs in {t.Policies.TotalSeconds:0.0} s; oracle: {t.Oracle.TotalSeconds:0.0} s)")
+                : "";
             console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                $"simulated {result.Minutes:0} minutes × {result.Policies.Count} engine policies and the oracles in {stopwatch.Elapsed.TotalSeconds:0.0} s")));
+                $"simulated {result.Minutes:0} minutes × {result.Policies.Count} engine policies and the oracles in {stopwatch.Elapsed.TotalSeconds:0.0} s{timing}")));
 
             try
             {
