@@ -20,4 +20,9 @@ with open(os.path.join(out, "terminal.txt"), "w") as log:
 wall = time.monotonic() - start
 rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
 print(f"  wall {wall:.2f} s from process start to exit (all policies), peak RSS {rss} MiB; report in {out}")
+with open(os.path.join(out, "terminal.txt")) as log:
+    # simulate's own split: the engine's policies and the exact oracle.
+    for line in log:
+        if line.startswith("simulated "):
+            print("  " + line.strip())
 PY

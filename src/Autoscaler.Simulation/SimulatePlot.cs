@@ -1,15 +1,17 @@
+using Autoscaler.Core.Providers.Virtual;
 using System.Globalization;
 using ScottPlot;
 
 namespace Autoscaler.Simulation;
 
-/// <summary>The backtest as a PNG: per policy, the load against its serving capacity over the whole trace, and the
-/// day around the trace's peak with every policy's capacity, where the differences show.</summary>
+/// <summary>The backtest as a PNG: per policy, the load against its serving capacity over the whole trace with its
+/// releases (removals started) and take-backs marked and its bill against the oracle's in the title, and the day
+/// around the trace's peak with every policy's capacity, where the differences show.</summary>
 public static class SimulatePlot
 {
     private const int Width = 1600;
 
-    private static readonly Color[] Palette = [Colors.Blue, Colors.Red, Colors.Green, Colors.Purple, Colors.Orange];
+    private static readonly Color[] Palette = [Colors.Blue, Colors.Teal, Colors.Red, Colors.Purple, Colors.Green, Colors.Orange];
 
     public static void Save(string path, SimulationReport report, string title)
     {
@@ -22,7 +24,7 @@ public static class SimulatePlot
         var days = load.Step.TotalDays;
         var xs = Enumerable.Range(0, load.Rates.Count).Select(k => k * days).ToArray();
         var rates = load.Rates.ToArray();
-        var policies = report.Policies.Append(report.Oracle).ToList();
+        var policies = report.All.ToList();
         var yMax = Math.Max(1, Math.Max(rates.Max(), policies.Max(p => p.ServingCapacity.Count == 0 ? 0 : p.ServingCapacity.Max()))) * 1.05;
 
         var multiplot = new Multiplot();
@@ -36,6 +38,8 @@ public static class SimulatePlot
             plot.Title(i == 0 ? title + "\n" + Summary(p, report) : Summary(p, report), size: 13);
             Line(plot, xs, rates, "load (requests/s)", Colors.Gray.WithAlpha(0.8), 1, Width);
             Line(plot, xs, p.ServingCapacity.ToArray(), "serving capacity (requests/s)", Palette[i % Palette.Length], 1.5f, Width);
+            Marks(plot, p, report, RemovalEventKind.Release, "release (removal started)", MarkerShape.FilledTriangleDown, Colors.DarkRed);
+            Marks(plot, p, report, RemovalEventKind.TakeBack, "take-back", MarkerShape.FilledTriangleUp, Colors.DarkGreen);
             plot.Axes.SetLimitsY(0, yMax);
             plot.Axes.SetLimitsX(0, xs.Length * days);
             plot.YLabel("requests/s");
@@ -73,9 +77,37 @@ public static class SimulatePlot
         multiplot.SavePng(path, Width, 300 * (policies.Count + 1));
     }
 
-    private static string Summary(PolicyResult p, SimulationReport report) => string.Create(CultureInfo.InvariantCulture,
-        $"{p.Name}: {p.InstanceHours:0.#} instance-hours ({p.InstanceHours / Math.Max(1e-9, report.Oracle.InstanceHours):0.00} × oracle), "
-        + $"{p.SloViolationMinutes:0.#} SLO-violation minutes ({100 * p.SloViolationMinutes / Math.Max(1e-9, report.Minutes):0.00} %), {p.Actions} actions, {p.Flaps} flaps");
+    private static string Summary(PolicyResult p, SimulationReport report)
+    {
+        var bill = p.BilledCost is { } cost ? string.Create(CultureInfo.InvariantCulture, $"billed ${cost:0.00}") : "billed";
+        var ratio = p.RatioToOracle is { } r ? string.Create(CultureInfo.InvariantCulture, $" ({r:0.00} × oracle)") : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{p.Name}: {bill}{ratio}, {p.BilledHours:0.#} billed hours for {p.InstanceHours:0.#} instance-hours, "
+            + $"{p.SloViolationMinutes:0.#} SLO-violation minutes ({100 * p.SloViolationMinutes / Math.Max(1e-9, report.Minutes):0.00} %), {p.Actions} actions, {p.Flaps} flaps");
+    }
+
+    /// <summary>Marks the policy's releases or take-backs on its capacity line (at the row they happened in).</summary>
+    private static void Marks(Plot plot, PolicyResult p, SimulationReport report, RemovalEventKind kind, string label, MarkerShape shape, Color color)
+    {
+        var load = report.Load;
+        var events = p.RemovalEvents.Where(e => e.Kind == kind && e.At >= load.Start && e.At < load.End).ToList();
+        if (events.Count == 0 || p.ServingCapacity.Count == 0)
+        {
+            return;
+        }
+
+        var xs = new double[events.Count];
+        var ys = new double[events.Count];
+        for (var k = 0; k < events.Count; k++)
+        {
+            var row = (int)Math.Min(p.ServingCapacity.Count - 1, (events[k].At - load.Start).Ticks / load.Step.Ticks);
+            xs[k] = (events[k].At - load.Start).TotalDays;
+            ys[k] = p.ServingCapacity[row];
+        }
+
+        var marks = plot.Add.Markers(xs, ys, shape, 5, color.WithAlpha(0.7));
+        marks.LegendText = label;
+    }
 
     /// <summary>Adds a line; with <paramref name="pixels"/>, a series with several points per pixel is drawn as its
     /// minimum and maximum per pixel column, which looks the same and renders a 58-day trace in a fraction of the time.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Autoscaler.Common;
+using Autoscaler.Core.Billing;
 using Autoscaler.Core.Configuration;
 
 namespace Autoscaler.Simulation;
@@ -25,8 +26,15 @@ public sealed record SimulateSettings
     /// <summary>Requests per second per instance at 100 % CPU; null derives it from the pool's type.</summary>
     public double? Capacity { get; init; }
 
-    /// <summary>USD per instance-hour; null takes the pool type's list price when known.</summary>
-    public double? PricePerHour { get; init; }
+    /// <summary>USD per started hour (billing period); null takes the pool type's list price when known.</summary>
+    public decimal? PricePerHour { get; init; }
+
+    /// <summary>USD cap per instance per calendar month; null takes the type's when the hourly price is the type's too,
+    /// and no cap when <see cref="PricePerHour"/> is given.</summary>
+    public decimal? MonthlyPrice { get; init; }
+
+    /// <summary>Every started period is billed. Default 1 h, as Linode bills.</summary>
+    public TimeSpan BillingPeriod { get; init; } = TimeSpan.FromHours(1);
 
     /// <summary>Target utilisation in percent when the pool has no target tracking.</summary>
     public double? TargetPercent { get; init; }
@@ -116,27 +124,14 @@ public static class SimulateSetup
             notes.Add("target utilisation: 60 % (the pool has no target tracking; --target changes it)");
         }
 
-        double? price = null;
-        if (settings.PricePerHour is { } p)
+        var price = Price(settings, plan, notes, errors);
+        if (settings.BillingPeriod <= TimeSpan.Zero)
         {
-            if (!double.IsFinite(p) || p < 0)
-            {
-                errors.Add($"--price must be a non-negative number of USD per instance-hour (got {F(p)})");
-            }
-            else
-            {
-                price = p;
-                notes.Add($"price: {F(p)} USD per instance-hour (--price)");
-            }
+            errors.Add($"--billing-period must be positive (got {settings.BillingPeriod})");
         }
-        else if (plan is not null)
+        else if (settings.BillingPeriod.Ticks % trace.Step.Ticks != 0)
         {
-            price = plan.HourlyPrice;
-            notes.Add($"price: {F(plan.HourlyPrice)} USD per instance-hour ({plan.Type} list price)");
-        }
-        else
-        {
-            notes.Add("price: unknown (give --price to get costs)");
+            errors.Add($"--billing-period ({Durations.Format(settings.BillingPeriod)}) must be a whole number of the trace's steps ({Durations.Format(trace.Step)})");
         }
 
         if (settings.BootTime < TimeSpan.Zero)
@@ -211,12 +206,59 @@ public static class SimulateSetup
             {
                 InstanceCapacity = capacity.Value,
                 TargetUtilization = target.Value,
-                PricePerHour = price,
+                Price = price,
+                BillingPeriod = settings.BillingPeriod,
                 BootTime = settings.BootTime,
                 HealthCheckDelay = settings.HealthCheckDelay,
             },
         };
         return new SimulatePlan(request, scale.Value, notes);
+    }
+
+    /// <summary>The price billed: --price / --monthly-price, else the type's list price; null (bills in periods only)
+    /// when neither is known.</summary>
+    private static InstancePrice? Price(SimulateSettings settings, InstancePlan? plan, List<string> notes, List<string> errors)
+    {
+        var hourly = settings.PricePerHour;
+        var monthly = settings.MonthlyPrice;
+        var before = errors.Count;
+        if (hourly is < 0)
+        {
+            errors.Add($"--price must be a non-negative number of USD per instance-hour (got {M(hourly.Value)})");
+        }
+
+        if (monthly is < 0)
+        {
+            errors.Add($"--monthly-price must be a non-negative number of USD per instance-month (got {M(monthly.Value)})");
+        }
+
+        if (hourly is null && monthly is not null && plan is null)
+        {
+            errors.Add("--monthly-price needs --price (the pool's type has no known list price)");
+        }
+
+        if (errors.Count > before)
+        {
+            return null;
+        }
+
+        var period = settings.BillingPeriod == TimeSpan.FromHours(1) ? "hour" : $"billing period of {Durations.Format(settings.BillingPeriod)}";
+        string Cap(decimal? m) => m is { } c ? $", at most {M(c)} USD per instance per calendar month" : ", no monthly cap";
+        if (hourly is { } h)
+        {
+            notes.Add($"price: {M(h)} USD per instance-hour (--price), per started {period}{Cap(monthly)}{(monthly is null ? "" : " (--monthly-price)")}");
+            return new InstancePrice(h, monthly);
+        }
+
+        if (plan is not null)
+        {
+            var cap = monthly ?? plan.MonthlyPrice;
+            notes.Add($"price: {M(plan.HourlyPrice)} USD per started {period}{Cap(cap)} ({plan.Type} list price{(monthly is null ? "" : "; --monthly-price")})");
+            return new InstancePrice(plan.HourlyPrice, cap);
+        }
+
+        notes.Add("price: unknown (give --price to get costs; bills are compared in billed hours)");
+        return null;
     }
 
     private static PoolConfig? FindPool(AutoscalerConfig config, string? name, List<string> errors)
@@ -242,4 +284,6 @@ public static class SimulateSetup
     }
 
     private static string F(double v) => v.ToString("0.####", CultureInfo.InvariantCulture);
+
+    private static string M(decimal v) => v.ToString("0.######", CultureInfo.InvariantCulture);
 }

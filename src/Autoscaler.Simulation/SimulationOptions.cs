@@ -1,3 +1,5 @@
+using Autoscaler.Core.Billing;
+
 namespace Autoscaler.Simulation;
 
 /// <summary>
@@ -11,12 +13,17 @@ public sealed record SimulationOptions
     /// <summary>Requests per second one instance serves at 100 % CPU (the Workload's model: vCPUs × 1000 / work_ms).</summary>
     public required double InstanceCapacity { get; init; }
 
-    /// <summary>Target utilisation, 0–1: the oracle keeps ceil(load / (capacity × this)) serving; <c>--peak-instances</c>
-    /// scales with it. Usually the target-tracking target.</summary>
+    /// <summary>Target utilisation, 0–1: every policy starts with ceil(load / (capacity × this)) serving,
+    /// <c>oracle-at-target</c> keeps that many, <c>--peak-instances</c> scales with it. Usually the target-tracking
+    /// target.</summary>
     public required double TargetUtilization { get; init; }
 
-    /// <summary>Price of one instance-hour (USD), or null when unknown.</summary>
-    public double? PricePerHour { get; init; }
+    /// <summary>What one instance costs per billing period and per calendar month at most (USD), or null when unknown
+    /// (bills are then counted in periods only).</summary>
+    public InstancePrice? Price { get; init; }
+
+    /// <summary>The billing period: every started one is billed. Default 1 h (Linode); a whole number of trace steps.</summary>
+    public TimeSpan BillingPeriod { get; init; } = HourlyBilling.DefaultPeriod;
 
     /// <summary>From the create call to the instance running (provisioning and boot). Default 60 s.</summary>
     public TimeSpan BootTime { get; init; } = TimeSpan.FromSeconds(60);
@@ -69,9 +76,9 @@ public sealed record SimulationOptions
             errors.Add($"target utilisation must be in (0, 1] (got {TargetUtilization})");
         }
 
-        if (PricePerHour is { } p && (!double.IsFinite(p) || p < 0))
+        if (Price is { } price)
         {
-            errors.Add($"price per hour must be a non-negative number (got {p})");
+            errors.AddRange(price.Validate());
         }
 
         void Positive(TimeSpan value, string name)
@@ -92,6 +99,7 @@ public sealed record SimulationOptions
             errors.Add($"health-check delay cannot be negative (got {HealthCheckDelay})");
         }
 
+        Positive(BillingPeriod, "billing period");
         Positive(ScrapeInterval, "scrape interval");
         Positive(RuleInterval, "rule evaluation interval");
         Positive(RateWindow, "rate window");

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Autoscaler.Core;
 using Autoscaler.Core.Alerts;
 using Autoscaler.Core.Audit;
+using Autoscaler.Core.Billing;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Engine;
 using Autoscaler.Core.Pools;
@@ -18,11 +19,44 @@ public sealed record SimulationPolicy(string Name, PoolConfig Pool)
     /// <summary>The configuration's own pool, as it is.</summary>
     public const string TargetTrackingName = "target-tracking";
 
+    /// <summary>The configuration's own pool with scale-down billing awareness off.</summary>
+    public const string TargetTrackingUnawareName = "target-tracking-unaware";
+
     /// <summary>The reference architecture's CPU alerts.</summary>
     public const string SeedThresholdName = "seed-threshold";
 
-    /// <summary>Perfect foresight.</summary>
+    /// <summary>The cheapest bill that never misses the SLO (perfect foresight, exact).</summary>
     public const string OracleName = "oracle";
+
+    /// <summary>The previous reference: perfect foresight at the target utilisation, launching and removing every row.</summary>
+    public const string OracleAtTargetName = "oracle-at-target";
+
+    /// <summary>The configuration's pool exactly as written.</summary>
+    public static SimulationPolicy TargetTracking(PoolConfig pool)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        return new SimulationPolicy(TargetTrackingName, pool);
+    }
+
+    /// <summary>The configuration's pool as <see cref="WithoutBilling"/> makes it: what the billing-aware engine saves
+    /// shows against this row.</summary>
+    public static SimulationPolicy TargetTrackingUnaware(PoolConfig pool)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        return new SimulationPolicy(TargetTrackingUnawareName, WithoutBilling(pool));
+    }
+
+    /// <summary>
+    /// The pool with scale-down billing awareness off (<c>scale_down.billing: none</c>: a scale-down removes at once,
+    /// whatever is left of the paid hour). The engine removes at once whatever the configuration says, so every pool
+    /// already behaves so and is returned as it is (the same instance: <see cref="Simulator.RunAsync"/> then runs it
+    /// once for both rows).
+    /// </summary>
+    public static PoolConfig WithoutBilling(PoolConfig pool)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        return pool;
+    }
 
     /// <summary>The reference architecture on the same pool: step ±1 while PoolCpuHigh / PoolCpuLow fire, with the
     /// pool's bounds, cooldowns, health and drain settings (its own signals replaced).</summary>
@@ -61,7 +95,8 @@ public sealed record SimulationRequest
     /// <summary>The model.</summary>
     public required SimulationOptions Options { get; init; }
 
-    /// <summary>Policies to run; null: <c>target-tracking</c> (the pool as configured) and <c>seed-threshold</c>.</summary>
+    /// <summary>Policies to run; null: <c>target-tracking</c> (the pool as configured), <c>target-tracking-unaware</c>
+    /// and <c>seed-threshold</c>.</summary>
     public IReadOnlyList<SimulationPolicy>? Policies { get; init; }
 }
 
@@ -69,10 +104,10 @@ public sealed record SimulationRequest
 /// Backtests scaling policies on a request-rate trace. Each policy runs the real <see cref="ScalingEngine"/> (signals,
 /// bounds, cooldowns, <see cref="Reconciler"/>) against a <see cref="VirtualCloud"/> on a virtual clock, fed by a model
 /// of the monitoring pipeline (Prometheus scrapes, the pool CPU rule and the alert rules with their <c>for</c>,
-/// Alertmanager grouping and repeats). The oracle is computed directly. Deterministic: the same inputs give the same
-/// report.
+/// Alertmanager grouping and repeats). The oracles are computed directly. Every instance's life is recorded and billed
+/// as Linode bills (<see cref="HourlyBilling"/>). Deterministic: the same inputs give the same report.
 /// </summary>
-public static class Simulator
+public static partial class Simulator
 {
     /// <summary>The factor that makes the trace's peak need exactly <paramref name="instances"/> instances at the
     /// target utilisation: instances × capacity × target / peak.</summary>
@@ -104,165 +139,67 @@ public static class Simulator
             throw new ArgumentException("the evaluation interval must be positive", nameof(request));
         }
 
+        var billing = Billing(request.Options);
+        var load = request.Load;
+        // Throws when the billing period is not a whole number of the trace's steps (the oracle's time line).
+        OracleProblem.PeriodStepsOf(billing.Period, load.Step);
         var policies = request.Policies ??
         [
-            new SimulationPolicy(SimulationPolicy.TargetTrackingName, request.Pool),
+            SimulationPolicy.TargetTracking(request.Pool),
+            SimulationPolicy.TargetTrackingUnaware(request.Pool),
             SimulationPolicy.SeedThreshold(request.Pool, request.Options.AlertRules),
         ];
-        // Policies share nothing, so they run side by side when there are cores for it; the results do not depend on it.
-        PolicyResult[] results;
-        if (Environment.ProcessorCount > 1 && policies.Count > 1)
+
+        // A policy whose pool is the very pool of an earlier one would replay it exactly (runs are deterministic):
+        // it is run once and reported under both names.
+        var runs = new List<SimulationPolicy>();
+        var runOf = new int[policies.Count];
+        for (var i = 0; i < policies.Count; i++)
         {
-            results = await Task.WhenAll(policies.Select(p => Task.Run(() => RunPolicyAsync(request, p, cancellationToken), cancellationToken))).ConfigureAwait(false);
+            var same = runs.FindIndex(r => ReferenceEquals(r.Pool, policies[i].Pool));
+            runOf[i] = same >= 0 ? same : runs.Count;
+            if (same < 0)
+            {
+                runs.Add(policies[i]);
+            }
+        }
+
+        // Policies share nothing, so they run side by side when there are cores for it; the results do not depend on it.
+        var watch = Stopwatch.StartNew();
+        PolicyResult[] ran;
+        if (Environment.ProcessorCount > 1 && runs.Count > 1)
+        {
+            ran = await Task.WhenAll(runs.Select(p => Task.Run(() => RunPolicyAsync(request, p, cancellationToken), cancellationToken))).ConfigureAwait(false);
         }
         else
         {
-            results = new PolicyResult[policies.Count];
-            for (var i = 0; i < policies.Count; i++)
+            ran = new PolicyResult[runs.Count];
+            for (var i = 0; i < runs.Count; i++)
             {
-                results[i] = await RunPolicyAsync(request, policies[i], cancellationToken).ConfigureAwait(false);
+                ran[i] = await RunPolicyAsync(request, runs[i], cancellationToken).ConfigureAwait(false);
             }
         }
 
+        var policiesElapsed = watch.Elapsed;
+        watch.Restart();
+        var (oracle, coverage) = Oracle(load, request.Pool.Min, request.Pool.Max, request.Options);
+        var oracleElapsed = watch.Elapsed;
+        var atTarget = OracleAtTarget(load, request.Pool.Min, request.Pool.Max, request.Options);
+        PolicyResult Ratio(PolicyResult p) => p with { RatioToOracle = RatioTo(p, oracle) };
         return new SimulationReport
         {
-            Minutes = request.Load.Duration.TotalMinutes,
-            Policies = results,
-            Oracle = Oracle(request.Load, request.Pool.Min, request.Pool.Max, request.Options),
-            Load = request.Load,
+            Minutes = load.Duration.TotalMinutes,
+            Policies = policies.Select((p, i) => Ratio(ran[runOf[i]] with { Name = p.Name })).ToArray(),
+            Oracle = Ratio(oracle),
+            OracleAtTarget = Ratio(atTarget),
+            OracleCoverage = coverage,
+            Load = load,
             InstanceCapacity = request.Options.InstanceCapacity,
             TargetUtilization = request.Options.TargetUtilization,
-        };
-    }
-
-    /// <summary>Instances the oracle keeps serving during a row: ceil(load / (capacity × target)) within min..max.</summary>
-    public static int OracleNeed(double load, int min, int max, SimulationOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        // The epsilon keeps a load of exactly n × capacity × target at n instances despite binary fractions.
-        var need = (int)Math.Min(int.MaxValue, Math.Ceiling((load / (options.InstanceCapacity * options.TargetUtilization)) - 1e-9));
-        return Math.Clamp(need, min, Math.Max(min, max));
-    }
-
-    /// <summary>
-    /// Perfect foresight with the same boot time: exactly <see cref="OracleNeed"/> instances serve during each row.
-    /// Each instance is launched boot time + health-check delay before it must serve, and one that would be idle for
-    /// less than that between two needs is kept rather than replaced (whichever costs less). The pool starts with the
-    /// first row's need already serving, as every policy does.
-    /// </summary>
-    public static PolicyResult Oracle(LoadTrace load, int min, int max, SimulationOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(load);
-        ArgumentNullException.ThrowIfNull(options);
-        var rows = load.Rates.Count;
-        var stepSeconds = load.Step.TotalSeconds;
-        var lead = (options.BootTime + options.HealthCheckDelay).TotalSeconds;
-        var end = rows * stepSeconds;
-        var need = new int[rows];
-        var capacity = new double[rows];
-        var violations = 0.0;
-        for (var k = 0; k < rows; k++)
-        {
-            need[k] = OracleNeed(load.Rates[k], min, max, options);
-            capacity[k] = need[k] * options.InstanceCapacity;
-            if (load.Rates[k] > options.SloUtilization * capacity[k])
-            {
-                violations += stepSeconds / 60;
-            }
-        }
-
-        // Each level j (the j-th instance) is an independent slot: alive from (first need − lead) to its last need,
-        // bridging gaps no longer than the lead.
-        var alive = new List<(double Start, double End)>();
-        var instances = new double[rows];
-        var top = need.Length == 0 ? 0 : need.Max();
-        for (var level = 1; level <= top; level++)
-        {
-            double? start = null;
-            double lastEnd = 0;
-            var k = 0;
-            while (k < rows)
-            {
-                if (need[k] < level)
-                {
-                    k++;
-                    continue;
-                }
-
-                var a = k;
-                while (k < rows && need[k] >= level)
-                {
-                    k++;
-                }
-
-                var from = a * stepSeconds;
-                var to = k * stepSeconds;
-                if (start is null)
-                {
-                    start = a == 0 ? 0 : Math.Max(0, from - lead);
-                }
-                else if (from - lastEnd > lead)
-                {
-                    alive.Add((start.Value, lastEnd));
-                    start = from - lead;
-                }
-
-                lastEnd = to;
-            }
-
-            if (start is { } s)
-            {
-                alive.Add((s, lastEnd));
-            }
-        }
-
-        var instanceSeconds = 0.0;
-        var changes = new SortedDictionary<double, int>();
-        foreach (var (s, e) in alive)
-        {
-            instanceSeconds += e - s;
-            Cover(instances, s, e, stepSeconds);
-            if (s > 0)
-            {
-                changes[s] = changes.GetValueOrDefault(s) + 1;
-            }
-
-            if (e < end)
-            {
-                changes[e] = changes.GetValueOrDefault(e) - 1;
-            }
-        }
-
-        var actions = new List<ScalingAction>();
-        foreach (var (at, delta) in changes)
-        {
-            if (delta != 0)
-            {
-                actions.Add(new ScalingAction(load.Start + TimeSpan.FromSeconds(at), delta > 0));
-            }
-        }
-
-        return Result(SimulationPolicy.OracleName, instanceSeconds, violations, actions, capacity, instances, options);
-    }
-
-    /// <summary>The measures of one policy's run, the same way for the oracle and the engine's policies.</summary>
-    private static PolicyResult Result(string name, double instanceSeconds, double violations, List<ScalingAction> actions,
-        double[] capacity, double[] instances, SimulationOptions options)
-    {
-        var hours = instanceSeconds / 3600;
-        return new PolicyResult
-        {
-            Name = name,
-            InstanceHours = hours,
-            SloViolationMinutes = violations,
-            Actions = actions.Count,
-            Flaps = CountFlaps(actions, options.FlapWindow),
-            Cost = options.PricePerHour * hours,
-            ScaleUps = actions.Count(a => a.Up),
-            ScaleDowns = actions.Count(a => !a.Up),
-            ServingCapacity = capacity,
-            Instances = instances,
-            ActionLog = actions,
+            SloUtilization = request.Options.SloUtilization,
+            Price = request.Options.Price,
+            BillingPeriod = billing.Period,
+            Timing = new SimulationTiming(runs.Count, policiesElapsed, oracleElapsed),
         };
     }
 
@@ -299,8 +236,9 @@ public static class Simulator
             HealthCheckDelay = options.HealthCheckDelay,
         });
 
-        // Start warm: the first row's need already serving, as the oracle does.
-        var initial = OracleNeed(load.Rates[0], pool.Min, pool.Max, options);
+        // Start warm: the first row's need at the target already serving (billed from the trace's start, as the
+        // oracle's instances at step 0 are).
+        var initial = TargetNeed(load.Rates[0], pool.Min, pool.Max, options);
         for (var i = 0; i < initial; i++)
         {
             cloud.AddInstance($"{pool.EffectiveLabelPrefix}-initial-{i + 1}", load.Start - options.BootTime - options.HealthCheckDelay);
@@ -384,7 +322,7 @@ public static class Simulator
             {
                 capacity[row] = servingSeconds / stepSeconds * perInstance;
                 instances[row] = existingSeconds / stepSeconds;
-                if (load.Rates[row] > options.SloUtilization * capacity[row])
+                if (Violates(load.Rates[row], capacity[row], options))
                 {
                     violations += stepSeconds / 60;
                 }
@@ -397,26 +335,10 @@ public static class Simulator
             }
         }
 
-        return Result(policy.Name, totalInstanceSeconds, violations, log.Actions, capacity, instances, options);
-    }
-
-    private static void Cover(double[] perRow, double start, double end, double stepSeconds)
-    {
-        if (end <= start)
-        {
-            return;
-        }
-
-        var first = (int)(start / stepSeconds);
-        var last = Math.Min(perRow.Length - 1, (int)Math.Ceiling(end / stepSeconds) - 1);
-        for (var k = first; k <= last; k++)
-        {
-            var overlap = Math.Min(end, (k + 1) * stepSeconds) - Math.Max(start, k * stepSeconds);
-            if (overlap > 0)
-            {
-                perRow[k] += overlap / stepSeconds;
-            }
-        }
+        // Instances that appear after the last engine cycle serve from their UP time: the lives are read at the end.
+        clock.Now = new DateTimeOffset(end, TimeSpan.Zero);
+        var lives = cloud.Lives().Select(l => Normalize(l, load.Start)).ToArray();
+        return Result(policy.Name, totalInstanceSeconds, violations, log.Actions, capacity, instances, lives, cloud.RemovalEvents, load, options);
     }
 
     /// <summary>Keeps the scaling actions only: a backtest has hundreds of thousands of decisions.</summary>

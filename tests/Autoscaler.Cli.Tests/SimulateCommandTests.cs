@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using static Autoscaler.Cli.Tests.SimulateHarness;
 
 namespace Autoscaler.Cli.Tests;
@@ -31,6 +32,10 @@ public sealed class SimulateCommandTests
     [InlineData(new[] { "--scale", "2", "--capacity", "0" }, "--capacity must be a positive number of requests per second (got 0)")]
     [InlineData(new[] { "--scale", "2", "--target", "150" }, "--target must be a CPU percentage in (0, 100] (got 150)")]
     [InlineData(new[] { "--scale", "2", "--trace-start", "30d" }, "--trace-start 30d is past the end of the trace")]
+    [InlineData(new[] { "--scale", "2", "--billing-period", "90s" }, "--billing-period (1m30s) must be a whole number of the trace's steps (1m)")]
+    [InlineData(new[] { "--scale", "2", "--billing-period", "0" }, "--billing-period '0' is not a positive duration")]
+    [InlineData(new[] { "--scale", "2", "--price", "-1" }, "--price must be a non-negative number of USD per instance-hour (got -1)")]
+    [InlineData(new[] { "--scale", "2", "--monthly-price", "-5" }, "--monthly-price must be a non-negative number of USD per instance-month (got -5)")]
     public async Task Simulate_BadArgument_SaysWhatIsWrong(string[] args, string expected)
     {
         using var dir = new TempDir();
@@ -119,24 +124,31 @@ public sealed class SimulateCommandTests
         Assert.Contains("capacity: 20 requests/s per instance at 100 % CPU (g6-standard-1: 1 vCPU × 1000 / 50 ms per request)", output, StringComparison.Ordinal);
         Assert.Contains("scale: rates × 12 so the peak (5 → 60 requests/s) needs 5 instances at 60 %", output, StringComparison.Ordinal);
         Assert.Contains("boot 1m30s + health check 10s", output, StringComparison.Ordinal);
-        foreach (var column in new[] { "policy", "instance-hours", "vs oracle", "cost (USD)", "SLO-violation minutes", "actions (up/down)", "flaps" })
+        Assert.Contains("price: 0.018 USD per started hour, at most 12 USD per instance per calendar month (g6-standard-1 list price)", output, StringComparison.Ordinal);
+        foreach (var column in new[] { "policy", "billed cost (USD)", "× oracle", "billed hours", "instance-hours", "paid-idle hours", "SLO-violation minutes", "actions (up/down)", "flaps" })
         {
             Assert.Contains(column, output, StringComparison.Ordinal);
         }
 
         var lines = output.Split('\n');
-        Assert.Contains(lines, l => l.TrimStart().StartsWith("target-tracking", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.TrimStart().StartsWith("seed-threshold", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.TrimStart().StartsWith("oracle", StringComparison.Ordinal) && l.Contains("0.0 %", StringComparison.Ordinal));
+        foreach (var name in new[] { "target-tracking ", "target-tracking-unaware ", "seed-threshold ", "oracle-at-target " })
+        {
+            Assert.Contains(lines, l => l.TrimStart().StartsWith(name, StringComparison.Ordinal));
+        }
+
+        Assert.Contains(lines, l => l.TrimStart().StartsWith("oracle ", StringComparison.Ordinal) && l.Contains("1.000", StringComparison.Ordinal));
 
         using var json = ReadReport(report);
         Assert.Equal(120, json.RootElement.GetProperty("minutes").GetDouble());
         var oracle = Policy(json, "oracle");
         var tracking = Policy(json, "target-tracking");
-        Assert.True(tracking.GetProperty("instanceHours").GetDouble() >= oracle.GetProperty("instanceHours").GetDouble());
         Assert.True(tracking.GetProperty("actions").GetInt32() >= 2, "the burst is tracked up and back down");
-        // g6-standard-1 at its list price.
-        Assert.Equal(Math.Round(oracle.GetProperty("instanceHours").GetDouble() * 0.018, 2), oracle.GetProperty("cost").GetDouble(), 2);
+        Assert.True(tracking.GetProperty("ratioToOracle").GetDouble() >= 1);
+        // g6-standard-1 at its list price: two hours never reach the monthly cap.
+        Assert.Equal(oracle.GetProperty("billedHours").GetDecimal() * 0.018m, oracle.GetProperty("billedCost").GetDecimal());
+        Assert.Equal((12m, 0.018m, 3600), (json.RootElement.GetProperty("billing").GetProperty("monthly").GetDecimal(),
+            json.RootElement.GetProperty("billing").GetProperty("hourly").GetDecimal(), json.RootElement.GetProperty("billing").GetProperty("periodSeconds").GetInt32()));
+        AssertBillsFromInstancesCsv(report);
 
         var png = await File.ReadAllBytesAsync(Path.Combine(report, "load-vs-capacity.png"));
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png.Take(4));
@@ -153,12 +165,35 @@ public sealed class SimulateCommandTests
 
         Assert.True(exit == 0, error);
         Assert.Contains("120 rows of 60s", output, StringComparison.Ordinal);
-        Assert.Contains("price: 1 USD per instance-hour (--price)", output, StringComparison.Ordinal);
+        Assert.Contains("price: 1 USD per instance-hour (--price), per started hour, no monthly cap", output, StringComparison.Ordinal);
         using var json = ReadReport(dir.Path);
         Assert.Equal(120, json.RootElement.GetProperty("minutes").GetDouble());
-        // 15 requests/s needs 2 instances at 60 % of 20 the whole time.
-        Assert.Equal(4, Policy(json, "oracle").GetProperty("instanceHours").GetDouble(), 6);
-        Assert.Equal(4, Policy(json, "oracle").GetProperty("cost").GetDouble(), 6);
+        // 15 requests/s needs 2 instances at 60 % of 20 the whole time, and 1 within the SLO (at most 90 % of 20).
+        Assert.Equal(4, Policy(json, "oracle-at-target").GetProperty("instanceHours").GetDouble(), 6);
+        Assert.Equal(4, Policy(json, "oracle-at-target").GetProperty("billedCost").GetDecimal());
+        Assert.Equal(2, Policy(json, "oracle").GetProperty("billedCost").GetDecimal());
+        Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("billing").GetProperty("monthly").ValueKind);
+        AssertBillsFromInstancesCsv(dir.Path);
+    }
+
+    [Fact]
+    public async Task Simulate_BillingPeriodAndMonthlyPrice_BillEveryStartedPeriodCapped()
+    {
+        using var dir = new TempDir();
+        // Ten hours of a burst every two hours; ten-minute periods at 0.5 each, at most 20 a month per instance.
+        var rates = Enumerable.Range(0, 600).Select(m => m % 120 < 30 ? 4.0 : 1.0).ToArray();
+
+        var (exit, output, error) = await SimulateAsync("--trace", Trace(dir, rates), "--peak-instances", "4", "--config", SimulateHarness.Config(dir),
+            "--report", dir.Path, "--billing-period", "10m", "--price", "0.5", "--monthly-price", "20");
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("price: 0.5 USD per instance-hour (--price), per started billing period of 10m, at most 20 USD per instance per calendar month (--monthly-price)", output, StringComparison.Ordinal);
+        using var json = ReadReport(dir.Path);
+        Assert.Equal(600, json.RootElement.GetProperty("billing").GetProperty("periodSeconds").GetDouble());
+        Assert.Equal(20, json.RootElement.GetProperty("billing").GetProperty("monthly").GetDecimal());
+        AssertBillsFromInstancesCsv(dir.Path);
+        // Min 1 alive for all 60 periods would cost 30: the cap holds it to 20.
+        Assert.True(Policy(json, "oracle").GetProperty("billedHours").GetDouble() >= 10);
     }
 
     [Theory]

@@ -70,8 +70,86 @@ internal static class SimulateHarness
 
     public static JsonDocument ReadReport(string dir) => JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, SimulateCommand.ReportFile)));
 
-    public static JsonElement Policy(JsonDocument report, string name) =>
-        name == "oracle" ? report.RootElement.GetProperty("oracle") : report.RootElement.GetProperty("policies").EnumerateArray().Single(p => p.GetProperty("name").GetString() == name);
+    public static JsonElement Policy(JsonDocument report, string name) => name switch
+    {
+        "oracle" => report.RootElement.GetProperty("oracle"),
+        "oracle-at-target" => report.RootElement.GetProperty("oracleAtTarget"),
+        _ => report.RootElement.GetProperty("policies").EnumerateArray().Single(p => p.GetProperty("name").GetString() == name),
+    };
+
+    /// <summary>Every result of report.json: the engine's policies, oracle-at-target and the oracle.</summary>
+    public static IReadOnlyList<JsonElement> AllPolicies(JsonDocument report) =>
+        [.. report.RootElement.GetProperty("policies").EnumerateArray(), Policy(report, "oracle-at-target"), Policy(report, "oracle")];
+
+    /// <summary>
+    /// Recomputes every result's bill from instances.csv with this test's own arithmetic and holds report.json to it,
+    /// then checks the oracle's promise: no result bills less, and it misses the SLO only where max forbids.
+    /// Own arithmetic: a life (deleted_s, or the trace's end while alive) is billed ceil(seconds / period) periods, at
+    /// least one; each period is charged in the calendar month (UTC) in which it starts, at most the monthly price per
+    /// instance per month.
+    /// </summary>
+    public static void AssertBillsFromInstancesCsv(string dir)
+    {
+        using var report = ReadReport(dir);
+        var root = report.RootElement;
+        var start = DateTimeOffset.Parse(root.GetProperty("traceStart").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+        var endMs = (long)Math.Round(root.GetProperty("minutes").GetDouble() * 60_000);
+        var billing = root.GetProperty("billing");
+        var periodMs = (long)Math.Round(billing.GetProperty("periodSeconds").GetDouble() * 1000);
+        decimal? hourly = billing.GetProperty("hourly").ValueKind == JsonValueKind.Null ? null : billing.GetProperty("hourly").GetDecimal();
+        decimal? monthly = billing.GetProperty("monthly").ValueKind == JsonValueKind.Null ? null : billing.GetProperty("monthly").GetDecimal();
+
+        static long? Ms(string field) => field.Length == 0 ? null : (long)Math.Round(decimal.Parse(field, CultureInfo.InvariantCulture) * 1000);
+        var bills = new Dictionary<string, (decimal Cost, long Periods, double IdleMs, int Lives)>(StringComparer.Ordinal);
+        foreach (var line in File.ReadAllLines(Path.Combine(dir, SimulateCommand.InstancesFile)).Skip(1))
+        {
+            var f = line.Split(',');
+            Assert.Equal(6, f.Length);
+            var created = Ms(f[2])!.Value;
+            var deleted = Ms(f[5]) ?? endMs;
+            var periods = Math.Max(1, (deleted - created + periodMs - 1) / periodMs);
+            var perMonth = new Dictionary<(int, int), long>();
+            for (var j = 0L; j < periods; j++)
+            {
+                var at = start.AddMilliseconds(created + (j * periodMs)).UtcDateTime;
+                perMonth[(at.Year, at.Month)] = perMonth.GetValueOrDefault((at.Year, at.Month)) + 1;
+            }
+
+            var cost = perMonth.Values.Sum(n => hourly is { } h ? Math.Min(n * h, monthly ?? decimal.MaxValue) : 0m);
+            var serving = Ms(f[3]);
+            var served = serving is { } sv ? Math.Max(0, (Ms(f[4]) ?? deleted) - sv) : 0;
+            var b = bills.GetValueOrDefault(f[0]);
+            bills[f[0]] = (b.Cost + cost, b.Periods + periods, b.IdleMs + ((periods * periodMs) - served), b.Lives + 1);
+        }
+
+        var all = AllPolicies(report);
+        var oracle = Policy(report, "oracle");
+        foreach (var p in all)
+        {
+            var name = p.GetProperty("name").GetString()!;
+            var mine = bills.GetValueOrDefault(name);
+            var figures = $"{name}: report {p.GetProperty("billedCost")} USD / {p.GetProperty("billedHours")} h, instances.csv {mine.Cost} USD / {mine.Periods} periods";
+            if (hourly is null)
+            {
+                Assert.Equal(JsonValueKind.Null, p.GetProperty("billedCost").ValueKind);
+            }
+            else
+            {
+                Assert.True(mine.Cost == p.GetProperty("billedCost").GetDecimal(), figures);
+            }
+
+            Assert.Equal(mine.Periods * periodMs / 3_600_000.0, p.GetProperty("billedHours").GetDouble(), 3);
+            Assert.Equal(mine.IdleMs / 3_600_000.0, p.GetProperty("paidIdleHours").GetDouble(), 2);
+            Assert.True(Bill(p) >= Bill(oracle), $"the oracle bills no more than {name}: {Bill(p)} < {Bill(oracle)}");
+        }
+
+        if (oracle.GetProperty("uncoveredSteps").GetInt32() == 0)
+        {
+            Assert.Equal(0, oracle.GetProperty("sloViolationMinutes").GetDouble());
+        }
+
+        double Bill(JsonElement p) => hourly is null ? p.GetProperty("billedHours").GetDouble() : (double)p.GetProperty("billedCost").GetDecimal();
+    }
 }
 
 /// <summary>A folder deleted on dispose.</summary>

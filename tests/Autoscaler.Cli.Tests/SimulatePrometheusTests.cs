@@ -26,7 +26,8 @@ public sealed class SimulatePrometheusTests
         using var report = ReadReport(dir.Path);
         Assert.Equal(121, report.RootElement.GetProperty("minutes").GetDouble());
         // The peak (4 requests/s) is scaled to 4 instances at 60 % of 20: 1 instance for the first hour, then 4.
-        Assert.Equal((60 + (4 * 61)) / 60.0, Policy(report, "oracle").GetProperty("instanceHours").GetDouble(), 1);
+        Assert.Equal((60 + (4 * 61)) / 60.0, Policy(report, "oracle-at-target").GetProperty("instanceHours").GetDouble(), 1);
+        AssertBillsFromInstancesCsv(dir.Path);
     }
 
     [Fact]
@@ -62,6 +63,7 @@ public sealed class SimulatePrometheusTests
 
         Assert.True(exit == 0, error);
         Assert.Contains("10 of 61 steps had no value and count as 0 requests/s", output, StringComparison.Ordinal);
+        AssertBillsFromInstancesCsv(dir.Path);
     }
 
     [Theory]

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Autoscaler.Core.Alerts;
+using Autoscaler.Core.Billing;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Simulation;
 using Autoscaler.Core.Signals.TargetTracking;
@@ -10,11 +11,11 @@ public sealed class SimulationTests
 {
     private static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
 
-    private static SimulationOptions Options(double target = 1.0, double? price = null) => new()
+    private static SimulationOptions Options(double target = 1.0, decimal? price = null) => new()
     {
         InstanceCapacity = 20,
         TargetUtilization = target,
-        PricePerHour = price,
+        Price = price is { } p ? new InstancePrice(p) : null,
     };
 
     private static SimulationRequest Request(double[] rates, PoolConfig pool, SimulationOptions? options = null) => new()
@@ -26,13 +27,13 @@ public sealed class SimulationTests
     };
 
     [Fact]
-    public void Oracle_StepUpAndDown_LaunchesBootTimeAheadAndBillsEveryInstanceSecond()
+    public void OracleAtTarget_StepUpAndDown_LaunchesBootTimeAheadAndBillsEveryStartedHour()
     {
         // capacity × target = 10 requests/s per instance: need 1, 1, 3, 3, 1, 1.
         var load = new LoadTrace(Pools.Epoch, Minute, [10, 10, 30, 30, 10, 10]);
-        var options = Options(target: 0.5, price: 0.5) with { BootTime = TimeSpan.FromSeconds(50), HealthCheckDelay = TimeSpan.FromSeconds(10) };
+        var options = Options(target: 0.5, price: 0.5m) with { BootTime = TimeSpan.FromSeconds(50), HealthCheckDelay = TimeSpan.FromSeconds(10) };
 
-        var oracle = Simulator.Oracle(load, min: 1, max: 10, options);
+        var oracle = Simulator.OracleAtTarget(load, min: 1, max: 10, options);
 
         // One instance for 6 minutes; two more from 60 s (a minute before they serve at 120 s) to 240 s.
         Assert.Equal((360 + (2 * 180)) / 3600.0, oracle.InstanceHours, 9);
@@ -40,18 +41,21 @@ public sealed class SimulationTests
         Assert.Equal([new ScalingAction(Pools.Epoch + Minute, true), new ScalingAction(Pools.Epoch + (4 * Minute), false)], oracle.ActionLog);
         Assert.Equal(2, oracle.Actions);
         Assert.Equal(1, oracle.Flaps); // down 3 minutes after up
-        Assert.Equal(0.5 * oracle.InstanceHours, oracle.Cost!.Value, 9);
+        // Three instances, each billed one started hour.
+        Assert.Equal(3 * 0.5m, oracle.BilledCost);
+        Assert.Equal(3, oracle.BilledHours);
+        Assert.Equal(3 - oracle.InstanceHours + (2 * 60 / 3600.0), oracle.PaidIdleHours, 9); // the two boot 60 s before they serve
         Assert.Equal([20, 20, 60, 60, 20, 20], oracle.ServingCapacity);
         Assert.Equal([1, 3, 3, 3, 1, 1], oracle.Instances);
     }
 
     [Fact]
-    public void Oracle_GapShorterThanTheBootTime_KeepsTheInstanceInsteadOfRelaunching()
+    public void OracleAtTarget_GapShorterThanTheBootTime_KeepsTheInstanceInsteadOfRelaunching()
     {
         // Need 2, 1, 2: relaunching for the third minute would cost the 70 s lead; keeping it costs the 60 s gap.
         var load = new LoadTrace(Pools.Epoch, Minute, [20, 10, 20]);
 
-        var oracle = Simulator.Oracle(load, min: 1, max: 10, Options(target: 0.5));
+        var oracle = Simulator.OracleAtTarget(load, min: 1, max: 10, Options(target: 0.5));
 
         Assert.Equal(2 * 180 / 3600.0, oracle.InstanceHours, 9);
         Assert.Equal(0, oracle.Actions);
@@ -59,11 +63,11 @@ public sealed class SimulationTests
     }
 
     [Fact]
-    public void Oracle_NeedAboveMax_IsCappedAndCountsViolations()
+    public void OracleAtTarget_NeedAboveMax_IsCappedAndCountsViolations()
     {
         var load = new LoadTrace(Pools.Epoch, Minute, [10, 50, 10]);
 
-        var oracle = Simulator.Oracle(load, min: 1, max: 2, Options());
+        var oracle = Simulator.OracleAtTarget(load, min: 1, max: 2, Options());
 
         // Two instances serve 40 requests/s: 50 > 0.9 × 40.
         Assert.Equal(1, oracle.SloViolationMinutes);
@@ -76,9 +80,9 @@ public sealed class SimulationTests
     [InlineData(12.01, 1, 5, 2)]
     [InlineData(59.9, 1, 5, 5)]
     [InlineData(0, 2, 5, 2)]
-    public void OracleNeed_RoundsUpWithinBounds(double load, int min, int max, int expected)
+    public void TargetNeed_RoundsUpWithinBounds(double load, int min, int max, int expected)
     {
-        Assert.Equal(expected, Simulator.OracleNeed(load, min, max, Options(target: 0.6)));
+        Assert.Equal(expected, Simulator.TargetNeed(load, min, max, Options(target: 0.6)));
     }
 
     [Fact]
@@ -108,7 +112,7 @@ public sealed class SimulationTests
         Assert.Equal(24, k, 9);
         var scaled = trace.Scale(k);
         Assert.Equal(144, scaled.Peak, 9);
-        Assert.Equal(12, Simulator.OracleNeed(scaled.Peak, 1, 20, Options(target: 0.6)));
+        Assert.Equal(12, Simulator.TargetNeed(scaled.Peak, 1, 20, Options(target: 0.6)));
     }
 
     [Fact]
@@ -170,15 +174,16 @@ public sealed class SimulationTests
     {
         var rates = Enumerable.Range(0, 600).Select(m => 30 + (25 * Math.Sin(m / 40.0)) + (m % 7 * 3)).ToArray();
         var pool = Pools.Web(min: 1, max: 10, Pools.Tracking(target: 60));
-        var request = Request(rates, pool, Options(target: 0.6, price: 0.018));
+        var request = Request(rates, pool, Options(target: 0.6, price: 0.018m));
 
         var first = await Simulator.RunAsync(request, CancellationToken.None);
         var second = await Simulator.RunAsync(request, CancellationToken.None);
 
         Assert.Equal(Json(first), Json(second));
-        Assert.Equal(["target-tracking", "seed-threshold"], first.Policies.Select(p => p.Name));
+        Assert.Equal(["target-tracking", "target-tracking-unaware", "seed-threshold"], first.Policies.Select(p => p.Name));
         Assert.Equal(600, first.Minutes);
-        Assert.All(first.Policies, p => Assert.True(p.InstanceHours >= first.Oracle.InstanceHours * 0.9, $"{p.Name} below the oracle"));
+        Assert.All(first.All, p => Assert.True(p.BilledCost >= first.Oracle.BilledCost, $"{p.Name} bills {p.BilledCost}, below the oracle's {first.Oracle.BilledCost}"));
+        Assert.Equal(0, first.Oracle.SloViolationMinutes);
     }
 
     [Fact]
@@ -190,13 +195,19 @@ public sealed class SimulationTests
         using var doc = JsonDocument.Parse(Json(report));
 
         var root = doc.RootElement;
-        Assert.Equal(["minutes", "policies", "oracle"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["minutes", "traceStart", "billing", "policies", "oracle", "oracleAtTarget"], root.EnumerateObject().Select(p => p.Name));
         Assert.Equal(3, root.GetProperty("minutes").GetDouble());
-        string[] fields = ["name", "instanceHours", "sloViolationMinutes", "actions", "flaps", "cost"];
-        Assert.All(root.GetProperty("policies").EnumerateArray().Append(root.GetProperty("oracle")),
+        Assert.Equal("2026-03-02T12:00:00.000Z", root.GetProperty("traceStart").GetString());
+        Assert.Equal(["periodSeconds", "hourly", "monthly"], root.GetProperty("billing").EnumerateObject().Select(p => p.Name));
+        Assert.Equal(3600, root.GetProperty("billing").GetProperty("periodSeconds").GetDouble());
+        string[] fields = ["name", "billedCost", "ratioToOracle", "billedHours", "instanceHours", "paidIdleHours", "sloViolationMinutes", "actions", "flaps"];
+        Assert.All(root.GetProperty("policies").EnumerateArray().Append(root.GetProperty("oracleAtTarget")),
             p => Assert.Equal(fields, p.EnumerateObject().Select(f => f.Name)));
+        Assert.Equal([.. fields, "uncoveredSteps", "stepsOverMax"], root.GetProperty("oracle").EnumerateObject().Select(f => f.Name));
         Assert.Equal("oracle", root.GetProperty("oracle").GetProperty("name").GetString());
-        Assert.Equal(JsonValueKind.Null, root.GetProperty("oracle").GetProperty("cost").ValueKind); // no price given
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("oracle").GetProperty("billedCost").ValueKind); // no price given
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("billing").GetProperty("hourly").ValueKind);
+        Assert.Equal(1, root.GetProperty("oracle").GetProperty("ratioToOracle").GetDouble());
     }
 
     [Fact]
@@ -206,7 +217,8 @@ public sealed class SimulationTests
         {
             InstanceCapacity = 0,
             TargetUtilization = 1.5,
-            PricePerHour = -1,
+            Price = new InstancePrice(-1),
+            BillingPeriod = TimeSpan.Zero,
             BootTime = TimeSpan.FromSeconds(-1),
             ScrapeInterval = TimeSpan.FromMinutes(1),
             AlertRules = new CpuAlertRules { HighPercent = 20, LowPercent = 30 },
@@ -216,7 +228,8 @@ public sealed class SimulationTests
 
         Assert.Contains(errors, e => e.StartsWith("instance capacity", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("target utilisation", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e.StartsWith("price per hour", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("hourly price", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("billing period", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("boot time", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("the rate window", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("the low CPU threshold", StringComparison.Ordinal));

@@ -107,7 +107,8 @@ public sealed class SimulationTraceTests
     {
         var plan = InstancePlans.Find("g6-standard-2")!;
 
-        Assert.Equal((2, 0.036), (plan.Vcpus, plan.HourlyPrice));
+        Assert.Equal((2, 0.036m, 24m), (plan.Vcpus, plan.HourlyPrice, plan.MonthlyPrice));
+        Assert.Equal(new Autoscaler.Core.Billing.InstancePrice(0.036m, 24m), plan.Price);
         Assert.Equal(40, InstancePlans.Capacity(plan.Vcpus, InstancePlans.DefaultWorkMs));
         Assert.Equal(100, InstancePlans.Capacity(1, 10));
         Assert.Null(InstancePlans.Find("g7-unknown"));

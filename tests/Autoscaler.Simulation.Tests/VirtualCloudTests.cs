@@ -44,6 +44,59 @@ public sealed class VirtualCloudTests
     }
 
     [Fact]
+    public async Task Lives_LaunchServeDrainTakeBackRemove_RecordsEachMomentAndEvent()
+    {
+        var cloud = new VirtualCloud("web", _time, new VirtualCloudOptions { ProvisionTime = TimeSpan.FromSeconds(10), BootTime = TimeSpan.FromSeconds(50), HealthCheckDelay = TimeSpan.FromSeconds(10) });
+        var member = await cloud.LaunchAsync(new LaunchRequest("web", "web-x", "op-1", "test"), CancellationToken.None);
+        DateTimeOffset At(int seconds) => Pools.Epoch + TimeSpan.FromSeconds(seconds);
+
+        _time.SetUtcNow(At(65));
+        await cloud.JoinAsync(member, CancellationToken.None); // running since 60: UP at 75
+        _time.SetUtcNow(At(100));
+        Assert.Equal(new InstanceLife(member.Id, At(0), At(75), null, null), cloud.Lives().Single());
+        await cloud.DrainAsync(member, CancellationToken.None);
+        _time.SetUtcNow(At(110));
+        await cloud.UndrainAsync(member, CancellationToken.None);
+        Assert.Equal(1, cloud.ServingCount());
+        _time.SetUtcNow(At(3000));
+        await cloud.DrainAsync(member, CancellationToken.None);
+        _time.SetUtcNow(At(3030));
+        await cloud.RemoveAsync(member, CancellationToken.None);
+
+        Assert.Equal(new InstanceLife(member.Id, At(0), At(75), At(3000), At(3030)), cloud.Lives().Single());
+        Assert.Equal(
+            [
+                new RemovalEvent(At(100), member.Id, RemovalEventKind.Release),
+                new RemovalEvent(At(110), member.Id, RemovalEventKind.TakeBack),
+                new RemovalEvent(At(3000), member.Id, RemovalEventKind.Release),
+            ],
+            cloud.RemovalEvents);
+    }
+
+    [Fact]
+    public async Task Lives_DrainedBeforeItsNodeWasUp_NeverServedAndServesFromTheTakeBack()
+    {
+        var cloud = new VirtualCloud("web", _time, new VirtualCloudOptions { ProvisionTime = TimeSpan.FromSeconds(10), BootTime = TimeSpan.FromSeconds(50), HealthCheckDelay = TimeSpan.FromSeconds(10) });
+        var member = await cloud.LaunchAsync(new LaunchRequest("web", "web-x", "op-1", "test"), CancellationToken.None);
+        var never = await cloud.LaunchAsync(new LaunchRequest("web", "web-y", "op-2", "test"), CancellationToken.None);
+        await cloud.JoinAsync(member, CancellationToken.None);
+
+        _time.SetUtcNow(Pools.Epoch + TimeSpan.FromSeconds(65));
+        await cloud.DrainAsync(member, CancellationToken.None); // UP would have been at 70
+        await cloud.RemoveAsync(never, CancellationToken.None); // never joined: released and deleted at once
+        _time.SetUtcNow(Pools.Epoch + TimeSpan.FromSeconds(200));
+        Assert.Null(cloud.Lives()[0].Serving);
+        await cloud.UndrainAsync(member, CancellationToken.None);
+        _time.SetUtcNow(Pools.Epoch + TimeSpan.FromSeconds(201));
+
+        var lives = cloud.Lives();
+        Assert.Equal(Pools.Epoch + TimeSpan.FromSeconds(200), lives[0].Serving);
+        Assert.Null(lives[0].Released);
+        var at65 = Pools.Epoch + TimeSpan.FromSeconds(65);
+        Assert.Equal(new InstanceLife(never.Id, Pools.Epoch, null, at65, at65), lives[1]);
+    }
+
+    [Fact]
     public async Task Fail_NodeGoesDownAndRemoveBillsTheLifetime()
     {
         var cloud = new VirtualCloud("web", _time);

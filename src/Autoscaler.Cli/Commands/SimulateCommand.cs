@@ -11,8 +11,9 @@ using Spectre.Console;
 namespace Autoscaler.Cli.Commands;
 
 /// <summary><c>linode-autoscaler simulate</c>: replays a request-rate trace (a CSV file or a Prometheus range query)
-/// through the real scaling engine against a virtual cloud, for the configuration's policy, the reference
-/// architecture's CPU alerts and a perfect-foresight oracle; prints a table and writes report.json and a plot.</summary>
+/// through the real scaling engine against a virtual cloud, for the configuration's policy (billing-aware and not), the
+/// reference architecture's CPU alerts and the cheapest bill that never misses the SLO (the oracle); prints a table of
+/// what Linode would bill and writes report.json, instances.csv and a plot.</summary>
 public static class SimulateCommand
 {
     /// <summary>File names written into --report DIR.</summary>
@@ -20,6 +21,9 @@ public static class SimulateCommand
 
     /// <inheritdoc cref="ReportFile"/>
     public const string PlotFile = "load-vs-capacity.png";
+
+    /// <inheritdoc cref="ReportFile"/>
+    public const string InstancesFile = "instances.csv";
 
     public static Command Create() => Create(TimeProvider.System, null);
 
@@ -44,16 +48,19 @@ public static class SimulateCommand
         var clockStart = new Option<string?>("--clock-start") { Description = "With --trace: the date of t_seconds = 0 (for schedules), RFC 3339; default: t_seconds are Unix time" };
         var workMs = new Option<double>("--work-ms") { Description = "CPU milliseconds per request (the Workload's cost); capacity = vCPUs × 1000 / work-ms", DefaultValueFactory = _ => InstancePlans.DefaultWorkMs };
         var capacity = new Option<double?>("--capacity") { Description = "Requests per second one instance serves at 100 % CPU, instead of the type's vCPUs and --work-ms" };
-        var price = new Option<double?>("--price") { Description = "USD per instance-hour (default: the pool type's Linode list price)" };
-        var target = new Option<double?>("--target") { Description = "The oracle's target CPU % when the pool has no target tracking (default: its target)" };
-        var report = new Option<DirectoryInfo?>("--report") { Description = $"Folder for {ReportFile} and {PlotFile}" };
+        var price = new Option<decimal?>("--price") { Description = "USD per started instance-hour (default: the pool type's Linode list price); without --monthly-price, no monthly cap" };
+        var monthlyPrice = new Option<decimal?>("--monthly-price") { Description = "USD cap per instance per calendar month (default: the type's, or none with --price)" };
+        var billingPeriod = new Option<string>("--billing-period") { Description = "Every started period is billed; a whole number of trace steps", DefaultValueFactory = _ => "1h" };
+        var target = new Option<double?>("--target") { Description = "The target CPU % (warm start, --peak-instances, oracle-at-target) when the pool has no target tracking (default: its target)" };
+        var report = new Option<DirectoryInfo?>("--report") { Description = $"Folder for {ReportFile}, {InstancesFile} and {PlotFile}" };
 
-        var command = new Command("simulate", "Backtest scaling policies on a request-rate trace: the configuration's own (target-tracking), "
-            + "the reference architecture's CPU alerts (seed-threshold) and perfect foresight (oracle), through the real engine on a virtual "
-            + "cloud with boot time, health checks and Prometheus / Alertmanager delays; instance-hours, cost, SLO-violation minutes, actions, flaps")
+        var command = new Command("simulate", "Backtest scaling policies on a request-rate trace: the configuration's own (target-tracking, "
+            + "and target-tracking-unaware without billing awareness), the reference architecture's CPU alerts (seed-threshold) and the cheapest "
+            + "bill that never misses the SLO (oracle), through the real engine on a virtual cloud with boot time, health checks and Prometheus / "
+            + "Alertmanager delays; what Linode bills (every started hour, capped per month), paid idle hours, SLO-violation minutes, actions, flaps")
         {
             trace, prometheus, query, from, to, step, scale, peak, config, pool, bootTime, healthDelay, traceStart, traceLength, clockStart,
-            workMs, capacity, price, target, report,
+            workMs, capacity, price, monthlyPrice, billingPeriod, target, report,
         };
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -71,6 +78,8 @@ public static class SimulateCommand
                 WorkMs = parse.GetValue(workMs),
                 Capacity = parse.GetValue(capacity),
                 PricePerHour = parse.GetValue(price),
+                MonthlyPrice = parse.GetValue(monthlyPrice),
+                BillingPeriod = Duration(parse.GetValue(billingPeriod), "--billing-period", errors, allowZero: false),
                 TargetPercent = parse.GetValue(target),
             };
 
@@ -86,7 +95,7 @@ public static class SimulateCommand
             var reportDir = parse.GetValue(report);
             if (reportDir is null)
             {
-                errors.Add($"--report DIR is required (where {ReportFile} and {PlotFile} go)");
+                errors.Add($"--report DIR is required (where {ReportFile}, {InstancesFile} and {PlotFile} go)");
             }
 
             AutoscalerConfig? loaded = null;
@@ -182,8 +191,16 @@ public static class SimulateCommand
 
             stopwatch.Stop();
             console.Write(Table(result));
+            foreach (var line in OracleNotes(result))
+            {
+                console.MarkupLine(Markup.Escape(line));
+            }
+
+            var timing = result.Timing is { } t
+                ? string.Create(CultureInfo.InvariantCulture, $" (engine: {t.EngineRuns} runs in {t.Policies.TotalSeconds:0.0} s; oracle: {t.Oracle.TotalSeconds:0.0} s)")
+                : "";
             console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                $"simulated {result.Minutes:0} minutes × {result.Policies.Count} engine policies in {stopwatch.Elapsed.TotalSeconds:0.0} s")));
+                $"simulated {result.Minutes:0} minutes × {result.Policies.Count} engine policies and the oracles in {stopwatch.Elapsed.TotalSeconds:0.0} s{timing}")));
 
             try
             {
@@ -194,10 +211,17 @@ public static class SimulateCommand
                     result.WriteJson(stream);
                 }
 
+                var instancesPath = Path.Combine(reportDir.FullName, InstancesFile);
+                await using (var csv = new StreamWriter(instancesPath))
+                {
+                    result.WriteInstancesCsv(csv);
+                }
+
                 var plotPath = Path.Combine(reportDir.FullName, PlotFile);
                 SimulatePlot.Save(plotPath, result, string.Create(CultureInfo.InvariantCulture,
                     $"simulate: {traceName}, rates × {plan.Scale:0.###}, {plan.Request.Options.InstanceCapacity:0.#} requests/s per instance, target {plan.Request.Options.TargetUtilization * 100:0.#} %"));
                 console.MarkupLine(Markup.Escape($"report: {jsonPath}"));
+                console.MarkupLine(Markup.Escape($"lives:  {instancesPath}"));
                 console.MarkupLine(Markup.Escape($"plot:   {plotPath}"));
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -210,32 +234,51 @@ public static class SimulateCommand
         return command;
     }
 
-    /// <summary>The results as a table: one row per policy, the oracle last.</summary>
+    /// <summary>The results as a table: one row per policy, the oracles last.</summary>
     public static Table Table(SimulationReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
         var table = new Table().Border(TableBorder.Simple)
             .AddColumn("policy")
+            .AddColumn(new TableColumn("billed cost (USD)").RightAligned())
+            .AddColumn(new TableColumn("× oracle").RightAligned())
+            .AddColumn(new TableColumn("billed hours").RightAligned())
             .AddColumn(new TableColumn("instance-hours").RightAligned())
-            .AddColumn(new TableColumn("vs oracle").RightAligned())
-            .AddColumn(new TableColumn("cost (USD)").RightAligned())
+            .AddColumn(new TableColumn("paid-idle hours").RightAligned())
             .AddColumn(new TableColumn("SLO-violation minutes").RightAligned())
             .AddColumn(new TableColumn("actions (up/down)").RightAligned())
             .AddColumn(new TableColumn("flaps").RightAligned());
-        foreach (var p in report.Policies.Append(report.Oracle))
+        foreach (var p in report.All)
         {
-            var ratio = report.Oracle.InstanceHours > 0 ? p.InstanceHours / report.Oracle.InstanceHours : double.NaN;
             table.AddRow(
                 Markup.Escape(p.Name),
+                p.BilledCost is { } c ? I($"{c:0.00}") : "-",
+                p.RatioToOracle is { } r ? I($"{r:0.000}") : "-",
+                I($"{p.BilledHours:0.#}"),
                 I($"{p.InstanceHours:0.0}"),
-                double.IsFinite(ratio) ? I($"{(ratio - 1) * 100:+0.0;-0.0;0.0} %") : "-",
-                p.Cost is { } c ? I($"{c:0.00}") : "-",
+                I($"{p.PaidIdleHours:0.0}"),
                 I($"{p.SloViolationMinutes:0.#} ({100 * p.SloViolationMinutes / Math.Max(1e-9, report.Minutes):0.00} %)"),
                 I($"{p.Actions} ({p.ScaleUps}/{p.ScaleDowns})"),
                 I($"{p.Flaps}"));
         }
 
         return table;
+    }
+
+    /// <summary>What the oracle could not do within min..max (nothing, usually).</summary>
+    public static IEnumerable<string> OracleNotes(SimulationReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var coverage = report.OracleCoverage;
+        if (coverage.UncoveredSteps.Count > 0)
+        {
+            yield return I($"oracle: the SLO needs more than max instances in {coverage.UncoveredSteps.Count} rows (served at max; they count as violations)");
+        }
+
+        if (coverage.StepsOverMax.Count > 0)
+        {
+            yield return I($"oracle: its plan has more than max instances alive (booting ones counted) in {coverage.StepsOverMax.Count} rows; its bill is a lower bound, not a plan within max");
+        }
     }
 
     private static string I(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);

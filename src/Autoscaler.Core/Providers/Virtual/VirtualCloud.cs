@@ -60,7 +60,45 @@ public sealed class VirtualInstance
 
     /// <summary>The instance never finishes booting (goes offline instead of running).</summary>
     public bool BootFails { get; internal set; }
+
+    /// <summary>When its node first turned UP while accepting (known once something happened after it), or null.</summary>
+    public DateTimeOffset? ServingAt { get; internal set; }
+
+    /// <summary>When its removal started (drained, or deleted without a drain), or null; a take-back clears it.</summary>
+    public DateTimeOffset? ReleasedAt { get; internal set; }
+
+    /// <summary>When it was deleted, or null while it exists.</summary>
+    public DateTimeOffset? DeletedAt { get; internal set; }
+
+    /// <summary>Up to when <see cref="ServingAt"/> has been worked out: the state has not changed since.</summary>
+    internal DateTimeOffset SettledAt { get; set; }
+
+    internal InstanceLife ToLife() => new(Id, CreatedAt, ServingAt, ReleasedAt, DeletedAt);
 }
+
+/// <summary>One instance's life as billing and a backtest's report see it.</summary>
+/// <param name="Id">Instance id.</param>
+/// <param name="Created">The create call (billing starts).</param>
+/// <param name="Serving">Its node first UP and accepting, or null if it never served.</param>
+/// <param name="Released">Its removal started (drain or delete decided), or null.</param>
+/// <param name="Deleted">The delete call (billing stops), or null while it exists.</param>
+public sealed record InstanceLife(string Id, DateTimeOffset Created, DateTimeOffset? Serving, DateTimeOffset? Released, DateTimeOffset? Deleted);
+
+/// <summary>What a pool's removals did: a release starts a removal, a take-back cancels one and serves again.</summary>
+public enum RemovalEventKind
+{
+    /// <summary>A removal started (drain, or delete without a drain).</summary>
+    Release,
+
+    /// <summary>A draining member was put back to accepting.</summary>
+    TakeBack,
+}
+
+/// <summary>A release or take-back of one instance.</summary>
+/// <param name="At">When.</param>
+/// <param name="InstanceId">Which instance.</param>
+/// <param name="Kind">Which.</param>
+public readonly record struct RemovalEvent(DateTimeOffset At, string InstanceId, RemovalEventKind Kind);
 
 /// <summary>
 /// A cloud in memory, driven by a <see cref="TimeProvider"/>: instances go provisioning → booting → running after the
@@ -75,6 +113,8 @@ public sealed class VirtualCloud : IInstancePool
     private readonly VirtualCloudOptions _options;
     private readonly Dictionary<string, VirtualInstance> _instances = new(StringComparer.Ordinal);
     private readonly List<OrphanNode> _orphans = [];
+    private readonly List<VirtualInstance> _ever = [];
+    private readonly List<RemovalEvent> _events = [];
     private int _nextId;
     private double _retiredInstanceSeconds;
 
@@ -147,18 +187,48 @@ public sealed class VirtualCloud : IInstancePool
         }
     }
 
+    /// <summary>
+    /// Every instance's life so far, deleted ones included, in creation order: created, first serving, released,
+    /// deleted. What a bill is computed from.
+    /// </summary>
+    public IReadOnlyList<InstanceLife> Lives()
+    {
+        var now = _time.GetUtcNow();
+        lock (_lock)
+        {
+            foreach (var i in _instances.Values)
+            {
+                Settle(i, now);
+            }
+
+            return _ever.Select(i => i.ToLife()).ToArray();
+        }
+    }
+
+    /// <summary>Every release and take-back so far, in order.</summary>
+    public IReadOnlyList<RemovalEvent> RemovalEvents
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _events.ToArray();
+            }
+        }
+    }
+
     /// <summary>Adds a member as if it had been created at <paramref name="createdAt"/> and joined right away.</summary>
     public VirtualInstance AddInstance(string label, DateTimeOffset createdAt, bool joined = true, bool isProtected = false)
     {
         lock (_lock)
         {
-            var instance = new VirtualInstance(NextId(), label, createdAt, null) { Protected = isProtected };
+            var instance = new VirtualInstance(NextId(), label, createdAt, null) { Protected = isProtected, SettledAt = createdAt };
             if (joined)
             {
                 instance.JoinedAt = createdAt + _options.ProvisionTime + _options.BootTime;
             }
 
-            _instances[instance.Id] = instance;
+            Add(instance);
             return instance;
         }
     }
@@ -179,7 +249,9 @@ public sealed class VirtualCloud : IInstancePool
     {
         lock (_lock)
         {
-            _instances[id].FailedAt = _time.GetUtcNow();
+            var i = _instances[id];
+            Settle(i, _time.GetUtcNow());
+            i.FailedAt = _time.GetUtcNow();
         }
     }
 
@@ -188,8 +260,10 @@ public sealed class VirtualCloud : IInstancePool
     {
         lock (_lock)
         {
-            _instances[id].FailedAt = null;
-            _instances[id].JoinedAt = _time.GetUtcNow();
+            var i = _instances[id];
+            Settle(i, _time.GetUtcNow());
+            i.FailedAt = null;
+            i.JoinedAt = _time.GetUtcNow();
         }
     }
 
@@ -219,8 +293,8 @@ public sealed class VirtualCloud : IInstancePool
         var now = _time.GetUtcNow();
         lock (_lock)
         {
-            var instance = new VirtualInstance(NextId(), request.Label, now, request.OperationId) { BootFails = FailBoots };
-            _instances[instance.Id] = instance;
+            var instance = new VirtualInstance(NextId(), request.Label, now, request.OperationId) { BootFails = FailBoots, SettledAt = now };
+            Add(instance);
             Launches++;
             return Task.FromResult(ToMember(instance, now));
         }
@@ -234,6 +308,7 @@ public sealed class VirtualCloud : IInstancePool
         {
             if (_instances.TryGetValue(member.Id, out var i) && i.JoinedAt is null)
             {
+                Settle(i, _time.GetUtcNow());
                 i.JoinedAt = _time.GetUtcNow();
                 i.Mode = NodeMode.Accept;
             }
@@ -248,9 +323,41 @@ public sealed class VirtualCloud : IInstancePool
         ArgumentNullException.ThrowIfNull(member);
         lock (_lock)
         {
-            if (_instances.TryGetValue(member.Id, out var i) && i.JoinedAt is not null)
+            if (_instances.TryGetValue(member.Id, out var i))
             {
-                i.Mode = NodeMode.Drain;
+                var now = _time.GetUtcNow();
+                Settle(i, now);
+                Release(i, now);
+                if (i.JoinedAt is not null)
+                {
+                    i.Mode = NodeMode.Drain;
+                }
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Takes a draining member back: its node accepts again and its removal is cancelled (a take-back event; its
+    /// release time is cleared, since the removal it started did not happen). The counterpart of
+    /// <see cref="DrainAsync"/> for an engine that re-uses paid capacity.
+    /// </summary>
+    public Task UndrainAsync(PoolMember member, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        lock (_lock)
+        {
+            if (_instances.TryGetValue(member.Id, out var i))
+            {
+                var now = _time.GetUtcNow();
+                Settle(i, now);
+                i.Mode = NodeMode.Accept;
+                if (i.ReleasedAt is not null)
+                {
+                    i.ReleasedAt = null;
+                    _events.Add(new RemovalEvent(now, i.Id, RemovalEventKind.TakeBack));
+                }
             }
         }
 
@@ -266,6 +373,9 @@ public sealed class VirtualCloud : IInstancePool
         {
             if (_instances.Remove(member.Id, out var i))
             {
+                Settle(i, now);
+                Release(i, now);
+                i.DeletedAt = now;
                 _retiredInstanceSeconds += (now - i.CreatedAt).TotalSeconds;
                 Removals++;
             }
@@ -287,6 +397,45 @@ public sealed class VirtualCloud : IInstancePool
         }
 
         return Task.CompletedTask;
+    }
+
+    private void Add(VirtualInstance instance)
+    {
+        _instances[instance.Id] = instance;
+        _ever.Add(instance);
+    }
+
+    private void Release(VirtualInstance i, DateTimeOffset now)
+    {
+        if (i.ReleasedAt is null)
+        {
+            i.ReleasedAt = now;
+            _events.Add(new RemovalEvent(now, i.Id, RemovalEventKind.Release));
+        }
+    }
+
+    /// <summary>
+    /// Works out whether the instance first served between the last change of its state and <paramref name="now"/>
+    /// (called before every change, so the state held throughout): its node is UP a health-check delay after the later
+    /// of running and joined, if it is accepting, its boot did not fail and its application has not died.
+    /// </summary>
+    private void Settle(VirtualInstance i, DateTimeOffset now)
+    {
+        if (i.ServingAt is null && i.JoinedAt is { } joined && !i.BootFails && i.FailedAt is null && i.Mode == NodeMode.Accept)
+        {
+            var running = i.CreatedAt + _options.ProvisionTime + _options.BootTime;
+            var up = (joined > running ? joined : running) + _options.HealthCheckDelay;
+            var from = up > i.SettledAt ? up : i.SettledAt;
+            if (from <= now)
+            {
+                i.ServingAt = from;
+            }
+        }
+
+        if (now > i.SettledAt)
+        {
+            i.SettledAt = now;
+        }
     }
 
     private PoolMember ToMember(VirtualInstance i, DateTimeOffset now)
