@@ -14,13 +14,6 @@ public interface IConfigSection
     IConfigSectionValue? Read(MapReader root);
 }
 
-/// <summary>A unit's settings inside each pool, beside the policy keys (the service's per-pool <c>dashboard</c>).</summary>
-public interface IPoolSection
-{
-    /// <summary>Reads and validates this unit's keys of one pool; the value is kept in <see cref="PoolConfig.Sections"/>.</summary>
-    IConfigSectionValue? Read(MapReader pool, PoolReadContext context);
-}
-
 /// <summary>What a pool's section and provider readers know of the pool being read.</summary>
 /// <param name="Name">Pool name.</param>
 /// <param name="Max">Its <c>max</c>, when valid.</param>

@@ -22,7 +22,7 @@ public enum InstanceState
 /// <summary>Health of a load-balancer node as the balancer's checks see it.</summary>
 public enum NodeStatus
 {
-    /// <summary>Not checked yet (Linode reports new nodes as <c>Unknown</c>).</summary>
+    /// <summary>Not checked yet (a balancer reports a new node as <c>Unknown</c> until its first check).</summary>
     Unknown,
 
     /// <summary>Passing health checks: receives traffic.</summary>

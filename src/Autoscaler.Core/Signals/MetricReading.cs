@@ -36,11 +36,3 @@ public readonly record struct MetricReading
     /// <inheritdoc />
     public override string ToString() => IsMissing ? $"missing: {MissingReason}" : Value.ToString("0.###", CultureInfo.InvariantCulture);
 }
-
-/// <summary>Reads metrics for target tracking. The service implements it with Prometheus' instant query API, the
-/// simulator with its model. Expected failures are readings with a reason, not exceptions.</summary>
-public interface IMetricSource
-{
-    /// <summary>Reads <paramref name="query"/> now.</summary>
-    ValueTask<MetricReading> ReadAsync(MetricQuery query, CancellationToken cancellationToken);
-}
