@@ -15,13 +15,7 @@ public sealed class ProviderKinds
     /// <summary>The given providers; names must be unique.</summary>
     public ProviderKinds(IEnumerable<IProviderKind> kinds)
     {
-        ArgumentNullException.ThrowIfNull(kinds);
-        _kinds = kinds.ToArray();
-        var duplicate = _kinds.GroupBy(k => k.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null)
-        {
-            throw new ArgumentException($"provider '{duplicate.Key}' is registered twice", nameof(kinds));
-        }
+        _kinds = NamedKinds.Unique(kinds, k => k.Name, "provider", nameof(kinds));
     }
 
     /// <summary>No provider (a configuration then cannot name one).</summary>
@@ -34,14 +28,7 @@ public sealed class ProviderKinds
     public IProviderKind? Default => _kinds.Length > 0 ? _kinds[0] : null;
 
     /// <summary>These providers and <paramref name="kind"/> (replacing one of the same name, in its place).</summary>
-    public ProviderKinds With(IProviderKind kind)
-    {
-        ArgumentNullException.ThrowIfNull(kind);
-        var replaced = _kinds.Any(k => string.Equals(k.Name, kind.Name, StringComparison.Ordinal));
-        return new ProviderKinds(replaced
-            ? _kinds.Select(k => string.Equals(k.Name, kind.Name, StringComparison.Ordinal) ? kind : k)
-            : _kinds.Append(kind));
-    }
+    public ProviderKinds With(IProviderKind kind) => new(NamedKinds.With(_kinds, kind, k => k.Name));
 
     /// <summary>The provider called <paramref name="name"/>, or null.</summary>
     public IProviderKind? Find(string name) => Array.Find(_kinds, k => string.Equals(k.Name, name, StringComparison.Ordinal));

@@ -15,13 +15,7 @@ public sealed class SignalKinds
     /// <summary>The given kinds; names must be unique.</summary>
     public SignalKinds(IEnumerable<ISignalKind> kinds)
     {
-        ArgumentNullException.ThrowIfNull(kinds);
-        _kinds = kinds.ToArray();
-        var duplicate = _kinds.GroupBy(k => k.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null)
-        {
-            throw new ArgumentException($"signal kind '{duplicate.Key}' is registered twice", nameof(kinds));
-        }
+        _kinds = Configuration.NamedKinds.Unique(kinds, k => k.Name, "signal kind", nameof(kinds));
     }
 
     /// <summary>The shipped kinds: alert, target_tracking, schedule.</summary>
@@ -31,14 +25,7 @@ public sealed class SignalKinds
     public IReadOnlyList<ISignalKind> All => _kinds;
 
     /// <summary>These kinds and <paramref name="kind"/> (replacing one of the same name).</summary>
-    public SignalKinds With(ISignalKind kind)
-    {
-        ArgumentNullException.ThrowIfNull(kind);
-        var replaced = _kinds.Any(k => string.Equals(k.Name, kind.Name, StringComparison.Ordinal));
-        return new SignalKinds(replaced
-            ? _kinds.Select(k => string.Equals(k.Name, kind.Name, StringComparison.Ordinal) ? kind : k)
-            : _kinds.Append(kind));
-    }
+    public SignalKinds With(ISignalKind kind) => new(Configuration.NamedKinds.With(_kinds, kind, k => k.Name));
 
     /// <summary>The kind called <paramref name="name"/>, or null.</summary>
     public ISignalKind? Find(string name) => Array.Find(_kinds, k => string.Equals(k.Name, name, StringComparison.Ordinal));
