@@ -311,7 +311,7 @@ internal sealed class AutoscalerRun : IAsyncDisposable
             nodebalancer: { label: {{Pool}}-nb, port: 80, node_port: {{CloudView.NodePort}} }
             health: { grace: {{p.Grace}}, replace_after: {{p.ReplaceAfter}} }
             scale_up: { step: 1, cooldown: 0s, max_in_flight: 10 }
-            scale_down: { step: 1, cooldown: 0s, drain: {{p.Drain}}, victim: newest }
+            scale_down: { step: 1, cooldown: 0s, drain: {{p.Drain}}, victim: newest, billing: none }
             signals:
               - { alert: PoolCpuHigh, action: up }
               - { alert: PoolCpuLow, action: down }
