@@ -140,7 +140,11 @@ internal static class SimulateHarness
 
             Assert.Equal(mine.Periods * periodMs / 3_600_000.0, p.GetProperty("billedHours").GetDouble(), 3);
             Assert.Equal(mine.IdleMs / 3_600_000.0, p.GetProperty("paidIdleHours").GetDouble(), 2);
-            Assert.True(Bill(p) >= Bill(oracle), $"the oracle bills no more than {name}: {Bill(p)} < {Bill(oracle)}");
+            // The oracle is the cheapest bill that misses no minute: a policy that lets minutes go over the SLO (the
+            // billing hold trades a few for paid hours) may bill less on a short trace, never one that misses none.
+            var violations = p.GetProperty("sloViolationMinutes").GetDouble();
+            Assert.True(Bill(p) >= Bill(oracle) || violations > 0,
+                $"the oracle bills no more than {name}, which missed no minute: {Bill(p)} < {Bill(oracle)}");
         }
 
         if (oracle.GetProperty("uncoveredSteps").GetInt32() == 0)

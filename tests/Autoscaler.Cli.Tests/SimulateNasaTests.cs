@@ -43,5 +43,7 @@ public sealed class SimulateNasaTests(ITestOutputHelper log)
         Assert.True(Cost(unaware) >= Cost(tracking), "billing awareness never bills more: " + summary);
         Assert.True(Cost(tracking) <= 0.85m * Cost(unaware), "billing awareness saves at least 15 %: " + summary);
         Assert.True(Violations(tracking) <= Violations(seed), "billing awareness costs no SLO minute over the seed's: " + summary);
+        Assert.True(Cost(tracking) < Cost(seed), "billed below the reference architecture's alerts: " + summary);
+        Assert.True(Cost(oracle) <= Cost(tracking) && Cost(oracle) <= Cost(seed) && Cost(oracle) <= Cost(unaware), "the oracle bills no more than any policy: " + summary);
     }
 }

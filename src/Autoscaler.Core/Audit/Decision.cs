@@ -48,6 +48,9 @@ public enum SkipReason
 
     /// <summary>A scale-up cut (or refused) because the month's projected bill would exceed the pool's budget.</summary>
     Budget,
+
+    /// <summary>Under hourly billing, a need for new instances has not lasted <c>scale_up.billing_hold</c> yet.</summary>
+    BillingHold,
 }
 
 /// <summary>One evaluation of one pool, with its reason, inputs and outcome: the audit trail's unit.</summary>

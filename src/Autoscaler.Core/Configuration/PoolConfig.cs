@@ -93,6 +93,12 @@ public sealed record ScaleUpConfig
 
     /// <summary>Most members launching (created, not yet serving) at once. Default 10.</summary>
     public int MaxInFlight { get; init; } = 10;
+
+    /// <summary>Under hourly billing (<see cref="ScaleDownConfig.Billing"/>), a scale-up that needs new instances buys
+    /// them only once the need has lasted this long: each costs a whole paid hour, and a burst shorter than this is
+    /// served by what the pool has (kept members are taken back at once, they are paid already). At most a quarter of
+    /// the billing period is held; zero buys at once. Default 45 s (docs/simulate.md has the trade-off).</summary>
+    public TimeSpan BillingHold { get; init; } = TimeSpan.FromSeconds(45);
 }
 
 /// <summary>Scale-down policy.</summary>

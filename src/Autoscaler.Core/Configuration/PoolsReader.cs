@@ -217,6 +217,12 @@ internal sealed partial class PoolsReader
             Error($"{ctx}scale_up.max_in_flight must be >= 1", m.Raw("max_in_flight"));
         }
 
+        var hold = m.Duration("billing_hold");
+        if (hold is { } h && h > TimeSpan.FromHours(1))
+        {
+            Error($"{ctx}scale_up.billing_hold must be at most 1h (a longer hold defers every scale-up past a paid hour)", m.Raw("billing_hold"));
+        }
+
         m.Done();
         return new ScaleUpConfig
         {
@@ -224,6 +230,7 @@ internal sealed partial class PoolsReader
             StepPercent = percent,
             Cooldown = cooldown ?? d.Cooldown,
             MaxInFlight = inFlight ?? d.MaxInFlight,
+            BillingHold = hold ?? d.BillingHold,
         };
     }
 

@@ -233,6 +233,23 @@ public sealed partial class ScalingEngine
         }
 
         var decision = ScalingPolicy.Decide(rt.Config, record, state, recommendations, now);
+        if (rt.Config.ScaleDown.Billing == BillingMode.Hourly && snapshot.Billing is { } billing && rt.Config.ScaleUp.BillingHold > TimeSpan.Zero)
+        {
+            // A hold longer than a fraction of the period would cost more in missed need than it saves (a demo's 30 s
+            // period holds for 7.5 s, Linode's hour for the configured 45 s).
+            var hold = TimeSpan.FromTicks(Math.Min(rt.Config.ScaleUp.BillingHold.Ticks, billing.Period.Ticks / 4));
+            rt.Wanted.Add((now, decision.Desired));
+            var keepFrom = now - hold;
+            var old = rt.Wanted.FindLastIndex(w => w.At <= keepFrom);
+            if (old > 0)
+            {
+                // The newest entry at or before the window's start stays: it shows the history reaches back that far.
+                rt.Wanted.RemoveRange(0, old);
+            }
+
+            decision = BillingHold.Apply(decision, view.Live, hold, rt.Wanted, now);
+        }
+
         if (decision.Action == DecisionAction.ScaleUp && rt.Config.Budget is { } budget && snapshot.Billing is { } terms)
         {
             decision = await ApplyBudgetAsync(rt, decision, snapshot, terms, budget, now, ct).ConfigureAwait(false);
@@ -349,6 +366,9 @@ public sealed partial class ScalingEngine
         public IReadOnlyList<IScalingSignal> Signals { get; } = signals;
 
         public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        /// <summary>What each recent cycle wanted, for <see cref="BillingHold"/>.</summary>
+        public List<(DateTimeOffset At, int Wanted)> Wanted { get; } = [];
 
         public Lock CountersLock { get; } = new();
 

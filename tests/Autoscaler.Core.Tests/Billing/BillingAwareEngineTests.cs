@@ -154,6 +154,59 @@ public sealed class BillingAwareEngineTests
     }
 
     [Fact]
+    public async Task ScaleUp_BurstShorterThanTheBillingHold_CreatesNothing()
+    {
+        var rig = new Rig(hold: TimeSpan.FromSeconds(45));
+        await rig.CycleAsync();
+        rig.Want.Size = 5;
+
+        var held = await rig.CycleAsync();
+        await rig.RunUntilAsync(Pools.Epoch + TimeSpan.FromSeconds(30));
+        rig.Want.Size = 3;
+        await rig.RunUntilAsync(Pools.Epoch + TimeSpan.FromMinutes(3));
+
+        Assert.Equal(DecisionAction.Hold, held.Action);
+        Assert.Equal(SkipReason.BillingHold, held.Skip);
+        Assert.Contains("held: new instances are bought for a need that lasts scale_up.billing_hold (45s)", held.Reason, StringComparison.Ordinal);
+        Assert.Equal(3, rig.Cloud.Lives().Count);
+    }
+
+    [Fact]
+    public async Task ScaleUp_NeedLastingTheBillingHold_BuysTheInstances()
+    {
+        var rig = new Rig(hold: TimeSpan.FromSeconds(45));
+        await rig.CycleAsync();
+        rig.Want.Size = 5;
+
+        await rig.CycleAsync();
+        await rig.RunUntilAsync(Pools.Epoch + TimeSpan.FromSeconds(40));
+        Assert.Equal(3, rig.Cloud.Lives().Count);
+        await rig.RunUntilAsync(Pools.Epoch + TimeSpan.FromSeconds(50));
+
+        Assert.Equal(5, rig.Cloud.Lives().Count);
+        Assert.Equal(ScaleDirection.Up, rig.Log.Decisions[^1].Direction);
+    }
+
+    [Fact]
+    public async Task ScaleUp_KeptMemberWithinTheBillingHold_TakenBackAtOnce()
+    {
+        var rig = new Rig(hold: TimeSpan.FromSeconds(45));
+        await rig.CycleAsync();
+        rig.Want.Size = 2;
+        await rig.CycleAsync();
+        Assert.Equal(1, rig.Engine.GetStatus("web").View!.Kept);
+
+        rig.Want.Size = 3;
+        rig.Time.Advance(TimeSpan.FromSeconds(10));
+        var back = await rig.CycleAsync();
+
+        Assert.Equal(DecisionAction.ScaleUp, back.Action);
+        Assert.Null(back.Skip);
+        Assert.Equal(0, rig.Engine.GetStatus("web").View!.Kept);
+        Assert.Equal(3, rig.Cloud.Lives().Count);
+    }
+
+    [Fact]
     public async Task ScaleDown_BillingNone_RemovedAtOnceAsBefore()
     {
         var rig = new Rig(BillingMode.None);
@@ -172,10 +225,13 @@ public sealed class BillingAwareEngineTests
     /// <summary>One pool on a virtual cloud with billing terms, a settable signal and a journal that outlives the engine.</summary>
     private sealed class Rig
     {
-        public Rig(BillingMode billing = BillingMode.Hourly, decimal? budget = null)
+        // The billing hold is off unless a test is about it: the other tests scale up at once to look at scale-in,
+        // take-back and the budget.
+        public Rig(BillingMode billing = BillingMode.Hourly, decimal? budget = null, TimeSpan? hold = null)
         {
             Config = Pools.Web(min: 1, max: 10) with
             {
+                ScaleUp = Pools.Web().ScaleUp with { BillingHold = hold ?? TimeSpan.Zero },
                 ScaleDown = Pools.Web().ScaleDown with { Billing = billing },
                 Budget = budget is { } b ? new BudgetConfig { MonthlyUsd = b } : null,
             };

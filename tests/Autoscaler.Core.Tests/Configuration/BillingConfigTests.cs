@@ -45,6 +45,17 @@ public sealed class BillingConfigTests
     }
 
     [Fact]
+    public void Parse_BillingHold_DefaultReadDescribedAndBounded()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(45), Parse("").Config!.Pools[0].ScaleUp.BillingHold);
+        var config = Parse("    scale_up: { billing_hold: 1m30s }").Config!;
+        Assert.Equal(TimeSpan.FromSeconds(90), config.Pools[0].ScaleUp.BillingHold);
+        Assert.Contains("billing_hold: 1m30s", config.Describe(), StringComparison.Ordinal);
+        Assert.Contains("pool 'web': scale_up.billing_hold must be at most 1h (a longer hold defers every scale-up past a paid hour)",
+            Errors(Parse("    scale_up: { billing_hold: 2h }")));
+    }
+
+    [Fact]
     public void Parse_ZeroReleaseMargin_Accepted()
     {
         Assert.Equal(TimeSpan.Zero, Parse("    scale_down: { release_margin: 0s }").Config!.Pools[0].ScaleDown.ReleaseMargin);
