@@ -64,7 +64,13 @@ public sealed record PoolDto
     /// <summary>Each signal's state: whether the engine can see (missing data, an expired alert) and why.</summary>
     public IReadOnlyList<Signals.SignalStatusDto> Signals { get; init; } = [];
 
-    internal static PoolDto From(PoolStatus s, bool dryRun) => new()
+    /// <summary>USD billed so far this calendar month (UTC) by the billing model; null when the pool's prices are unknown.</summary>
+    public decimal? BilledCostUsd { get; init; }
+
+    /// <summary>USD the month comes to if every live member lives to its end; null when the prices are unknown.</summary>
+    public decimal? ProjectedCostUsd { get; init; }
+
+    internal static PoolDto From(PoolStatus s, bool dryRun, PoolBill? bill = null) => new()
     {
         Pool = s.Pool,
         Desired = s.Desired,
@@ -78,7 +84,9 @@ public sealed record PoolDto
         ObservedAt = s.View?.At,
         ScaleUpCooldownUntil = s.ScaleUpCooldownUntil,
         ScaleDownCooldownUntil = s.ScaleDownCooldownUntil,
-        Members = s.View?.Members.Select(MemberDto.From).ToArray() ?? [],
+        Members = s.View?.Members.Select(m => MemberDto.From(m, bill)).ToArray() ?? [],
+        BilledCostUsd = bill?.BilledUsd,
+        ProjectedCostUsd = bill?.ProjectedUsd,
         LastDecision = s.LastDecision is { } d ? DecisionDto.From(d) : null,
         Operations = s.Operations.Select(OperationDto.From).ToArray(),
         Counters = new CountersDto
@@ -120,7 +128,11 @@ public sealed record MemberDto
 
     public bool ReplaceDue { get; init; }
 
-    internal static MemberDto From(MemberView m) => new()
+    /// <summary>End of the billing period already paid (deleting before it costs nothing more); null when the pool's
+    /// billing terms are unknown.</summary>
+    public DateTimeOffset? PaidUntil { get; init; }
+
+    internal static MemberDto From(MemberView m, PoolBill? bill = null) => new()
     {
         Id = m.Member.Id,
         Label = m.Member.Label,
@@ -133,6 +145,7 @@ public sealed record MemberDto
         Protected = m.Member.Protected,
         BeingRemoved = m.BeingRemoved,
         ReplaceDue = m.ReplaceDue,
+        PaidUntil = bill is not null && bill.PaidUntil.TryGetValue(m.Member.Id, out var paid) ? paid : null,
     };
 }
 

@@ -31,6 +31,8 @@ public sealed class ServiceMetrics : IDisposable
     private readonly Histogram _operationDuration;
     private readonly Gauge _alertsHeld;
     private readonly Gauge _signals;
+    private readonly Gauge _billed;
+    private readonly Gauge _projected;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _operationStarts = new(StringComparer.Ordinal);
     private readonly Counter _linodeRequests;
     private readonly Counter _linodeRetries;
@@ -70,6 +72,10 @@ public sealed class ServiceMetrics : IDisposable
         _alertsHeld = f.CreateGauge("autoscaler_alerts", "Alerts held by the alert store.");
         _signals = f.CreateGauge("autoscaler_pool_signals", "Signals of the pool by state (ok, firing, missing_data: the last evaluation had no "
             + "usable metric; expired: a firing alert Alertmanager stopped re-sending; unknown: not evaluated yet).", "pool", "state");
+        _billed = f.CreateGauge("autoscaler_pool_billed_cost_usd", "USD billed so far this calendar month (UTC) for the pool's instances "
+            + "(per started billing period, capped per month); absent when the pool's prices are unknown.", "pool");
+        _projected = f.CreateGauge("autoscaler_pool_projected_cost_usd", "USD the pool's month comes to if every live member lives to the "
+            + "month's end; absent when the pool's prices are unknown.", "pool");
 
         _linodeRequests = f.CreateCounter("autoscaler_linode_api_requests_total", "Linode API requests (each attempt), by endpoint template and status.", "endpoint", "status");
         _linodeRetries = f.CreateCounter("autoscaler_linode_api_retries_total", "Linode API retries, by endpoint template and the outcome that caused them.", "endpoint", "outcome");
@@ -174,6 +180,20 @@ public sealed class ServiceMetrics : IDisposable
         {
             _signals.WithLabels(pool, Snake(state.ToString())).Set(counts.GetValueOrDefault(state));
         }
+    }
+
+    /// <summary>Sets the pool's cost gauges, or removes them when its bill is unknown (no series rather than a false 0).</summary>
+    public void PoolBill(string pool, Api.PoolBill? bill)
+    {
+        if (bill is null)
+        {
+            _billed.RemoveLabelled(pool);
+            _projected.RemoveLabelled(pool);
+            return;
+        }
+
+        _billed.WithLabels(pool).Set((double)bill.BilledUsd);
+        _projected.WithLabels(pool).Set((double)bill.ProjectedUsd);
     }
 
     /// <summary>Sets the number of alerts held.</summary>
