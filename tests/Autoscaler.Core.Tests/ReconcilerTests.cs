@@ -507,6 +507,8 @@ internal sealed class FlakyJoins(FakeInstancePool inner, int failures) : IInstan
 
     public Task DrainAsync(PoolMember member, CancellationToken cancellationToken) => inner.DrainAsync(member, cancellationToken);
 
+    public Task UndrainAsync(PoolMember member, CancellationToken cancellationToken) => inner.UndrainAsync(member, cancellationToken);
+
     public Task RemoveAsync(PoolMember member, CancellationToken cancellationToken) => inner.RemoveAsync(member, cancellationToken);
 
     public Task RemoveOrphanNodeAsync(OrphanNode node, CancellationToken cancellationToken) => inner.RemoveOrphanNodeAsync(node, cancellationToken);

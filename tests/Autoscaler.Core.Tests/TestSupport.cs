@@ -182,6 +182,13 @@ internal sealed class FakeInstancePool : IInstancePool
         return Task.CompletedTask;
     }
 
+    public Task UndrainAsync(PoolMember member, CancellationToken cancellationToken)
+    {
+        Calls.Add("undrain " + member.Label);
+        Set(member.Id, m => m.Node is null ? m : m with { Node = m.Node with { Mode = NodeMode.Accept } });
+        return Task.CompletedTask;
+    }
+
     public Task RemoveAsync(PoolMember member, CancellationToken cancellationToken)
     {
         Calls.Add("remove " + member.Label);

@@ -310,6 +310,8 @@ public sealed class VirtualCloudTests
 
         public Task DrainAsync(PoolMember member, CancellationToken cancellationToken) => Cloud.DrainAsync(member, cancellationToken);
 
+        public Task UndrainAsync(PoolMember member, CancellationToken cancellationToken) => Cloud.UndrainAsync(member, cancellationToken);
+
         public async Task RemoveAsync(PoolMember member, CancellationToken cancellationToken)
         {
             if (CrashOnRemove > 0 && --CrashOnRemove == 0)

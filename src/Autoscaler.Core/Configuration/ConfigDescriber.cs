@@ -37,7 +37,12 @@ internal static class ConfigDescriber
             sb.Append(CultureInfo.InvariantCulture, $"    health: {{ grace: {Durations.Format(p.Health.Grace)}, replace_after: {Durations.Format(p.Health.ReplaceAfter)} }}\n");
             var pct = p.ScaleUp.StepPercent is { } sp ? $", step_percent: {sp.ToString(CultureInfo.InvariantCulture)}" : "";
             sb.Append(CultureInfo.InvariantCulture, $"    scale_up: {{ step: {p.ScaleUp.Step}{pct}, cooldown: {Durations.Format(p.ScaleUp.Cooldown)}, max_in_flight: {p.ScaleUp.MaxInFlight} }}\n");
-            sb.Append(CultureInfo.InvariantCulture, $"    scale_down: {{ step: {p.ScaleDown.Step}, cooldown: {Durations.Format(p.ScaleDown.Cooldown)}, drain: {Durations.Format(p.ScaleDown.Drain)}, victim: {(p.ScaleDown.Victim == VictimPolicy.Newest ? "newest" : "oldest")} }}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"    scale_down: {{ step: {p.ScaleDown.Step}, cooldown: {Durations.Format(p.ScaleDown.Cooldown)}, drain: {Durations.Format(p.ScaleDown.Drain)}, victim: {(p.ScaleDown.Victim == VictimPolicy.Newest ? "newest" : "oldest")}, billing: {(p.ScaleDown.Billing == BillingMode.Hourly ? "hourly" : "none")}, release_margin: {Durations.Format(p.ScaleDown.ReleaseMargin)} }}\n");
+            if (p.Budget is { } budget)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"    budget: {{ monthly_usd: {budget.MonthlyUsd} }}\n");
+            }
+
             sb.Append("    signals:\n");
             foreach (var s in p.Signals)
             {

@@ -13,6 +13,17 @@ public enum VictimPolicy
     Oldest,
 }
 
+/// <summary>How a scale-in treats the time an instance has already paid for.</summary>
+public enum BillingMode
+{
+    /// <summary>The cloud bills per started period: a surplus member keeps serving until just before its paid period
+    /// ends and is released then, unless the need comes back (the default).</summary>
+    Hourly,
+
+    /// <summary>Billing is ignored: a surplus member is removed at once.</summary>
+    None,
+}
+
 /// <summary>
 /// One pool's policy: its bounds, health rules, steps and cooldowns, and the signals that size it. Where and how its
 /// instances are made belongs to its provider (<see cref="Provider"/>, opaque here), and other units keep their
@@ -40,6 +51,9 @@ public sealed record PoolConfig
 
     /// <summary>Scale-down policy.</summary>
     public ScaleDownConfig ScaleDown { get; init; } = new();
+
+    /// <summary>The pool's monthly spend guardrail; null when it has none.</summary>
+    public BudgetConfig? Budget { get; init; }
 
     /// <summary>Signals, in file order.</summary>
     public IReadOnlyList<SignalConfig> Signals { get; init; } = [];
@@ -93,6 +107,20 @@ public sealed record ScaleDownConfig
     /// <summary>Time a victim's node stays in drain mode before it is removed. Default 30 s.</summary>
     public TimeSpan Drain { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Which serving members go first. Default newest.</summary>
+    /// <summary>Which serving members go first (with <see cref="BillingMode.None"/>). Default newest.</summary>
     public VictimPolicy Victim { get; init; } = VictimPolicy.Newest;
+
+    /// <summary>Whether a scale-in waits for the end of a member's paid period. Default hourly.</summary>
+    public BillingMode Billing { get; init; } = BillingMode.Hourly;
+
+    /// <summary>How long before its paid period ends a released member's delete is meant to land, beyond the drain:
+    /// slack for the API and the engine's interval. Default 3 min.</summary>
+    public TimeSpan ReleaseMargin { get; init; } = TimeSpan.FromMinutes(3);
+}
+
+/// <summary>A pool's monthly spend guardrail: a scale-up that would push the month's projected bill above it is cut.</summary>
+public sealed record BudgetConfig
+{
+    /// <summary>USD per calendar month (UTC) for the pool's instances; &gt; 0.</summary>
+    public required decimal MonthlyUsd { get; init; }
 }

@@ -120,6 +120,7 @@ internal sealed partial class PoolsReader
         var health = ReadHealth(m);
         var scaleUp = ReadScaleUp(m);
         var scaleDown = ReadScaleDown(m);
+        var budget = ReadBudget(m);
         var signals = ReadSignals(m, max);
         var context = new PoolReadContext(name, max, signals);
 
@@ -165,6 +166,7 @@ internal sealed partial class PoolsReader
             Health = health,
             ScaleUp = scaleUp,
             ScaleDown = scaleDown,
+            Budget = budget,
             Signals = signals,
             Provider = provider,
             Sections = sections,
@@ -260,6 +262,29 @@ internal sealed partial class PoolsReader
                 break;
         }
 
+        var billingText = m.String("billing");
+        var billing = d.Billing;
+        switch (billingText)
+        {
+            case null:
+                break;
+            case "hourly":
+                billing = BillingMode.Hourly;
+                break;
+            case "none":
+                billing = BillingMode.None;
+                break;
+            default:
+                Error($"{ctx}scale_down.billing must be hourly or none, got '{billingText}'", m.Raw("billing"));
+                break;
+        }
+
+        var margin = m.Duration("release_margin");
+        if (margin is { } rm && rm < TimeSpan.Zero)
+        {
+            Error($"{ctx}scale_down.release_margin must be >= 0", m.Raw("release_margin"));
+        }
+
         m.Done();
         return new ScaleDownConfig
         {
@@ -267,7 +292,33 @@ internal sealed partial class PoolsReader
             Cooldown = cooldown ?? d.Cooldown,
             Drain = drain ?? d.Drain,
             Victim = victim,
+            Billing = billing,
+            ReleaseMargin = margin is { } g && g >= TimeSpan.Zero ? g : d.ReleaseMargin,
         };
+    }
+
+    private BudgetConfig? ReadBudget(MapReader pool)
+    {
+        var m = pool.Map("budget");
+        if (m is null)
+        {
+            return null;
+        }
+
+        var monthly = m.Number("monthly_usd", required: true);
+        m.Done();
+        if (monthly is null)
+        {
+            return null;
+        }
+
+        if (monthly <= 0 || monthly > 1e12)
+        {
+            Error($"{m.Context}budget.monthly_usd must be > 0 (got {monthly.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)})", m.Raw("monthly_usd"));
+            return null;
+        }
+
+        return new BudgetConfig { MonthlyUsd = Math.Round((decimal)monthly.Value, 2) };
     }
 
     private List<SignalConfig> ReadSignals(MapReader pool, int? poolMax)

@@ -23,6 +23,10 @@ public interface IInstancePool
     /// <summary>Sets the member's node to drain: no new connections. No-op without a node.</summary>
     Task DrainAsync(PoolMember member, CancellationToken cancellationToken);
 
+    /// <summary>Takes a draining member back: its node returns to accept mode (a scale-up re-uses paid capacity instead
+    /// of creating). No-op without a node or when the node already accepts.</summary>
+    Task UndrainAsync(PoolMember member, CancellationToken cancellationToken);
+
     /// <summary>Removes the member's node (if any) and deletes the instance. No-op if already gone.</summary>
     Task RemoveAsync(PoolMember member, CancellationToken cancellationToken);
 

@@ -29,6 +29,9 @@ public sealed partial class LinodeInstancePool
     [LoggerMessage(EventId = 120, Level = LogLevel.Information, Message = "pool {Pool}: node {NodeId} of {Label} ({Address}) set to drain")]
     private partial void LogDrained(string pool, string label, string address, long nodeId);
 
+    [LoggerMessage(EventId = 122, Level = LogLevel.Information, Message = "pool {Pool}: node {NodeId} of {Label} ({Address}) taken back: mode accept")]
+    private partial void LogUndrained(string pool, string label, string address, long nodeId);
+
     [LoggerMessage(EventId = 121, Level = LogLevel.Debug, Message = "pool {Pool}: {Label} has no node: {Action} is a no-op")]
     private partial void LogNoNode(string pool, string label, string action);
 

@@ -29,6 +29,40 @@ public sealed partial class LinodeInstancePool
         _ => CoreNodeMode.Accept,
     };
 
+    /// <inheritdoc />
+    public async Task UndrainAsync(PoolMember member, CancellationToken cancellationToken)
+    {
+        var instance = await GetMemberInstanceAsync(member, "undrain", cancellationToken).ConfigureAwait(false);
+        if (instance is null)
+        {
+            LogMemberGone(_config.Name, member.Id, member.Label, "undrain");
+            return;
+        }
+
+        var nodes = NodeAddress(instance) is { } address
+            ? await FindNodesAsync(address, cancellationToken).ConfigureAwait(false)
+            : [];
+        if (nodes.Count == 0)
+        {
+            LogNoNode(_config.Name, instance.Label, "undrain");
+            return;
+        }
+
+        foreach (var node in nodes.Where(n => n.Mode == ApiNodeMode.Drain))
+        {
+            try
+            {
+                await _client.NodeBalancers.UpdateNodeAsync(Target.NodeBalancerId, Target.ConfigId, node.Id,
+                    new NodeRequest { Mode = ApiNodeMode.Accept }, cancellationToken).ConfigureAwait(false);
+                LogUndrained(_config.Name, instance.Label, node.Address, node.Id);
+            }
+            catch (LinodeNotFoundException)
+            {
+                // Removed meanwhile: the reconciler sees the member without node and joins it again.
+            }
+        }
+    }
+
     private async Task<IReadOnlyList<OrphanNode>> FindOrphansAsync(List<NodeBalancerNode> nodes, HashSet<string> memberAddresses, CancellationToken ct)
     {
         var candidates = new List<NodeBalancerNode>();

@@ -97,6 +97,17 @@ internal sealed class ShelfPool(string name, int size, TimeProvider time) : IIns
         return Task.CompletedTask;
     }
 
+    public Task UndrainAsync(PoolMember member, CancellationToken cancellationToken)
+    {
+        var i = _members.FindIndex(m => m.Id == member.Id);
+        if (i >= 0 && _members[i].Node is { } node)
+        {
+            _members[i] = _members[i] with { Node = node with { Mode = NodeMode.Accept } };
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task RemoveAsync(PoolMember member, CancellationToken cancellationToken)
     {
         _members.RemoveAll(m => m.Id == member.Id);

@@ -81,6 +81,23 @@ public sealed class JoinDrainRemoveTests
     }
 
     [Fact]
+    public async Task Undrain_DrainingNode_BackToAcceptWithOneUpdateAndRepeatIsNoOp()
+    {
+        await using var h = await ProviderHarness.StartAsync();
+        var pool = await h.StartPoolAsync();
+        var member = await h.LaunchRunningAsync(pool, "web-undrain1");
+        await pool.JoinAsync(member, CancellationToken.None);
+        await pool.DrainAsync(member, CancellationToken.None);
+
+        await pool.UndrainAsync(member, CancellationToken.None);
+        await pool.UndrainAsync(member, CancellationToken.None);
+
+        Assert.Equal(ApiNodeMode.Accept, Assert.Single(await h.NodesAsync(pool)).Mode);
+        Assert.Equal(2, h.Recorder.Requests.Count(r => r.Method == "PUT" && r.Path.Contains("/nodes/", StringComparison.Ordinal)));
+        Assert.Equal(Autoscaler.Core.Pools.NodeMode.Accept, (await ProviderHarness.MemberAsync(pool, member.Id)).Node!.Mode);
+    }
+
+    [Fact]
     public async Task Drain_MemberWithoutNode_NoOp()
     {
         await using var h = await ProviderHarness.StartAsync();

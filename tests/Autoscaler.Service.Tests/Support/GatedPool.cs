@@ -71,6 +71,12 @@ public sealed class GatedPool : IInstancePool
         return _cloud.DrainAsync(member, cancellationToken);
     }
 
+    public Task UndrainAsync(PoolMember member, CancellationToken cancellationToken)
+    {
+        Calls.Enqueue("undrain");
+        return _cloud.UndrainAsync(member, cancellationToken);
+    }
+
     public Task RemoveAsync(PoolMember member, CancellationToken cancellationToken)
     {
         Calls.Enqueue("remove");

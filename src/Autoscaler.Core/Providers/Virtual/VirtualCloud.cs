@@ -338,11 +338,9 @@ public sealed class VirtualCloud : IInstancePool
         return Task.CompletedTask;
     }
 
-    /// <summary>
-    /// Takes a draining member back: its node accepts again and its removal is cancelled (a take-back event; its
-    /// release time is cleared, since the removal it started did not happen). The counterpart of
-    /// <see cref="DrainAsync"/> for an engine that re-uses paid capacity.
-    /// </summary>
+    /// <inheritdoc />
+    /// <remarks>In the virtual cloud a take-back is also an event (<see cref="RemovalEventKind.TakeBack"/>), and the
+    /// member's release time is cleared, since the removal it started did not happen.</remarks>
     public Task UndrainAsync(PoolMember member, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(member);
