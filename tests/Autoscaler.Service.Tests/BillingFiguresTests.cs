@@ -17,7 +17,7 @@ public sealed class BillingFiguresTests
     {
         var dir = new TempDir();
         var time = new FakeTimeProvider(Now);
-        var config = TestConfig.Build(dir, TestConfig.Pool("web", min: 2, max: 2) + "\n" + TestConfig.Pool("api", min: 1, max: 1));
+        var config = TestConfig.Build(dir, TestConfig.Pool("web", min: 2, max: 2, extra: "    budget: { monthly_usd: 25 }") + "\n" + TestConfig.Pool("api", min: 1, max: 1));
         var host = await AutoscalerHost.StartAsync(config, new AutoscalerServices
         {
             Time = time,
@@ -53,6 +53,7 @@ public sealed class BillingFiguresTests
         Assert.Equal(Now.AddMinutes(30), paid["1"]);
         Assert.Equal(Now.AddMinutes(50), paid["2"]);
 
+        Assert.Equal(25m, web.GetProperty("budget_usd").GetDecimal());
         var api = JsonDocument.Parse(await http.GetStringAsync("api/v1/pools/api")).RootElement;
         Assert.Equal(JsonValueKind.Null, api.GetProperty("billed_cost_usd").ValueKind);
         Assert.Equal(JsonValueKind.Null, api.GetProperty("projected_cost_usd").ValueKind);
@@ -71,6 +72,8 @@ public sealed class BillingFiguresTests
         var lines = (await http.GetStringAsync("metrics")).Split('\n');
         Assert.Contains("autoscaler_pool_billed_cost_usd{pool=\"web\"} 0.06", lines);
         Assert.Contains("autoscaler_pool_projected_cost_usd{pool=\"web\"} 15.54", lines);
+        Assert.Contains("autoscaler_pool_budget_usd{pool=\"web\"} 25", lines);
+        Assert.DoesNotContain(lines, l => l.StartsWith("autoscaler_pool_budget_usd{pool=\"api\"}", StringComparison.Ordinal));
         Assert.DoesNotContain(lines, l => l.StartsWith("autoscaler_pool_billed_cost_usd{pool=\"api\"}", StringComparison.Ordinal));
         Assert.DoesNotContain(lines, l => l.StartsWith("autoscaler_pool_projected_cost_usd{pool=\"api\"}", StringComparison.Ordinal));
     }

@@ -84,6 +84,7 @@ public sealed partial class ApiEndpoints
                 var status = _engine.GetStatus(pool);
                 _metrics.PoolSignals(pool, Signals(pool, status).Select(s => s.State));
                 _metrics.PoolBill(pool, await _billing.ComputeAsync(status, context.RequestAborted).ConfigureAwait(false));
+                _metrics.PoolBudget(pool, _config.FindPool(pool)?.Budget?.MonthlyUsd);
             }
 
             await _metrics.ExportAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
@@ -94,7 +95,7 @@ public sealed partial class ApiEndpoints
     {
         var status = _engine.GetStatus(pool);
         var bill = await _billing.ComputeAsync(status, cancellationToken).ConfigureAwait(false);
-        return PoolDto.From(status, _engine.IsDryRun(pool), bill) with { Signals = Signals(pool, status) };
+        return PoolDto.From(status, _engine.IsDryRun(pool), bill) with { Signals = Signals(pool, status), BudgetUsd = _config.FindPool(pool)?.Budget?.MonthlyUsd };
     }
 
     private IReadOnlyList<SignalStatusDto> Signals(string pool, PoolStatus status) =>

@@ -70,6 +70,9 @@ public sealed record PoolDto
     /// <summary>USD the month comes to if every live member lives to its end; null when the prices are unknown.</summary>
     public decimal? ProjectedCostUsd { get; init; }
 
+    /// <summary>The pool's monthly budget (budget.monthly_usd), when configured.</summary>
+    public decimal? BudgetUsd { get; init; }
+
     internal static PoolDto From(PoolStatus s, bool dryRun, PoolBill? bill = null) => new()
     {
         Pool = s.Pool,

@@ -33,6 +33,7 @@ public sealed class ServiceMetrics : IDisposable
     private readonly Gauge _signals;
     private readonly Gauge _billed;
     private readonly Gauge _projected;
+    private readonly Gauge _budget;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _operationStarts = new(StringComparer.Ordinal);
     private readonly Counter _linodeRequests;
     private readonly Counter _linodeRetries;
@@ -76,6 +77,7 @@ public sealed class ServiceMetrics : IDisposable
             + "(per started billing period, capped per month); absent when the pool's prices are unknown.", "pool");
         _projected = f.CreateGauge("autoscaler_pool_projected_cost_usd", "USD the pool's month comes to if every live member lives to the "
             + "month's end; absent when the pool's prices are unknown.", "pool");
+        _budget = f.CreateGauge("autoscaler_pool_budget_usd", "The pool's configured monthly budget (budget.monthly_usd); absent without one.", "pool");
 
         _linodeRequests = f.CreateCounter("autoscaler_linode_api_requests_total", "Linode API requests (each attempt), by endpoint template and status.", "endpoint", "status");
         _linodeRetries = f.CreateCounter("autoscaler_linode_api_retries_total", "Linode API retries, by endpoint template and the outcome that caused them.", "endpoint", "outcome");
@@ -194,6 +196,19 @@ public sealed class ServiceMetrics : IDisposable
 
         _billed.WithLabels(pool).Set((double)bill.BilledUsd);
         _projected.WithLabels(pool).Set((double)bill.ProjectedUsd);
+    }
+
+    /// <summary>Sets the pool's budget gauge, or removes it when the pool has no budget.</summary>
+    public void PoolBudget(string pool, decimal? monthlyUsd)
+    {
+        if (monthlyUsd is { } b)
+        {
+            _budget.WithLabels(pool).Set((double)b);
+        }
+        else
+        {
+            _budget.RemoveLabelled(pool);
+        }
     }
 
     /// <summary>Sets the number of alerts held.</summary>

@@ -29,6 +29,8 @@ public sealed class BilledPool(string name, TimeProvider time, BillingTerms? ter
 
     public Task DrainAsync(PoolMember member, CancellationToken cancellationToken) => throw Refused();
 
+    public Task UndrainAsync(PoolMember member, CancellationToken cancellationToken) => throw Refused();
+
     public Task RemoveAsync(PoolMember member, CancellationToken cancellationToken) => throw Refused();
 
     public Task RemoveOrphanNodeAsync(OrphanNode node, CancellationToken cancellationToken) => throw Refused();

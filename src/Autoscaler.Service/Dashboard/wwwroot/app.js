@@ -404,7 +404,9 @@
       }
       stat('cooldown').textContent = cooldowns.length ? cooldowns.join(', ') : '–';
       stat('billed').textContent = usd(s.billed_cost_usd);
-      stat('projected').textContent = usd(s.projected_cost_usd);
+      const projected = stat('projected');
+      projected.textContent = usd(s.projected_cost_usd) + (s.budget_usd != null ? ` of ${usd(s.budget_usd)}` : '');
+      projected.classList.toggle('over-budget', s.budget_usd != null && s.projected_cost_usd != null && s.projected_cost_usd > s.budget_usd);
       this.input.min = String(min);
       this.input.max = String(max);
       this.input.placeholder = `${min}..${max}`;
