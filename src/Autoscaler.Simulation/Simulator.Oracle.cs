@@ -257,6 +257,14 @@ public static partial class Simulator
     /// and no cap, so that bills in periods can still be compared.</summary>
     internal static HourlyBilling Billing(SimulationOptions options) => new(options.Price ?? new InstancePrice(1m), options.BillingPeriod);
 
+    /// <summary>The terms the virtual cloud reports to the engine: the same price and period the bill uses, so a
+    /// billing-aware pool releases at the ends of the periods the report charges.</summary>
+    internal static BillingTerms BillingTermsOf(SimulationOptions options)
+    {
+        var billing = Billing(options);
+        return new BillingTerms(billing.Price, billing.Period);
+    }
+
     /// <summary>
     /// A life as the report keeps it: times rounded to whole milliseconds from the trace's start (so that
     /// instances.csv holds exactly what was billed), and an instance that exists when the trace starts (a policy's

@@ -234,6 +234,7 @@ public static partial class Simulator
             ProvisionTime = provision,
             BootTime = options.BootTime - provision,
             HealthCheckDelay = options.HealthCheckDelay,
+            Billing = BillingTermsOf(options),
         });
 
         // Start warm: the first row's need at the target already serving (billed from the trace's start, as the

@@ -16,10 +16,14 @@ public sealed record LinodeConfig : IConfigSectionValue
     /// <summary>Personal access token.</summary>
     public required Secret Token { get; init; }
 
+    /// <summary>The account's billing period: Linode bills per started hour (the default); a demo against the emulator
+    /// shortens it on both sides to show scale-in at period ends within minutes.</summary>
+    public TimeSpan BillingPeriod { get; init; } = TimeSpan.FromHours(1);
+
     /// <inheritdoc />
     public void Describe(StringBuilder text, string indent)
     {
         ArgumentNullException.ThrowIfNull(text);
-        text.Append(CultureInfo.InvariantCulture, $"{indent}linode: {{ url: {Url}, token: {Token} }}\n");
+        text.Append(CultureInfo.InvariantCulture, $"{indent}linode: {{ url: {Url}, token: {Token}, billing_period: {Autoscaler.Common.Durations.Format(BillingPeriod)} }}\n");
     }
 }

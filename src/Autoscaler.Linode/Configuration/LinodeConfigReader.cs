@@ -5,7 +5,7 @@ using YamlDotNet.RepresentationModel;
 namespace Autoscaler.Linode.Configuration;
 
 /// <summary>
-/// Reads and validates what Linode owns in the configuration: the top-level <c>linode:</c> section (url, token) and, in
+/// Reads and validates what Linode owns in the configuration: the top-level <c>linode:</c> section (url, token, billing_period) and, in
 /// each Linode pool, region, type, image, stackscript, user_data, firewall_id, authorized_keys, tags, pool_tag,
 /// label_prefix, protection_tag and nodebalancer (beside the policy keys, as they always were).
 /// </summary>
@@ -30,8 +30,15 @@ public static partial class LinodeConfigReader
             m.Error("linode.token must not be empty", m.Raw("token"));
         }
 
+        var period = m.Duration("billing_period");
+        if (period is { } p && p <= TimeSpan.Zero)
+        {
+            m.Error("linode.billing_period must be > 0", m.Raw("billing_period"));
+            period = null;
+        }
+
         m.Done();
-        return token is null ? null : new LinodeConfig { Url = url, Token = token };
+        return token is null ? null : new LinodeConfig { Url = url, Token = token, BillingPeriod = period ?? TimeSpan.FromHours(1) };
     }
 
     /// <summary>Reads the Linode keys of pool <paramref name="name"/>; null when a required one is missing or unusable.</summary>

@@ -58,10 +58,13 @@ public sealed partial class LinodeInstancePool : IInstancePool
     /// <param name="timeProvider">Clock for "status since" times and the limiter's waits.</param>
     /// <param name="logger">Where the pool logs.</param>
     /// <param name="nodeWeight">Weight of the nodes it adds (1..255). Default 100.</param>
+    /// <param name="billingPeriod">The account's billing period (default 1 h), reported with the type's price.</param>
     public LinodeInstancePool(PoolConfig config, ILinodeClient client, NodeBalancerTarget target,
         InstanceCreateRateLimiter createLimiter, byte[]? userData = null, TimeProvider? timeProvider = null,
-        ILogger<LinodeInstancePool>? logger = null, int nodeWeight = 100)
+        ILogger<LinodeInstancePool>? logger = null, int nodeWeight = 100, TimeSpan? billingPeriod = null)
     {
+        _billingPeriod = billingPeriod ?? TimeSpan.FromHours(1);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_billingPeriod, TimeSpan.Zero, nameof(billingPeriod));
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(target);
@@ -153,7 +156,8 @@ public sealed partial class LinodeInstancePool : IInstancePool
         }
 
         var orphans = await FindOrphansAsync(nodes, memberAddresses, cancellationToken).ConfigureAwait(false);
-        return new PoolSnapshot(_config.Name, takenAt, members, orphans);
+        var billing = await BillingTermsAsync(takenAt, cancellationToken).ConfigureAwait(false);
+        return new PoolSnapshot(_config.Name, takenAt, members, orphans, billing);
     }
 
     /// <inheritdoc />

@@ -33,6 +33,9 @@ public sealed record LinodeInstancePoolFactoryOptions
 
     /// <summary>Check at setup that each pool's region, type and image exist (three GETs per pool). Default true.</summary>
     public bool CheckCatalog { get; init; } = true;
+
+    /// <summary>The account's billing period (the <c>linode:</c> section's <c>billing_period</c>). Default 1 h.</summary>
+    public TimeSpan BillingPeriod { get; init; } = TimeSpan.FromHours(1);
 }
 
 /// <summary>
@@ -116,9 +119,10 @@ public sealed partial class LinodeInstancePoolFactory
         }
 
         var userData = await ReadUserDataAsync(pool, ctx, errors, ct).ConfigureAwait(false);
+        LinodeType? type = null;
         if (_options.CheckCatalog)
         {
-            await CheckCatalogAsync(pool, ctx, userData is not null, errors, ct).ConfigureAwait(false);
+            type = await CheckCatalogAsync(pool, ctx, userData is not null, errors, ct).ConfigureAwait(false);
         }
 
         NodeBalancerTarget? target = null;
@@ -137,8 +141,15 @@ public sealed partial class LinodeInstancePoolFactory
         }
 
         LogPoolReady(pool.Name, pool.EffectivePoolTag, target.ToString());
-        return new LinodeInstancePool(pool, _client, target, CreateLimiter, userData, _time,
-            _loggerFactory.CreateLogger<LinodeInstancePool>(), _options.NodeWeight);
+        var built = new LinodeInstancePool(pool, _client, target, CreateLimiter, userData, _time,
+            _loggerFactory.CreateLogger<LinodeInstancePool>(), _options.NodeWeight, _options.BillingPeriod);
+        if (type is not null)
+        {
+            // The type was just read for the catalog check: its price seeds the pool's billing terms (no second GET).
+            built.UseTypePrice(type);
+        }
+
+        return built;
     }
 
     private static async Task<byte[]?> ReadUserDataAsync(PoolConfig pool, string ctx, List<string> errors, CancellationToken ct)
@@ -166,7 +177,7 @@ public sealed partial class LinodeInstancePoolFactory
         }
     }
 
-    private async Task CheckCatalogAsync(PoolConfig pool, string ctx, bool hasUserData, List<string> errors, CancellationToken ct)
+    private async Task<LinodeType?> CheckCatalogAsync(PoolConfig pool, string ctx, bool hasUserData, List<string> errors, CancellationToken ct)
     {
         var region = await LookUpAsync(() => _client.Regions.GetAsync(pool.Linode.Region, ct), $"{ctx}region '{pool.Linode.Region}'", errors).ConfigureAwait(false);
         if (region is not null)
@@ -187,8 +198,9 @@ public sealed partial class LinodeInstancePoolFactory
             }
         }
 
-        await LookUpAsync(() => _client.Types.GetAsync(pool.Linode.Type, ct), $"{ctx}type '{pool.Linode.Type}'", errors).ConfigureAwait(false);
+        var type = await LookUpAsync(() => _client.Types.GetAsync(pool.Linode.Type, ct), $"{ctx}type '{pool.Linode.Type}'", errors).ConfigureAwait(false);
         await LookUpAsync(() => _client.Images.GetAsync(pool.Linode.Image, ct), $"{ctx}image '{pool.Linode.Image}'", errors).ConfigureAwait(false);
+        return type;
     }
 
     private static async Task<T?> LookUpAsync<T>(Func<Task<T>> get, string what, List<string> errors)

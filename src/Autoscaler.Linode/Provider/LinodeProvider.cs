@@ -48,7 +48,7 @@ public sealed class LinodeProvider : IProviderKind
         ConfigureClient?.Invoke(options);
         var client = LinodeClient.Create(options, context.Time, context.LoggerFactory, context.MeterFactory, Handler);
         context.Own(client);
-        var factory = new LinodeInstancePoolFactory(client, timeProvider: context.Time, loggerFactory: context.LoggerFactory, options: PoolOptions);
+        var factory = new LinodeInstancePoolFactory(client, timeProvider: context.Time, loggerFactory: context.LoggerFactory, options: (PoolOptions ?? new LinodeInstancePoolFactoryOptions()) with { BillingPeriod = linode.BillingPeriod });
         return await factory.CreateAllAsync(pools, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -21,6 +21,10 @@ public sealed record VirtualCloudOptions
 
     /// <summary>Address prefix of the members' nodes. Default <c>192.168.255.</c> (an identifier, never contacted).</summary>
     public string AddressPrefix { get; init; } = "192.168.255.";
+
+    /// <summary>How the virtual cloud bills its instances, reported with each snapshot; null (the default) reports
+    /// none, and the engine then scales in as if billing did not matter.</summary>
+    public Autoscaler.Core.Billing.BillingTerms? Billing { get; init; }
 }
 
 /// <summary>An instance of the <see cref="VirtualCloud"/>, for inspection and fault injection.</summary>
@@ -277,7 +281,7 @@ public sealed class VirtualCloud : IInstancePool
         lock (_lock)
         {
             var members = _instances.Values.OrderBy(i => i.CreatedAt).ThenBy(i => i.Id, StringComparer.Ordinal).Select(i => ToMember(i, now)).ToArray();
-            return Task.FromResult(new PoolSnapshot(Name, now, members, _orphans.ToArray()));
+            return Task.FromResult(new PoolSnapshot(Name, now, members, _orphans.ToArray(), _options.Billing));
         }
     }
 
