@@ -70,6 +70,8 @@ public sealed class DemoConsole(IAnsiConsole console) : IDemoReporter
             : "- (no new instance served)");
         Row("requests: total / errors / p95", string.Create(CultureInfo.InvariantCulture,
             $"{s.Requests.Total} / {s.Requests.Errors} / {(s.Requests.P95Ms is { } p ? p.ToString("0", CultureInfo.InvariantCulture) + " ms" : "-")}"));
+        Row("billed: autoscaler / emulator", s.BilledUsd is null && s.BalanceUninvoicedUsd is null ? "-"
+            : string.Create(CultureInfo.InvariantCulture, $"${s.BilledUsd?.ToString() ?? "?"} / ${s.BalanceUninvoicedUsd?.ToString() ?? "?"} (balance_uninvoiced)"));
         Row("back at min after", s.BackToMinSeconds is { } b ? string.Create(CultureInfo.InvariantCulture, $"{b:0} s of load") : "-");
         Row("profile (s@rps), seed", $"{s.Profile}, {s.Seed}");
         console.Write(table);

@@ -6,6 +6,7 @@ using Autoscaler.Linode;
 using Autoscaler.Linode.Models;
 using Autoscaler.Load;
 using Autoscaler.Service;
+using Autoscaler.Service.Api;
 
 namespace Autoscaler.Sandbox.Demo;
 
@@ -201,6 +202,30 @@ public sealed partial class DemoRunner
     {
         _events.Add(e);
         _reporter.OnEvent(e);
+    }
+
+    /// <summary>The autoscaler's month-to-date bill (its billing model over the pool's members and its ledger) and the
+    /// emulator's <c>balance_uninvoiced</c>, read together; nulls when either cannot be read.</summary>
+    private async Task<(decimal? Billed, decimal? Balance)> BillsAsync(AutoscalerHost service, SandboxEmulator emulator, CancellationToken ct)
+    {
+        var figures = new BillingFigures(service.Store, _time);
+        try
+        {
+            var (ours, cloud) = await BillCheck.ReadAsync(emulator, async token =>
+            {
+                var bill = await figures.ComputeAsync(service.Engine.GetStatus(_settings.Pool), token);
+                return new OurBill(bill?.BilledUsd, bill?.PaidUntil.Values.ToArray() ?? []);
+            }, _settings.BillingPeriod, _time, cancellationToken: ct);
+            _reporter.OnStep(ours == cloud
+                ? $"billed this month: ${ours} by the autoscaler's reckoning, ${cloud} by the emulator's balance_uninvoiced (they agree)"
+                : $"billed this month: ${ours?.ToString() ?? "unknown"} by the autoscaler's reckoning, ${cloud} by the emulator's balance_uninvoiced (they DIFFER)");
+            return (ours, cloud);
+        }
+        catch (Exception e) when (e is HttpRequestException or InvalidOperationException or System.Text.Json.JsonException)
+        {
+            _reporter.OnStep($"billed this month: not read ({e.Message})");
+            return (null, null);
+        }
     }
 
     private async Task<bool> IsSettledAsync(AutoscalerHost service, StandaloneLinodeClient linode, string poolTag, CancellationToken ct)
