@@ -45,6 +45,9 @@ public enum SkipReason
 
     /// <summary>The provider could not be read.</summary>
     SnapshotFailed,
+
+    /// <summary>A scale-up cut (or refused) because the month's projected bill would exceed the pool's budget.</summary>
+    Budget,
 }
 
 /// <summary>One evaluation of one pool, with its reason, inputs and outcome: the audit trail's unit.</summary>
@@ -116,6 +119,15 @@ public enum OperationEventType
 
     /// <summary>Found open after a restart with nothing to finish.</summary>
     Abandoned,
+
+    /// <summary>Ended without being done: a draining member taken back (its removal cancelled).</summary>
+    Cancelled,
+
+    /// <summary>A surplus member is kept serving until its release point, just before its paid period ends.</summary>
+    Kept,
+
+    /// <summary>A kept member is no longer surplus (the need came back): it keeps serving, nothing is released.</summary>
+    ReleaseCancelled,
 }
 
 /// <summary>An operation's step, for the audit trail.</summary>

@@ -43,6 +43,10 @@ public sealed record EngineServices
 
     /// <summary>Logging.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>Where deleted members' lifetimes are kept for the month's bill (the service's SQLite journal); null
+    /// gives the engine its own <see cref="Autoscaler.Core.Billing.InMemoryBillingLedger"/>.</summary>
+    public Autoscaler.Core.Billing.IBillingLedger? BillingLedger { get; init; }
 }
 
 /// <summary>Outcome of <see cref="ScalingEngine.SetDesiredAsync"/>.</summary>
@@ -77,6 +81,9 @@ public sealed record PoolCounters
 
     /// <summary>Provider calls that failed during reconciliation.</summary>
     public long OperationFailures { get; init; }
+
+    /// <summary>Draining members taken back by a scale-up instead of creating instances.</summary>
+    public long TakenBack { get; init; }
 }
 
 /// <summary>A pool's state for status pages and the API.</summary>

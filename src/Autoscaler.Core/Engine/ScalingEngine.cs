@@ -1,4 +1,5 @@
 using Autoscaler.Core.Audit;
+using Autoscaler.Core.Billing;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Pools;
 using Autoscaler.Core.Signals;
@@ -35,6 +36,7 @@ public sealed partial class ScalingEngine
         ArgumentNullException.ThrowIfNull(pools);
         ArgumentNullException.ThrowIfNull(services);
         _services = services;
+        Ledger = services.BillingLedger ?? new InMemoryBillingLedger();
         var factory = services.LoggerFactory ?? NullLoggerFactory.Instance;
         _logger = factory.CreateLogger<ScalingEngine>();
         var random = services.Random ?? Random.Shared;
@@ -47,11 +49,15 @@ public sealed partial class ScalingEngine
             }
 
             var signals = pool.Signals ?? SignalFactory.Create(pool.Config, services.Alerts, services.Metrics);
-            var reconciler = new Reconciler(pool.Config, pool.Instances, services.Journal, services.DecisionLog, services.Time, random, factory.CreateLogger<Reconciler>());
+            var reconciler = new Reconciler(pool.Config, pool.Instances, services.Journal, services.DecisionLog, services.Time, random, factory.CreateLogger<Reconciler>(), Ledger);
             _pools[name] = new PoolRuntime(pool.Config, pool.Instances, reconciler, signals) { DryRun = services.DryRun };
             _order.Add(name);
         }
     }
+
+    /// <summary>Where the lifetimes of deleted members are kept (<see cref="EngineServices.BillingLedger"/>, or the
+    /// engine's own in-memory one).</summary>
+    public IBillingLedger Ledger { get; }
 
     /// <summary>Pool names in configuration order.</summary>
     public IReadOnlyList<string> Pools => _order;
@@ -227,6 +233,10 @@ public sealed partial class ScalingEngine
         }
 
         var decision = ScalingPolicy.Decide(rt.Config, record, state, recommendations, now);
+        if (decision.Action == DecisionAction.ScaleUp && rt.Config.Budget is { } budget && snapshot.Billing is { } terms)
+        {
+            decision = await ApplyBudgetAsync(rt, decision, snapshot, terms, budget, now, ct).ConfigureAwait(false);
+        }
         if (dryRun && decision.Action is DecisionAction.ScaleUp or DecisionAction.ScaleDown)
         {
             decision = decision with { Action = DecisionAction.DryRun, Skip = SkipReason.DryRun, Reason = "dry run: " + decision.Reason };
@@ -243,8 +253,10 @@ public sealed partial class ScalingEngine
             var result = await rt.Reconciler.ReconcileAsync(view, record.Desired, decision.Min, ct).ConfigureAwait(false);
             lock (rt.CountersLock)
             {
+                rt.View = rt.Reconciler.Refresh(view);
                 rt.Counters = rt.Counters with
                 {
+                    TakenBack = rt.Counters.TakenBack + result.TakenBack,
                     Launched = rt.Counters.Launched + result.Launched,
                     Removed = rt.Counters.Removed + result.Removed,
                     OrphansRemoved = rt.Counters.OrphansRemoved + result.OrphansRemoved,
@@ -254,6 +266,20 @@ public sealed partial class ScalingEngine
         }
 
         return decision;
+    }
+
+    /// <summary>The month's projection for the budget: what the pool's deleted members (the ledger) and its members
+    /// now (each to the month's end) come to, and what one more instance from now adds; the policy cuts the scale-up.</summary>
+    private async Task<Decision> ApplyBudgetAsync(PoolRuntime rt, Decision decision, PoolSnapshot snapshot, BillingTerms terms, BudgetConfig budget, DateTimeOffset now, CancellationToken ct)
+    {
+        var model = terms.Model;
+        var ended = await Ledger.DeletedSinceAsync(rt.Config.Name, HourlyBilling.MonthStart(now), ct).ConfigureAwait(false);
+        var lives = new List<Lifetime>(ended.Count + snapshot.Members.Count);
+        lives.AddRange(ended.Select(e => new Lifetime(e.Created, e.Deleted)));
+        lives.AddRange(snapshot.Members.Select(m => new Lifetime(m.CreatedAt)));
+        var projected = model.ProjectedMonth(lives, now);
+        var perInstance = model.ProjectedMonth([new Lifetime(now)], now);
+        return ScalingPolicy.ApplyBudget(decision, budget, rt.View?.Live ?? 0, projected, perInstance);
     }
 
     /// <summary>The effective bounds outside a cycle (manual changes, status): those of the schedules active at

@@ -74,7 +74,8 @@ public static class ScalingPolicy
 
     /// <summary>Moves the cooldown marks when the work they wait for is done: a scale-up once nothing launches and
     /// the desired size serves (at the moment the newest node turned UP); a scale-down once nothing is being removed
-    /// and the pool is down to its desired size, or its removals are blocked (protected members can keep the pool
+    /// and the pool is down to its desired size not counting kept members (they are scheduled to go at the end of
+    /// their paid period, not pending work), or its removals are blocked (protected members can keep the pool
     /// above its desired size for good; that scale-down is then as done as it gets).</summary>
     public static PoolRecord Settle(PoolRecord record, PoolState state, DateTimeOffset now)
     {
@@ -96,7 +97,7 @@ public static class ScalingPolicy
             record = record with { ScaleUpPending = false, LastScaleUpServedAt = at };
         }
 
-        if (record.ScaleDownPending && state.Removing == 0 && (state.Live <= record.Desired || state.RemovalsBlocked) && !state.RemovalOpen)
+        if (record.ScaleDownPending && state.Removing == 0 && (state.Live - state.Kept <= record.Desired || state.RemovalsBlocked) && !state.RemovalOpen)
         {
             var since = record.LastScaleDownAt ?? DateTimeOffset.MinValue;
             var done = state.LastRemovalCompletedAt is { } t && t >= since && t <= now ? t : now;
@@ -255,6 +256,54 @@ public static class ScalingPolicy
         };
     }
 
+    /// <summary>
+    /// A scale-up held to the pool's monthly budget: <paramref name="projected"/> is the month's bill if every member
+    /// now lives to the month's end, <paramref name="perInstance"/> what each instance created now adds. The scale-up
+    /// keeps as many of its new instances as fit (never fewer than the effective min needs); when none fit it becomes
+    /// a hold. Either way the decision says so, with <see cref="SkipReason.Budget"/>.
+    /// </summary>
+    public static Decision ApplyBudget(Decision decision, BudgetConfig budget, int live, decimal projected, decimal perInstance)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        ArgumentNullException.ThrowIfNull(budget);
+        var added = Math.Max(0, decision.Desired - live);
+        var limit = budget.MonthlyUsd;
+        var full = projected + (added * perInstance);
+        if (decision.Action != DecisionAction.ScaleUp || full <= limit)
+        {
+            return decision;
+        }
+
+        var fits = perInstance <= 0 ? added : (int)Math.Clamp(Math.Floor((limit - projected) / perInstance), 0, added);
+        var allowed = Math.Max(live + fits, decision.Min);
+        if (allowed >= decision.Desired)
+        {
+            return decision;
+        }
+
+        var why = $"budget: projected ${Money(full)} for the month would exceed ${Money(limit)} (pool '{decision.Pool}' budget.monthly_usd)";
+        if (allowed <= decision.PreviousDesired)
+        {
+            return decision with
+            {
+                Desired = decision.PreviousDesired,
+                Direction = ScaleDirection.Up,
+                Action = DecisionAction.Hold,
+                Delta = 0,
+                Skip = SkipReason.Budget,
+                Reason = $"{decision.Reason}; refused: {why}",
+            };
+        }
+
+        return decision with
+        {
+            Desired = allowed,
+            Delta = allowed - decision.PreviousDesired,
+            Skip = SkipReason.Budget,
+            Reason = $"{decision.Reason}; cut to {allowed}: {why}",
+        };
+    }
+
     /// <summary>A desired size set by hand (<c>scale POOL --to N</c>): a change from <paramref name="previous"/>
     /// regardless of cooldowns, or a no-op when it is the same. The caller checks <paramref name="bounds"/> first.</summary>
     public static Decision Manual(string pool, int previous, int desired, PoolBounds bounds, int live, int serving, DateTimeOffset now)
@@ -314,6 +363,8 @@ public static class ScalingPolicy
         var afterUp = record.LastScaleUpServedAt + config.ScaleDown.Cooldown;
         return afterDown is null ? afterUp : afterUp is null ? afterDown : afterDown > afterUp ? afterDown : afterUp;
     }
+
+    private static string Money(decimal usd) => usd.ToString("0.00", CultureInfo.InvariantCulture);
 
     private static string Time(DateTimeOffset t) => t.ToString("u", CultureInfo.InvariantCulture);
 }

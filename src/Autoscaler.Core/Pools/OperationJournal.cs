@@ -23,6 +23,10 @@ public enum OperationPhase
 
     /// <summary>Node removal and instance deletion are about to be or were requested.</summary>
     Removing,
+
+    /// <summary>Not an operation's phase: a surplus member kept serving until its release point (billing-aware
+    /// scale-in). Only events carry it; kept members are recomputed every pass and never journaled.</summary>
+    Kept,
 }
 
 /// <summary>How an operation ended.</summary>
@@ -36,6 +40,9 @@ public enum OperationOutcome
 
     /// <summary>Found open after a restart with nothing to finish (e.g. the create never happened).</summary>
     Abandoned,
+
+    /// <summary>No longer wanted: a draining member taken back by a scale-up.</summary>
+    Cancelled,
 }
 
 /// <summary>An open operation as journaled.</summary>

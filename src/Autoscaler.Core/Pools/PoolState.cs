@@ -24,6 +24,10 @@ public sealed record PoolState
     /// <summary>Members being drained, removed or deleted.</summary>
     public int Removing { get; init; }
 
+    /// <summary>Live members kept serving until their release point: a scale-down they belong to is scheduled, not
+    /// pending work.</summary>
+    public int Kept { get; init; }
+
     /// <summary>Serving members whose node reports since when it is UP.</summary>
     public IReadOnlyList<ServingMember> ServingSince { get; init; } = [];
 
@@ -56,6 +60,7 @@ public sealed record PoolState
             Serving = view.Serving,
             Launching = view.Launching,
             Removing = view.Removing,
+            Kept = view.Kept,
             ServingSince = serving,
         };
     }

@@ -8,6 +8,17 @@ namespace Autoscaler.Core.Pools;
 /// <param name="UnhealthySince">Since when it counts as not serving (never before the end of its grace), or null.</param>
 public sealed record MemberView(PoolMember Member, MemberLifecycle Lifecycle, bool BeingRemoved, bool ReplaceDue, DateTimeOffset? UnhealthySince)
 {
+    /// <summary>The end of the billing period already paid (from <see cref="PoolMember.CreatedAt"/>); for a kept
+    /// member the end of the period it is kept to. Null when the pool's billing terms are unknown.</summary>
+    public DateTimeOffset? PaidUntil { get; init; }
+
+    /// <summary>When a kept member is to be released (drained, removed, deleted) so that its delete lands before
+    /// <see cref="PaidUntil"/>; null when the member is not kept.</summary>
+    public DateTimeOffset? ReleaseAt { get; init; }
+
+    /// <summary>A surplus member kept serving until <see cref="ReleaseAt"/> (still counted as live capacity).</summary>
+    public bool Kept => ReleaseAt is not null;
+
     /// <summary>Counted as capacity: not being removed, drained, deleted or replaced.</summary>
     public bool IsLive => !BeingRemoved && !ReplaceDue && Lifecycle is not (MemberLifecycle.Draining or MemberLifecycle.Deleting);
 }
@@ -22,6 +33,11 @@ public sealed class PoolView
         Members = members;
         foreach (var m in members)
         {
+            if (m.Kept)
+            {
+                Kept++;
+            }
+
             if (m.IsLive)
             {
                 Live++;
@@ -79,6 +95,12 @@ public sealed class PoolView
 
     /// <summary>Members being drained, removed or deleted.</summary>
     public int Removing { get; }
+
+    /// <summary>Surplus members kept serving until their release point (counted in <see cref="Live"/>).</summary>
+    public int Kept { get; }
+
+    /// <summary>The same snapshot with other member views (billing annotations after a pass).</summary>
+    internal PoolView WithMembers(IReadOnlyList<MemberView> members) => new(Snapshot, At, members);
 
     /// <summary>The member with this id, or null.</summary>
     public MemberView? Find(string? memberId) => memberId is null ? null : Members.FirstOrDefault(m => m.Member.Id == memberId);

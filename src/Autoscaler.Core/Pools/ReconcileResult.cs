@@ -18,4 +18,10 @@ public sealed record ReconcileResult
 
     /// <summary>Removals wanted but impossible (protected members, min).</summary>
     public int Blocked { get; init; }
+
+    /// <summary>Draining members taken back by a scale-up instead of launching.</summary>
+    public int TakenBack { get; init; }
+
+    /// <summary>Surplus members kept serving until their release point after this pass.</summary>
+    public int Kept { get; init; }
 }

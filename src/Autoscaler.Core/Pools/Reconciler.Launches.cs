@@ -36,11 +36,19 @@ public sealed partial class Reconciler
     private async Task LaunchMissingAsync(PoolView view, int desired, DateTimeOffset now, Counts counts, CancellationToken ct)
     {
         var need = desired - view.Live;
+        if (need <= 0)
+        {
+            return;
+        }
+
+        // Capacity already paid for and still booted comes back before anything new is created.
+        need -= await TakeBackAsync(view, need, desired, now, counts, ct).ConfigureAwait(false);
         if (need <= 0 || !IsDue("launch", now))
         {
             return;
         }
 
+        var live = desired - need;
         var room = _config.ScaleUp.MaxInFlight - view.Launching;
         var count = Math.Min(need, room);
         if (count <= 0)
@@ -49,8 +57,8 @@ public sealed partial class Reconciler
         }
 
         var reason = view.ReplaceDue > 0
-            ? $"desired {desired}, live {view.Live} ({view.ReplaceDue} to replace)"
-            : $"desired {desired}, live {view.Live}";
+            ? $"desired {desired}, live {live} ({view.ReplaceDue} to replace)"
+            : $"desired {desired}, live {live}";
         var taken = view.Snapshot.Members.Select(m => m.Label).ToHashSet(StringComparer.Ordinal);
         var launches = new List<Task>(count);
         for (var i = 0; i < count; i++)

@@ -45,6 +45,7 @@ public sealed partial class Reconciler
                 }
 
                 await _pool.RemoveAsync(mv.Member, ct).ConfigureAwait(false);
+                await RecordEndedAsync(mv.Member, ct).ConfigureAwait(false);
                 await CloseAsync(current, OperationOutcome.Succeeded, OperationEventType.Succeeded, mv.Member.Id, $"removed {mv.Member.Label}", ct).ConfigureAwait(false);
                 LastRemovalCompletedAt = _time.GetUtcNow();
                 counts.Removed++;
@@ -98,6 +99,13 @@ public sealed partial class Reconciler
 
     private async Task RemoveExcessAsync(PoolView view, int desired, int min, DateTimeOffset now, Counts counts, CancellationToken ct)
     {
+        if (AwareModel is { } billing)
+        {
+            await RemoveExcessBillingAwareAsync(view, desired, min, billing, now, counts, ct).ConfigureAwait(false);
+            return;
+        }
+
+        ForgetKept();
         var floor = Math.Max(desired, min);
         var excess = view.Live - floor;
         if (excess <= 0)
@@ -135,6 +143,7 @@ public sealed partial class Reconciler
             }
 
             await _pool.RemoveAsync(victim.Member, ct).ConfigureAwait(false);
+            await RecordEndedAsync(victim.Member, ct).ConfigureAwait(false);
             await CloseAsync(op, OperationOutcome.Succeeded, OperationEventType.Succeeded, victim.Member.Id, $"removed {victim.Member.Label}", ct).ConfigureAwait(false);
             LastRemovalCompletedAt = _time.GetUtcNow();
             counts.Removed++;

@@ -38,8 +38,10 @@ public sealed partial class Reconciler
     private bool _removalsBlocked;
 
     /// <summary>Creates the reconciler of one pool.</summary>
-    public Reconciler(PoolConfig config, IInstancePool pool, IOperationJournal journal, IDecisionLog log, TimeProvider time, Random? random = null, ILogger? logger = null)
+    public Reconciler(PoolConfig config, IInstancePool pool, IOperationJournal journal, IDecisionLog log, TimeProvider time, Random? random = null, ILogger? logger = null,
+        Autoscaler.Core.Billing.IBillingLedger? ledger = null)
     {
+        _ledger = ledger;
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(pool);
         ArgumentNullException.ThrowIfNull(journal);
@@ -78,6 +80,7 @@ public sealed partial class Reconciler
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         var now = _time.GetUtcNow();
+        UseTerms(snapshot.Billing);
         if (!_loaded)
         {
             foreach (var op in await _journal.GetOpenOperationsAsync(_config.Name, cancellationToken).ConfigureAwait(false))
@@ -138,6 +141,8 @@ public sealed partial class Reconciler
                 OrphansRemoved = counts.Orphans,
                 Failures = counts.Failures,
                 Blocked = counts.Blocked,
+                TakenBack = counts.TakenBack,
+                Kept = _kept.Count,
             };
         }
     }
@@ -199,9 +204,10 @@ public sealed partial class Reconciler
             }
 
             var due = since is { } s && !m.Protected && now - s >= _config.Health.ReplaceAfter;
-            members.Add(new MemberView(m, lifecycle, removing.Contains(m.Id), due, since));
+            members.Add(Annotate(new MemberView(m, lifecycle, removing.Contains(m.Id), due, since), now));
         }
 
+        _keptChanged = false;
         foreach (var id in _notServingSince.Keys.Where(id => !present.Contains(id)).ToArray())
         {
             _notServingSince.Remove(id);
@@ -335,5 +341,6 @@ public sealed partial class Reconciler
         public int Orphans;
         public int Failures;
         public int Blocked;
+        public int TakenBack;
     }
 }
