@@ -179,6 +179,8 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
                     Metrics = metricSource,
                     DryRun = config.Engine.DryRun,
                     LoggerFactory = loggerFactory,
+                    // Deleted members' lifetimes in the journal's file, so the month's bill survives a restart.
+                    BillingLedger = store,
                 });
             var nudger = new EngineNudger();
             var loop = new EngineLoop(engine, nudger, time, config.Engine.EvaluationInterval, metrics, alerts, loggerFactory.CreateLogger<EngineLoop>());

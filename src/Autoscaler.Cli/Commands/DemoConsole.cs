@@ -44,6 +44,7 @@ public sealed class DemoConsole(IAnsiConsole console) : IDemoReporter
         {
             "decision" => "bold yellow",
             "alert" => "magenta",
+            "billing" => "green",
             _ => "cyan",
         };
         console.MarkupLine($"{Clock(e.Seconds),6}  [{color}]{Markup.Escape(e.Text)}[/]");

@@ -100,13 +100,13 @@ internal static class StatusCommand
 
         console.Write(new Rule($"[bold]pool {Markup.Escape(p.Pool)}[/]{(p.DryRun ? " (dry run)" : "")}").LeftJustified());
         var summary = new Table().Border(TableBorder.Simple)
-            .AddColumns("desired", "actual", "serving", "launching", "removing", "min..max", "cooldowns", "billed (month)", "projected");
+            .AddColumns("desired", "actual", "serving", "launching", "removing", "kept", "min..max", "cooldowns", "billed (month)", "projected");
         summary.AddRow(
             p.Desired?.ToString(CultureInfo.InvariantCulture) ?? "-",
-            N(p.Actual), N(p.Serving), N(p.Launching), N(p.Removing),
+            N(p.Actual), N(p.Serving), N(p.Launching), N(p.Removing), N(p.Kept),
             $"{N(p.Min)}..{N(p.Max)}",
             Markup.Escape(cooldowns.Count == 0 ? "-" : string.Join(", ", cooldowns)),
-            Usd(p.BilledCostUsd), Usd(p.ProjectedCostUsd));
+            Usd(p.BilledCostUsd), Usd(p.ProjectedCostUsd) + (p.BudgetUsd is { } b ? " of " + Usd(b) : ""));
         console.Write(summary);
 
         if (p.Signals.Count > 0)
@@ -130,7 +130,7 @@ internal static class StatusCommand
                 var node = m.NodeStatus is null ? "-" : $"{Snake(m.NodeStatus.ToString()!)}/{Snake(m.NodeMode.ToString()!)}";
                 members.AddRow(Markup.Escape(m.Id), Markup.Escape(m.Label), Snake(m.State.ToString()), Snake(m.Lifecycle.ToString())
                     + (m.Protected ? " (protected)" : "") + (m.BeingRemoved ? " (removing)" : ""), node, Markup.Escape(m.Address ?? "-"),
-                    Markup.Escape(m.PaidUntil is { } paid ? PaidUntil(paid, now) : "-"));
+                    Markup.Escape((m.PaidUntil is { } paid ? PaidUntil(paid, now) : "-") + (m.ReleaseAt is { } release ? ", kept: release " + PaidUntil(release, now) : "")));
             }
 
             console.Write(members);

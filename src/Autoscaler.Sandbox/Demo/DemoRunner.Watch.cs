@@ -145,7 +145,14 @@ public sealed partial class DemoRunner
             else if (e.Operation is { } o)
             {
                 _operations.Add(o);
-                if (report && o.Type is OperationEventType.Succeeded or OperationEventType.Failed)
+                if (report && (o.Type is OperationEventType.Kept or OperationEventType.ReleaseCancelled or OperationEventType.Cancelled
+                    || (o.Type == OperationEventType.Started && o.Detail.StartsWith("release", StringComparison.Ordinal))))
+                {
+                    // Billing-aware scale-in: a surplus member kept to the end of its paid period, released then, or
+                    // taken back when the need returns.
+                    Report(new DemoEvent(Since(o.At), "billing", $"{o.Label ?? o.MemberId} {o.Detail}"));
+                }
+                else if (report && o.Type is OperationEventType.Succeeded or OperationEventType.Failed)
                 {
                     var what = o.Kind == OperationKind.Launch ? "launched" : "removed";
                     Report(new DemoEvent(Since(o.At), "operation", o.Type == OperationEventType.Succeeded

@@ -45,6 +45,9 @@ public sealed record PoolDto
 
     public int Removing { get; init; }
 
+    /// <summary>Surplus members kept serving until their paid period ends (counted in <see cref="Actual"/>).</summary>
+    public int Kept { get; init; }
+
     public bool DryRun { get; init; }
 
     public DateTimeOffset? ObservedAt { get; init; }
@@ -83,6 +86,7 @@ public sealed record PoolDto
         Serving = s.View?.Serving ?? 0,
         Launching = s.View?.Launching ?? 0,
         Removing = s.View?.Removing ?? 0,
+        Kept = s.View?.Kept ?? 0,
         DryRun = dryRun,
         ObservedAt = s.View?.At,
         ScaleUpCooldownUntil = s.ScaleUpCooldownUntil,
@@ -135,6 +139,10 @@ public sealed record MemberDto
     /// billing terms are unknown.</summary>
     public DateTimeOffset? PaidUntil { get; init; }
 
+    /// <summary>When a kept member is to be released (drained, removed, deleted) so that its delete lands before its
+    /// paid period ends; null when the member is not kept.</summary>
+    public DateTimeOffset? ReleaseAt { get; init; }
+
     internal static MemberDto From(MemberView m, PoolBill? bill = null) => new()
     {
         Id = m.Member.Id,
@@ -148,7 +156,10 @@ public sealed record MemberDto
         Protected = m.Member.Protected,
         BeingRemoved = m.BeingRemoved,
         ReplaceDue = m.ReplaceDue,
-        PaidUntil = bill is not null && bill.PaidUntil.TryGetValue(m.Member.Id, out var paid) ? paid : null,
+        // The billing model's figure; for a kept member the engine's (it may keep it through the next period).
+        PaidUntil = m.ReleaseAt is not null && m.PaidUntil is { } kept ? kept
+            : bill is not null && bill.PaidUntil.TryGetValue(m.Member.Id, out var paid) ? paid : m.PaidUntil,
+        ReleaseAt = m.ReleaseAt,
     };
 }
 

@@ -20,6 +20,7 @@ public sealed class ServiceMetrics : IDisposable
     private readonly Gauge _serving;
     private readonly Gauge _launching;
     private readonly Gauge _removing;
+    private readonly Gauge _kept;
     private readonly Counter _decisions;
     private readonly Counter _actions;
     private readonly Counter _skips;
@@ -56,6 +57,7 @@ public sealed class ServiceMetrics : IDisposable
         _serving = f.CreateGauge("autoscaler_pool_serving", "Members whose NodeBalancer node is UP.", "pool");
         _launching = f.CreateGauge("autoscaler_pool_launching", "Members launched and not serving yet.", "pool");
         _removing = f.CreateGauge("autoscaler_pool_removing", "Members being drained or removed.", "pool");
+        _kept = f.CreateGauge("autoscaler_pool_kept", "Surplus members kept serving until their paid billing period ends (counted in autoscaler_pool_actual).", "pool");
         _decisions = f.CreateCounter("autoscaler_decisions_total", "Evaluations by outcome (none, scale_up, scale_down, hold, dry_run).", "pool", "action");
         _actions = f.CreateCounter("autoscaler_actions_total", "Cloud actions by direction (up: launch, down: remove) and result (started, succeeded, failed, abandoned).", "pool", "direction", "result");
         _skips = f.CreateCounter("autoscaler_skips_total", "Wanted changes not made, by reason.", "pool", "reason");
@@ -122,6 +124,7 @@ public sealed class ServiceMetrics : IDisposable
             _serving.WithLabels(pool).Set(v.Serving);
             _launching.WithLabels(pool).Set(v.Launching);
             _removing.WithLabels(pool).Set(v.Removing);
+            _kept.WithLabels(pool).Set(v.Kept);
         }
 
         _evaluationErrors.WithLabels(pool).IncTo(status.Counters.EvaluationErrors);

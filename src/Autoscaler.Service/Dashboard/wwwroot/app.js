@@ -393,6 +393,7 @@
       stat('serving').textContent = s.serving;
       stat('booting').textContent = s.launching;
       stat('draining').textContent = s.removing;
+      stat('kept').textContent = s.kept ?? 0;
       stat('bounds').textContent = `${min}..${max}`;
       const now = Date.now();
       const cooldowns = [];
