@@ -41,14 +41,21 @@ public sealed class BillingReuseTests(ITestOutputHelper output)
             await run.ScaleAsync(Spike);
             await run.WaitConvergedAsync(Spike, "first spike: 4 serving", TimeSpan.FromSeconds(60));
             Assert.Equal(Spike, Creates(run));
-            var spikeMembers = (await run.ViewAsync()).Members.Where(m => !baseIds.Contains(m.Id)).ToArray();
-            Assert.Equal(Spike - Min, spikeMembers.Length);
-            var paidUntil = spikeMembers.ToDictionary(m => m.Id, m => m.Created + Period);
+            var spikeView = (await run.ViewAsync()).Members;
+            var created = spikeView.ToDictionary(m => m.Id.ToString(CultureInfo.InvariantCulture), m => m.Created!.Value);
 
-            // Back down: the need is 2, but the two spike members are paid for the rest of their minute, so they are
-            // kept serving (no drain, no delete) ...
+            // Back down: the need is 2, but every member is paid for the rest of its minute, so the two the engine
+            // picks (paid-until soonest) are kept serving until their release point: no drain, no delete yet ...
             await run.ScaleAsync(Min);
-            var keptUntil = TimeProvider.System.GetUtcNow() + TimeSpan.FromSeconds(8);
+            JsonElement[] kept = [];
+            await Wait.UntilAsync(async () =>
+            {
+                kept = [.. (await run.PoolAsync()).GetProperty("members").EnumerateArray().Where(m => m.GetProperty("release_at").ValueKind == JsonValueKind.String)];
+                return kept.Length == Spike - Min;
+            }, "two members kept until their paid period ends", TimeSpan.FromSeconds(20));
+            run.Log("kept: " + string.Join(", ", kept.Select(m => $"{m.GetProperty("id")} paid until {m.GetProperty("paid_until")}, release at {m.GetProperty("release_at")}")));
+            var keptPaidUntil = kept.Min(m => m.GetProperty("paid_until").GetDateTimeOffset());
+            var keptUntil = TimeProvider.System.GetUtcNow() + TimeSpan.FromSeconds(5);
             while (TimeProvider.System.GetUtcNow() < keptUntil)
             {
                 var view = await run.ViewAsync();
@@ -56,27 +63,37 @@ public sealed class BillingReuseTests(ITestOutputHelper output)
                 await Task.Delay(TimeSpan.FromMilliseconds(500));
             }
 
-            var pool = await run.PoolAsync();
-            run.Log("after the first spike, kept: " + string.Join(", ", pool.GetProperty("members").EnumerateArray()
-                .Select(m => $"{m.GetProperty("id")} paid until {m.GetProperty("paid_until")}")));
-
             // ... and a second spike inside that minute takes them back: no instance is created for it.
-            Assert.True(TimeProvider.System.GetUtcNow() < paidUntil.Values.Min() - TimeSpan.FromSeconds(10),
-                "the second spike must come while the first spike's members are still paid (the machine was too slow)");
+            Assert.True(TimeProvider.System.GetUtcNow() < keptPaidUntil - TimeSpan.FromSeconds(10),
+                "the second spike must come while the kept members are still paid (the machine was too slow)");
             await run.ScaleAsync(Spike);
             await run.WaitConvergedAsync(Spike, "second spike: 4 serving", TimeSpan.FromSeconds(30));
             Assert.Equal(Spike, Creates(run));
-            Assert.Equal(spikeMembers.Select(m => m.Id).Order(), (await run.ViewAsync()).Members.Where(m => !baseIds.Contains(m.Id)).Select(m => m.Id).Order());
+            Assert.Equal(created.Keys.Order(), (await run.ViewAsync()).Members.Select(m => m.Id.ToString(CultureInfo.InvariantCulture)).Order());
 
             // Down again: released so that each delete lands just before its paid minute ends.
             await run.ScaleAsync(Min);
-            await run.WaitConvergedAsync(Min, "the spike members released at the end of their paid period", TimeSpan.FromSeconds(90));
+            await run.WaitConvergedAsync(Min, "the surplus released at the end of its paid period", TimeSpan.FromSeconds(90));
             Assert.Equal(Spike, Creates(run));
-            foreach (var (id, until) in paidUntil)
+            var deletes = run.Proxy.Exchanges.Where(e => e.Method == "DELETE" && Path(e).StartsWith("/v4/linode/instances/", StringComparison.Ordinal)).ToArray();
+            Assert.Equal(Spike - Min, deletes.Length);
+            foreach (var delete in deletes)
             {
-                var delete = Assert.Single(run.Proxy.Exchanges, e => e.Method == "DELETE" && Path(e) == $"/v4/linode/instances/{id}");
-                run.Log(string.Create(CultureInfo.InvariantCulture, $"instance {id}: deleted {(until - delete.ReceivedUtc).TotalSeconds:0.0} s before its paid period ended"));
-                Assert.InRange(delete.ReceivedUtc, until - TimeSpan.FromSeconds(20), until);
+                var id = Path(delete)["/v4/linode/instances/".Length..];
+                var born = created[id];
+                var periods = Math.Ceiling((delete.ReceivedUtc - born) / Period);
+                var paidUntil = born + (Period * periods);
+                run.Log(string.Create(CultureInfo.InvariantCulture, $"instance {id}: deleted after {periods} period(s), {(paidUntil - delete.ReceivedUtc).TotalSeconds:0.0} s before its paid period ended"));
+                Assert.Equal(1, periods);
+                Assert.True(paidUntil - delete.ReceivedUtc < TimeSpan.FromSeconds(20), $"instance {id} deleted {paidUntil - delete.ReceivedUtc} before its paid period ended: too early");
+            }
+
+            // Let the survivors start their second paid period, so the bill holds renewals as well as ended lives.
+            var renewal = (await run.PoolAsync()).GetProperty("members").EnumerateArray().Max(m => m.GetProperty("paid_until").GetDateTimeOffset());
+            var wait = renewal + BillCheck.Margin + TimeSpan.FromSeconds(1) - TimeProvider.System.GetUtcNow();
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait);
             }
 
             // The bill: the autoscaler's month to date against the cloud's balance change, read together.
