@@ -48,14 +48,13 @@ public sealed record SimulationPolicy(string Name, PoolConfig Pool)
 
     /// <summary>
     /// The pool with scale-down billing awareness off (<c>scale_down.billing: none</c>: a scale-down removes at once,
-    /// whatever is left of the paid hour). The engine removes at once whatever the configuration says, so every pool
-    /// already behaves so and is returned as it is (the same instance: <see cref="Simulator.RunAsync"/> then runs it
-    /// once for both rows).
+    /// whatever is left of the paid hour): the engine as it was before billing awareness, the row billing awareness is
+    /// measured against.
     /// </summary>
     public static PoolConfig WithoutBilling(PoolConfig pool)
     {
         ArgumentNullException.ThrowIfNull(pool);
-        return pool;
+        return pool with { ScaleDown = pool.ScaleDown with { Billing = BillingMode.None } };
     }
 
     /// <summary>The reference architecture on the same pool: step ±1 while PoolCpuHigh / PoolCpuLow fire, with the
@@ -67,7 +66,8 @@ public sealed record SimulationPolicy(string Name, PoolConfig Pool)
         return new SimulationPolicy(SeedThresholdName, pool with
         {
             ScaleUp = pool.ScaleUp with { Step = 1, StepPercent = null },
-            ScaleDown = pool.ScaleDown with { Step = 1 },
+            // The reference architecture's executor deletes at once: it knows nothing of paid hours.
+            ScaleDown = pool.ScaleDown with { Step = 1, Billing = BillingMode.None },
             Signals =
             [
                 new AlertSignalConfig { Index = 0, AlertName = rules.HighAlert, Action = ScaleDirection.Up },

@@ -41,5 +41,7 @@ public sealed class SimulateNasaTests(ITestOutputHelper log)
         Assert.True(Violations(tracking) <= 0.01 * minutes, "at most 1 % SLO-violation minutes: " + summary);
         Assert.True(Violations(tracking) < Violations(seed), "fewer SLO-violation minutes than seed-threshold: " + summary);
         Assert.True(Cost(unaware) >= Cost(tracking), "billing awareness never bills more: " + summary);
+        Assert.True(Cost(tracking) <= 0.85m * Cost(unaware), "billing awareness saves at least 15 %: " + summary);
+        Assert.True(Violations(tracking) <= Violations(seed), "billing awareness costs no SLO minute over the seed's: " + summary);
     }
 }
