@@ -11,7 +11,7 @@ public sealed class IntegrationTests
     private static Func<TempDir, string, Core.Configuration.AutoscalerConfig> Config(int min = 2, int max = 4, string drain = "1s", string interval = "500ms") =>
         (dir, url) => TestConfig.Build(dir, TestConfig.Pool(min: min, max: max, extra: $$"""
                 scale_up: { step: 1, cooldown: 0s }
-                scale_down: { step: 1, cooldown: 0s, drain: {{drain}} }
+                scale_down: { step: 1, cooldown: 0s, drain: {{drain}}, billing: none }
             """), linodeUrl: url, interval: interval);
 
     private static async Task<JsonElement> GetJsonAsync(HttpClient http, string path) =>

@@ -154,7 +154,8 @@ public sealed class SimulationTests
     {
         // 2 instances at 60 % (target); the load triples for 20 minutes: ceil(2 × 180/60) = 6, then back to 2.
         var rates = Enumerable.Repeat(24.0, 10).Concat(Enumerable.Repeat(72.0, 20)).Concat(Enumerable.Repeat(24.0, 30)).ToArray();
-        var pool = Pools.Web(min: 1, max: 10, Pools.Tracking(target: 60, downWindowSeconds: 300));
+        // billing: none, so the capacity leaves when the stabilization allows, not at the end of its paid hour.
+        var pool = SimulationPolicy.WithoutBilling(Pools.Web(min: 1, max: 10, Pools.Tracking(target: 60, downWindowSeconds: 300)));
         var request = Request(rates, pool, Options(target: 0.6));
 
         var result = await Simulator.RunPolicyAsync(request, new SimulationPolicy("tt", pool), CancellationToken.None);

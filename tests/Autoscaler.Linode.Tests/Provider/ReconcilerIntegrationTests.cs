@@ -20,7 +20,8 @@ public sealed class ReconcilerIntegrationTests
         var time = new FakeTimeProvider(new DateTimeOffset(2025, 3, 1, 12, 0, 0, TimeSpan.Zero));
         await using var h = await ProviderHarness.StartAsync(time);
         h.Balancers.DefaultStatus = "UP";
-        var config = ProviderHarness.PoolConfig() with { ScaleDown = new ScaleDownConfig { Drain = TimeSpan.FromSeconds(30) } };
+        // Immediate scale-in (billing: none): this test is about the drain resumed across a restart, not the paid hour.
+        var config = ProviderHarness.PoolConfig() with { ScaleDown = new ScaleDownConfig { Drain = TimeSpan.FromSeconds(30), Billing = BillingMode.None } };
         var pool = await h.StartPoolAsync(config);
         var journal = new InMemoryOperationJournal();
         var log = new InMemoryDecisionLog();

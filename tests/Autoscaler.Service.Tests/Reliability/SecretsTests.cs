@@ -67,7 +67,7 @@ public sealed class SecretsTests(ITestOutputHelper output)
             engine: { evaluation_interval: 300ms }
             journal: { path: {{dir.File("autoscaler.db")}} }
             pools:
-            {{TestConfig.Pool(min: 1, max: 3, extra: "    scale_up: { step: 1, cooldown: 0s }\n    scale_down: { step: 1, cooldown: 0s, drain: 500ms }")}}
+            {{TestConfig.Pool(min: 1, max: 3, extra: "    scale_up: { step: 1, cooldown: 0s }\n    scale_down: { step: 1, cooldown: 0s, drain: 500ms, billing: none }")}}
             """);
         var parsed = ServiceSchema.Parse(await File.ReadAllTextAsync(yaml), env);
         Assert.True(parsed.IsValid, string.Join("\n", parsed.Errors));

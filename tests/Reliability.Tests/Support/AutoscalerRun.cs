@@ -21,8 +21,9 @@ internal sealed record PoolSettings
     /// <summary>More keys of the <c>linode:</c> section (e.g. <c>billing_period: 60s</c>), after a comma.</summary>
     public string LinodeExtra { get; init; } = "";
 
-    /// <summary>More keys of the pool's <c>scale_down:</c> (e.g. <c>billing: hourly, release_margin: 5s</c>), after a comma.</summary>
-    public string ScaleDownExtra { get; init; } = "";
+    /// <summary>More keys of the pool's <c>scale_down:</c>, after a comma. Default <c>billing: none</c>: these runs are
+    /// about immediate scale-in mechanics; the billing tests say <c>billing: hourly, release_margin: 5s</c>.</summary>
+    public string ScaleDownExtra { get; init; } = "billing: none";
 }
 
 /// <summary>
