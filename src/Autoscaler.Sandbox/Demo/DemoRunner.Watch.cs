@@ -223,9 +223,8 @@ public sealed partial class DemoRunner
                 var bill = await figures.ComputeAsync(service.Engine.GetStatus(_settings.Pool), token);
                 return new OurBill(bill?.BilledUsd, bill?.PaidUntil.Values.ToArray() ?? []);
             }, _settings.BillingPeriod, _time, cancellationToken: ct);
-            _reporter.OnStep(ours == cloud
-                ? $"billed this month: ${ours} by the autoscaler's reckoning, ${cloud} by the emulator's balance_uninvoiced (they agree)"
-                : $"billed this month: ${ours?.ToString() ?? "unknown"} by the autoscaler's reckoning, ${cloud} by the emulator's balance_uninvoiced (they DIFFER)");
+            _reporter.OnStep($"billed this month: ${Usd(ours)} by the autoscaler's reckoning, ${Usd(cloud)} by the emulator's balance_uninvoiced "
+                + (ours == cloud ? "(they agree)" : "(they DIFFER)"));
             return (ours, cloud);
         }
         catch (Exception e) when (e is HttpRequestException or InvalidOperationException or System.Text.Json.JsonException)
@@ -234,6 +233,9 @@ public sealed partial class DemoRunner
             return (null, null);
         }
     }
+
+    /// <summary>USD as people read it: at least cents, at most the four decimals of an hourly price.</summary>
+    internal static string Usd(decimal? usd) => usd?.ToString("0.00##", CultureInfo.InvariantCulture) ?? "unknown";
 
     private async Task<bool> IsSettledAsync(AutoscalerHost service, StandaloneLinodeClient linode, string poolTag, CancellationToken ct)
     {
