@@ -111,6 +111,20 @@ public sealed class SandboxEmulator : IAsyncDisposable
         return JsonNode.Parse(text)!.AsObject();
     }
 
+    /// <summary>The account's <c>balance_uninvoiced</c> (<c>GET /account</c>): what the emulated cloud has billed so far
+    /// this month, by its own arithmetic. Read as a decimal from the JSON text, so it compares exactly with ours.</summary>
+    public async Task<decimal> BalanceUninvoicedAsync(CancellationToken cancellationToken = default)
+    {
+        using var response = await Admin.GetAsync("v4/account", cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"GET /account: {(int)response.StatusCode} {text}");
+        }
+
+        return JsonDocument.Parse(text).RootElement.GetProperty("balance_uninvoiced").GetDecimal();
+    }
+
     /// <summary>Kills an instance's process (<c>POST /admin/instances/{id}/kill</c>); false when it had none.</summary>
     public async Task<bool> KillProcessAsync(long id, CancellationToken cancellationToken = default)
     {

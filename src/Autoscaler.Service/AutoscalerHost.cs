@@ -179,6 +179,8 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
                     Metrics = metricSource,
                     DryRun = config.Engine.DryRun,
                     LoggerFactory = loggerFactory,
+                    // Deleted members' lifetimes in the journal's file, so the month's bill survives a restart.
+                    BillingLedger = store,
                 });
             var nudger = new EngineNudger();
             var loop = new EngineLoop(engine, nudger, time, config.Engine.EvaluationInterval, metrics, alerts, loggerFactory.CreateLogger<EngineLoop>());
@@ -229,7 +231,8 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
             }
 
             new WebhookEndpoint(config, alerts, nudger, metrics, loggerFactory.CreateLogger<WebhookEndpoint>(), commands).Map(app);
-            new ApiEndpoints(config, engine, store, nudger, metrics, loggerFactory.CreateLogger<ApiEndpoints>(), alerts).Map(app);
+            var billing = new BillingFigures(store, time);
+            new ApiEndpoints(config, engine, store, nudger, metrics, loggerFactory.CreateLogger<ApiEndpoints>(), alerts, billing).Map(app);
             new DashboardEndpoints(config, engine, alerts, history, nudger, loggerFactory.CreateLogger<DashboardEndpoints>()).Map(app);
 
             try

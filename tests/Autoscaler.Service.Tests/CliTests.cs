@@ -75,6 +75,29 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Status_PoolWithBillingTerms_ShowsPaidUntilAndTheMonthsBill()
+    {
+        var terms = new Autoscaler.Core.Billing.BillingTerms(new Autoscaler.Core.Billing.InstancePrice(0.015m, 10m), TimeSpan.FromHours(1));
+        var now = TimeProvider.System.GetUtcNow();
+        var created = new DateTimeOffset(now.Ticks - (now.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero).AddMinutes(-90);
+        using var dir = new TempDir();
+        await using var host = await AutoscalerHost.StartAsync(TestConfig.Build(dir, TestConfig.Pool("web", min: 1, max: 1)), new AutoscalerServices
+        {
+            InstancePools = _ => new BilledPool("web", TimeProvider.System, terms, ("1", created)),
+        });
+        await Wait.UntilAsync(() => host.Engine.GetStatus("web").View is not null, "the pool observed");
+
+        var (code, stdout, stderr) = await RunAsync("status", "web", "--url", host.BaseAddress.ToString());
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("paid until", stdout, StringComparison.Ordinal);
+        var paid = created.AddHours(2);
+        Assert.Contains($"{paid.ToString(paid.Second == 0 ? "HH:mm" : "HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture)} (in 30 min)", stdout, StringComparison.Ordinal);
+        var billed = terms.Model.MonthToDate([new Autoscaler.Core.Billing.Lifetime(created)], TimeProvider.System.GetUtcNow());
+        Assert.Contains("$" + billed.ToString("0.00##", System.Globalization.CultureInfo.InvariantCulture), stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task StatusAndScale_AgainstARunningService_ShowDecisionsAndChangeTheSize()
     {
         await using var s = await FakeService.StartAsync(dir => TestConfig.Build(dir, TestConfig.Pool(min: 2, max: 6)));

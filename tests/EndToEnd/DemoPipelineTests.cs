@@ -60,6 +60,13 @@ public sealed class DemoPipelineTests(ITestOutputHelper output)
             Assert.True(s.ScaleDowns >= 1, $"scaleDowns {s.ScaleDowns}");
             Assert.Equal(s.MinInstances, s.FinalInstances);
 
+            // Billing-aware scale-in with the period shortened to 30 s on both sides: surplus members kept to the end
+            // of their paid period, and the autoscaler's month-to-date bill equal to the emulator's balance_uninvoiced.
+            Assert.Contains(result.Events, e => e.Kind == "billing" && e.Text.Contains("kept: paid until", StringComparison.Ordinal));
+            Assert.NotNull(s.BilledUsd);
+            Assert.True(s.BilledUsd > 0, "nothing billed");
+            Assert.Equal(s.BalanceUninvoicedUsd, s.BilledUsd);
+
             Assert.Equal(0, s.LeakedInstances);
             Assert.Empty(result.Leftovers);
             Assert.True(File.Exists(result.SummaryPath), "no summary file");

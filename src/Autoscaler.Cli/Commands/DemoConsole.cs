@@ -44,6 +44,7 @@ public sealed class DemoConsole(IAnsiConsole console) : IDemoReporter
         {
             "decision" => "bold yellow",
             "alert" => "magenta",
+            "billing" => "green",
             _ => "cyan",
         };
         console.MarkupLine($"{Clock(e.Seconds),6}  [{color}]{Markup.Escape(e.Text)}[/]");
@@ -70,6 +71,8 @@ public sealed class DemoConsole(IAnsiConsole console) : IDemoReporter
             : "- (no new instance served)");
         Row("requests: total / errors / p95", string.Create(CultureInfo.InvariantCulture,
             $"{s.Requests.Total} / {s.Requests.Errors} / {(s.Requests.P95Ms is { } p ? p.ToString("0", CultureInfo.InvariantCulture) + " ms" : "-")}"));
+        Row("billed: autoscaler / emulator", s.BilledUsd is null && s.BalanceUninvoicedUsd is null ? "-"
+            : $"${Usd(s.BilledUsd)} / ${Usd(s.BalanceUninvoicedUsd)} (balance_uninvoiced)");
         Row("back at min after", s.BackToMinSeconds is { } b ? string.Create(CultureInfo.InvariantCulture, $"{b:0} s of load") : "-");
         Row("profile (s@rps), seed", $"{s.Profile}, {s.Seed}");
         console.Write(table);
@@ -81,6 +84,8 @@ public sealed class DemoConsole(IAnsiConsole console) : IDemoReporter
             }
         }
     }
+
+    private static string Usd(decimal? usd) => usd?.ToString("0.00##", CultureInfo.InvariantCulture) ?? "?";
 
     private static string Highlight(int value, int width, string color)
     {

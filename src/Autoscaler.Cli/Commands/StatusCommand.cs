@@ -100,12 +100,13 @@ internal static class StatusCommand
 
         console.Write(new Rule($"[bold]pool {Markup.Escape(p.Pool)}[/]{(p.DryRun ? " (dry run)" : "")}").LeftJustified());
         var summary = new Table().Border(TableBorder.Simple)
-            .AddColumns("desired", "actual", "serving", "launching", "removing", "min..max", "cooldowns");
+            .AddColumns("desired", "actual", "serving", "launching", "removing", "kept", "min..max", "cooldowns", "billed (month)", "projected");
         summary.AddRow(
             p.Desired?.ToString(CultureInfo.InvariantCulture) ?? "-",
-            N(p.Actual), N(p.Serving), N(p.Launching), N(p.Removing),
+            N(p.Actual), N(p.Serving), N(p.Launching), N(p.Removing), N(p.Kept),
             $"{N(p.Min)}..{N(p.Max)}",
-            Markup.Escape(cooldowns.Count == 0 ? "-" : string.Join(", ", cooldowns)));
+            Markup.Escape(cooldowns.Count == 0 ? "-" : string.Join(", ", cooldowns)),
+            Usd(p.BilledCostUsd), Usd(p.ProjectedCostUsd) + (p.BudgetUsd is { } b ? " of " + Usd(b) : ""));
         console.Write(summary);
 
         if (p.Signals.Count > 0)
@@ -122,12 +123,14 @@ internal static class StatusCommand
 
         if (p.Members.Count > 0)
         {
-            var members = new Table().Border(TableBorder.Simple).AddColumns("id", "label", "state", "lifecycle", "node", "address");
+            var now = TimeProvider.System.GetUtcNow();
+            var members = new Table().Border(TableBorder.Simple).AddColumns("id", "label", "state", "lifecycle", "node", "address", "paid until");
             foreach (var m in p.Members)
             {
                 var node = m.NodeStatus is null ? "-" : $"{Snake(m.NodeStatus.ToString()!)}/{Snake(m.NodeMode.ToString()!)}";
                 members.AddRow(Markup.Escape(m.Id), Markup.Escape(m.Label), Snake(m.State.ToString()), Snake(m.Lifecycle.ToString())
-                    + (m.Protected ? " (protected)" : "") + (m.BeingRemoved ? " (removing)" : ""), node, Markup.Escape(m.Address ?? "-"));
+                    + (m.Protected ? " (protected)" : "") + (m.BeingRemoved ? " (removing)" : ""), node, Markup.Escape(m.Address ?? "-"),
+                    Markup.Escape((m.PaidUntil is { } paid ? PaidUntil(paid, now) : "-") + (m.ReleaseAt is { } release ? ", kept: release " + PaidUntil(release, now) : "")));
             }
 
             console.Write(members);
@@ -167,6 +170,21 @@ internal static class StatusCommand
     }
 
     private static string N(int n) => n.ToString(CultureInfo.InvariantCulture);
+
+    private static string Usd(decimal? usd) => usd is { } v ? "$" + v.ToString("0.00##", CultureInfo.InvariantCulture) : "-";
+
+    /// <summary>"14:00 (in 12 min)": the end of the paid period (UTC, seconds shown only when it has them, as with a
+    /// demo's short periods) and how far off it is.</summary>
+    internal static string PaidUntil(DateTimeOffset paid, DateTimeOffset now)
+    {
+        var u = paid.ToUniversalTime();
+        var clock = u.ToString(u.Second == 0 ? "HH:mm" : "HH:mm:ss", CultureInfo.InvariantCulture);
+        var left = paid - now;
+        var rest = left <= TimeSpan.Zero ? "now"
+            : left < TimeSpan.FromSeconds(90) ? $"in {Math.Ceiling(left.TotalSeconds).ToString(CultureInfo.InvariantCulture)} s"
+            : $"in {Math.Round(left.TotalMinutes).ToString(CultureInfo.InvariantCulture)} min";
+        return $"{clock} ({rest})";
+    }
 
     private static string Time(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 

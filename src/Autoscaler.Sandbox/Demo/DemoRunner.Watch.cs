@@ -6,6 +6,7 @@ using Autoscaler.Linode;
 using Autoscaler.Linode.Models;
 using Autoscaler.Load;
 using Autoscaler.Service;
+using Autoscaler.Service.Api;
 
 namespace Autoscaler.Sandbox.Demo;
 
@@ -144,7 +145,14 @@ public sealed partial class DemoRunner
             else if (e.Operation is { } o)
             {
                 _operations.Add(o);
-                if (report && o.Type is OperationEventType.Succeeded or OperationEventType.Failed)
+                if (report && (o.Type is OperationEventType.Kept or OperationEventType.ReleaseCancelled or OperationEventType.Cancelled
+                    || (o.Type == OperationEventType.Started && o.Detail.StartsWith("release", StringComparison.Ordinal))))
+                {
+                    // Billing-aware scale-in: a surplus member kept to the end of its paid period, released then, or
+                    // taken back when the need returns.
+                    Report(new DemoEvent(Since(o.At), "billing", $"{o.Label ?? o.MemberId} {o.Detail}"));
+                }
+                else if (report && o.Type is OperationEventType.Succeeded or OperationEventType.Failed)
                 {
                     var what = o.Kind == OperationKind.Launch ? "launched" : "removed";
                     Report(new DemoEvent(Since(o.At), "operation", o.Type == OperationEventType.Succeeded
@@ -202,6 +210,32 @@ public sealed partial class DemoRunner
         _events.Add(e);
         _reporter.OnEvent(e);
     }
+
+    /// <summary>The autoscaler's month-to-date bill (its billing model over the pool's members and its ledger) and the
+    /// emulator's <c>balance_uninvoiced</c>, read together; nulls when either cannot be read.</summary>
+    private async Task<(decimal? Billed, decimal? Balance)> BillsAsync(AutoscalerHost service, SandboxEmulator emulator, CancellationToken ct)
+    {
+        var figures = new BillingFigures(service.Store, _time);
+        try
+        {
+            var (ours, cloud) = await BillCheck.ReadAsync(emulator, async token =>
+            {
+                var bill = await figures.ComputeAsync(service.Engine.GetStatus(_settings.Pool), token);
+                return new OurBill(bill?.BilledUsd, bill?.PaidUntil.Values.ToArray() ?? []);
+            }, _settings.BillingPeriod, _time, cancellationToken: ct);
+            _reporter.OnStep($"billed this month: ${Usd(ours)} by the autoscaler's reckoning, ${Usd(cloud)} by the emulator's balance_uninvoiced "
+                + (ours == cloud ? "(they agree)" : "(they DIFFER)"));
+            return (ours, cloud);
+        }
+        catch (Exception e) when (e is HttpRequestException or InvalidOperationException or System.Text.Json.JsonException)
+        {
+            _reporter.OnStep($"billed this month: not read ({e.Message})");
+            return (null, null);
+        }
+    }
+
+    /// <summary>USD as people read it: at least cents, at most the four decimals of an hourly price.</summary>
+    internal static string Usd(decimal? usd) => usd?.ToString("0.00##", CultureInfo.InvariantCulture) ?? "unknown";
 
     private async Task<bool> IsSettledAsync(AutoscalerHost service, StandaloneLinodeClient linode, string poolTag, CancellationToken ct)
     {

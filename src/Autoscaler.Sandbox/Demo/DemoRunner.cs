@@ -114,7 +114,8 @@ public sealed partial class DemoRunner
         DemoResult? result = null;
         try
         {
-            var emulatorOptions = new EmulatorOptions { Listen = "127.0.0.1:0", Delays = _delays };
+            // The emulator bills by the same shortened period as the autoscaler reckons with (see the YAML below).
+            var emulatorOptions = new EmulatorOptions { Listen = "127.0.0.1:0", Delays = _delays, BillingPeriod = _settings.BillingPeriod };
             emulatorOptions.Tokens.Add(linodeToken);
             emulatorOptions.Runtime.DefaultCommand = new ImageCommand(ProcessInstanceRuntime.WorkloadPlaceholder,
                 ["--address", "{address}", "--vcpus", "{vcpus}", "--work-ms", _settings.WorkMs.ToString(CultureInfo.InvariantCulture)]);
@@ -144,6 +145,8 @@ public sealed partial class DemoRunner
             var poolConfig = config.FindPool(_settings.Pool)!;
             _reporter.OnStep($"autoscaler at {service.BaseAddress} (webhook /hook with a bearer token made for this run, /http_sd, /api/v1/events); "
                 + $"pool '{_settings.Pool}' min {_settings.Min} max {_settings.Max}, tag {poolConfig.EffectivePoolTag}");
+            _reporter.OnStep($"billing: per started period of {DemoSettings.Seconds(_settings.BillingPeriod)} (Linode's hour, shortened) on the emulator and the autoscaler; "
+                + $"a member no longer needed is kept serving until its paid period ends and released {DemoSettings.Seconds(_settings.ReleaseMargin)} + the drain before it");
             _reporter.OnStep($"dashboard: {service.BaseAddress} (open it in a browser: live charts, decisions and alerts while the demo runs)");
 
             monitoring = await MonitoringStack.StartAsync(monitoringOptions, workDir, service.BaseAddress, webhookToken, prometheusPort, ct);
@@ -208,8 +211,9 @@ public sealed partial class DemoRunner
                     _reporter.OnStep($"the pool did not settle at its minimum within {_settings.SettleTimeout.TotalSeconds:0} s");
                 }
 
-                // The last word of the audit trail, then the pool as the cloud has it.
+                // The last word of the audit trail, then the bill both sides reckon, then the pool as the cloud has it.
                 CollectEvents(service, report: false);
+                var (billed, balance) = await BillsAsync(service, emulator, ct);
                 var status = service.Engine.GetStatus(_settings.Pool);
                 var (finalInstances, leakedAtEnd) = await CountPoolAsync(linode, poolConfig.EffectivePoolTag, nb.Id, nbConfig.Id,
                     status.Operations.Select(o => o.MemberId).OfType<string>().ToHashSet(StringComparer.Ordinal), ct);
@@ -233,7 +237,8 @@ public sealed partial class DemoRunner
                 emulator = null;
                 leftovers.AddRange(cleanup.Problems);
 
-                var summary = Summarize(report, finalInstances, leakedAtEnd + cleanup.InstancesLeft, firstNewNode, calls, started);
+                var summary = Summarize(report, finalInstances, leakedAtEnd + cleanup.InstancesLeft, firstNewNode, calls, started)
+                    with { BilledUsd = billed, BalanceUninvoicedUsd = balance };
                 result = new DemoResult
                 {
                     Summary = summary,
@@ -399,10 +404,12 @@ public sealed partial class DemoRunner
         var latency = $"histogram_quantile(0.95, sum by (le) (rate(workload_http_request_duration_seconds_bucket{{pool=\"{s.Pool}\",handler=\"/\"}}[{window}])))";
         var yaml = $$"""
             # linode-autoscaler for the demo: short cooldowns, the pool doubles while CPU is high (step_percent 100)
-            # and loses two instances at a time while it is low. Secrets come from the environment of the run.
+            # and loses two instances at a time while it is low, each kept until its paid period ends (billing: hourly,
+            # the period shortened to fit the demo). Secrets come from the environment of the run.
             linode:
               url: {{emulator}}v4
               token: ${LINODE_TOKEN}
+              billing_period: {{DemoSettings.Seconds(s.BillingPeriod)}}
             listen: 127.0.0.1:0
             webhook:
               auth: { bearer_token: "${WEBHOOK_TOKEN}" }
@@ -425,7 +432,7 @@ public sealed partial class DemoRunner
                 nodebalancer: { label: {{NodeBalancerLabel}}, port: {{NodeBalancerPort}}, node_port: {{AppPort}} }
                 health: { grace: 30s, replace_after: 30s }
                 scale_up: { step: 2, step_percent: 100, cooldown: 3s, max_in_flight: {{s.Max}} }
-                scale_down: { step: 2, cooldown: 4s, drain: 2s, victim: newest }
+                scale_down: { step: 2, cooldown: 4s, drain: 2s, victim: newest, billing: hourly, release_margin: {{DemoSettings.Seconds(s.ReleaseMargin)}} }
                 signals:
                   - { alert: PoolCpuHigh, action: up }
                   - { alert: PoolCpuLow, action: down }

@@ -82,6 +82,14 @@ public sealed record DemoSettings
     /// <summary>The NodeBalancer's active health check interval (seconds, as the Linode API has it).</summary>
     public int HealthCheckIntervalSeconds { get; init; } = 2;
 
+    /// <summary>The billing period of both the emulator and the autoscaler: Linode's hour shortened so that paid periods
+    /// end (and kept members are released) within the demo's few minutes. Default 30 s.</summary>
+    public TimeSpan BillingPeriod { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long before its paid period ends a kept member's release is done (the autoscaler's
+    /// <c>scale_down.release_margin</c>, shortened with the period). Default 3 s.</summary>
+    public TimeSpan ReleaseMargin { get; init; } = TimeSpan.FromSeconds(3);
+
     /// <summary>Longest wait for the pool to come back to its minimum once the load has ended.</summary>
     public TimeSpan SettleTimeout { get; init; } = TimeSpan.FromSeconds(150);
 

@@ -105,6 +105,13 @@ public sealed record DemoSummary
 
     public required double ElapsedSeconds { get; init; }
 
+    /// <summary>USD billed this month by the autoscaler's reckoning (its billing model over the pool's lifetimes) at the
+    /// end of the run; null when it could not be read.</summary>
+    public decimal? BilledUsd { get; init; }
+
+    /// <summary>The emulator's <c>balance_uninvoiced</c> read at the same moment: the cloud's own arithmetic.</summary>
+    public decimal? BalanceUninvoicedUsd { get; init; }
+
     public required IReadOnlyList<DemoDecision> Decisions { get; init; }
 
     public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)

@@ -35,13 +35,16 @@ public sealed partial class ApiEndpoints
     private readonly CredentialCheck _writeAuth;
     private readonly ILogger _logger;
     private readonly AlertStateStore? _alerts;
+    private readonly BillingFigures _billing;
 
-    /// <summary>Creates the API; <paramref name="alerts"/> lets pool states tell an expired alert.</summary>
+    /// <summary>Creates the API; <paramref name="alerts"/> lets pool states tell an expired alert; <paramref name="billing"/>
+    /// computes the cost figures (default: from <paramref name="store"/>'s ledger on the system clock).</summary>
     public ApiEndpoints(AutoscalerConfig config, ScalingEngine engine, SqliteStore store, EngineNudger nudger, ServiceMetrics metrics, ILogger<ApiEndpoints> logger,
-        AlertStateStore? alerts = null)
+        AlertStateStore? alerts = null, BillingFigures? billing = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         _config = config;
+        _billing = billing ?? new BillingFigures(store, TimeProvider.System);
         _alerts = alerts;
         _engine = engine;
         _store = store;
@@ -55,9 +58,18 @@ public sealed partial class ApiEndpoints
     public void Map(IEndpointRouteBuilder routes)
     {
         ArgumentNullException.ThrowIfNull(routes);
-        routes.MapGet("/api/v1/pools", () => Results.Json(new PoolsResponse(_engine.Pools.Select(Pool).ToArray()), ApiJson.Options));
-        routes.MapGet("/api/v1/pools/{pool}", (string pool) => _engine.Pools.Contains(pool)
-            ? Results.Json(Pool(pool), ApiJson.Options)
+        routes.MapGet("/api/v1/pools", async (HttpContext context) =>
+        {
+            var pools = new List<PoolDto>();
+            foreach (var pool in _engine.Pools)
+            {
+                pools.Add(await PoolAsync(pool, context.RequestAborted).ConfigureAwait(false));
+            }
+
+            return Results.Json(new PoolsResponse(pools), ApiJson.Options);
+        });
+        routes.MapGet("/api/v1/pools/{pool}", async (string pool, HttpContext context) => _engine.Pools.Contains(pool)
+            ? Results.Json(await PoolAsync(pool, context.RequestAborted).ConfigureAwait(false), ApiJson.Options)
             : NotFound(pool));
         routes.MapGet("/api/v1/events", Events);
         routes.MapPost("/api/v1/pools/{pool}/scale", ScaleAsync);
@@ -69,17 +81,21 @@ public sealed partial class ApiEndpoints
             context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
             foreach (var pool in _engine.Pools)
             {
-                _metrics.PoolSignals(pool, Signals(pool, _engine.GetStatus(pool)).Select(s => s.State));
+                var status = _engine.GetStatus(pool);
+                _metrics.PoolSignals(pool, Signals(pool, status).Select(s => s.State));
+                _metrics.PoolBill(pool, await _billing.ComputeAsync(status, context.RequestAborted).ConfigureAwait(false));
+                _metrics.PoolBudget(pool, _config.FindPool(pool)?.Budget?.MonthlyUsd);
             }
 
             await _metrics.ExportAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
         });
     }
 
-    private PoolDto Pool(string pool)
+    private async Task<PoolDto> PoolAsync(string pool, CancellationToken cancellationToken)
     {
         var status = _engine.GetStatus(pool);
-        return PoolDto.From(status, _engine.IsDryRun(pool)) with { Signals = Signals(pool, status) };
+        var bill = await _billing.ComputeAsync(status, cancellationToken).ConfigureAwait(false);
+        return PoolDto.From(status, _engine.IsDryRun(pool), bill) with { Signals = Signals(pool, status), BudgetUsd = _config.FindPool(pool)?.Budget?.MonthlyUsd };
     }
 
     private IReadOnlyList<SignalStatusDto> Signals(string pool, PoolStatus status) =>

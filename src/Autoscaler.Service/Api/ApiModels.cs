@@ -45,6 +45,9 @@ public sealed record PoolDto
 
     public int Removing { get; init; }
 
+    /// <summary>Surplus members kept serving until their paid period ends (counted in <see cref="Actual"/>).</summary>
+    public int Kept { get; init; }
+
     public bool DryRun { get; init; }
 
     public DateTimeOffset? ObservedAt { get; init; }
@@ -64,7 +67,16 @@ public sealed record PoolDto
     /// <summary>Each signal's state: whether the engine can see (missing data, an expired alert) and why.</summary>
     public IReadOnlyList<Signals.SignalStatusDto> Signals { get; init; } = [];
 
-    internal static PoolDto From(PoolStatus s, bool dryRun) => new()
+    /// <summary>USD billed so far this calendar month (UTC) by the billing model; null when the pool's prices are unknown.</summary>
+    public decimal? BilledCostUsd { get; init; }
+
+    /// <summary>USD the month comes to if every live member lives to its end; null when the prices are unknown.</summary>
+    public decimal? ProjectedCostUsd { get; init; }
+
+    /// <summary>The pool's monthly budget (budget.monthly_usd), when configured.</summary>
+    public decimal? BudgetUsd { get; init; }
+
+    internal static PoolDto From(PoolStatus s, bool dryRun, PoolBill? bill = null) => new()
     {
         Pool = s.Pool,
         Desired = s.Desired,
@@ -74,11 +86,14 @@ public sealed record PoolDto
         Serving = s.View?.Serving ?? 0,
         Launching = s.View?.Launching ?? 0,
         Removing = s.View?.Removing ?? 0,
+        Kept = s.View?.Kept ?? 0,
         DryRun = dryRun,
         ObservedAt = s.View?.At,
         ScaleUpCooldownUntil = s.ScaleUpCooldownUntil,
         ScaleDownCooldownUntil = s.ScaleDownCooldownUntil,
-        Members = s.View?.Members.Select(MemberDto.From).ToArray() ?? [],
+        Members = s.View?.Members.Select(m => MemberDto.From(m, bill)).ToArray() ?? [],
+        BilledCostUsd = bill?.BilledUsd,
+        ProjectedCostUsd = bill?.ProjectedUsd,
         LastDecision = s.LastDecision is { } d ? DecisionDto.From(d) : null,
         Operations = s.Operations.Select(OperationDto.From).ToArray(),
         Counters = new CountersDto
@@ -120,7 +135,15 @@ public sealed record MemberDto
 
     public bool ReplaceDue { get; init; }
 
-    internal static MemberDto From(MemberView m) => new()
+    /// <summary>End of the billing period already paid (deleting before it costs nothing more); null when the pool's
+    /// billing terms are unknown.</summary>
+    public DateTimeOffset? PaidUntil { get; init; }
+
+    /// <summary>When a kept member is to be released (drained, removed, deleted) so that its delete lands before its
+    /// paid period ends; null when the member is not kept.</summary>
+    public DateTimeOffset? ReleaseAt { get; init; }
+
+    internal static MemberDto From(MemberView m, PoolBill? bill = null) => new()
     {
         Id = m.Member.Id,
         Label = m.Member.Label,
@@ -133,6 +156,10 @@ public sealed record MemberDto
         Protected = m.Member.Protected,
         BeingRemoved = m.BeingRemoved,
         ReplaceDue = m.ReplaceDue,
+        // The billing model's figure; for a kept member the engine's (it may keep it through the next period).
+        PaidUntil = m.ReleaseAt is not null && m.PaidUntil is { } kept ? kept
+            : bill is not null && bill.PaidUntil.TryGetValue(m.Member.Id, out var paid) ? paid : m.PaidUntil,
+        ReleaseAt = m.ReleaseAt,
     };
 }
 

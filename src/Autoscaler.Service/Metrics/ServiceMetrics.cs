@@ -20,6 +20,7 @@ public sealed class ServiceMetrics : IDisposable
     private readonly Gauge _serving;
     private readonly Gauge _launching;
     private readonly Gauge _removing;
+    private readonly Gauge _kept;
     private readonly Counter _decisions;
     private readonly Counter _actions;
     private readonly Counter _skips;
@@ -31,6 +32,9 @@ public sealed class ServiceMetrics : IDisposable
     private readonly Histogram _operationDuration;
     private readonly Gauge _alertsHeld;
     private readonly Gauge _signals;
+    private readonly Gauge _billed;
+    private readonly Gauge _projected;
+    private readonly Gauge _budget;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _operationStarts = new(StringComparer.Ordinal);
     private readonly Counter _linodeRequests;
     private readonly Counter _linodeRetries;
@@ -53,6 +57,7 @@ public sealed class ServiceMetrics : IDisposable
         _serving = f.CreateGauge("autoscaler_pool_serving", "Members whose NodeBalancer node is UP.", "pool");
         _launching = f.CreateGauge("autoscaler_pool_launching", "Members launched and not serving yet.", "pool");
         _removing = f.CreateGauge("autoscaler_pool_removing", "Members being drained or removed.", "pool");
+        _kept = f.CreateGauge("autoscaler_pool_kept", "Surplus members kept serving until their paid billing period ends (counted in autoscaler_pool_actual).", "pool");
         _decisions = f.CreateCounter("autoscaler_decisions_total", "Evaluations by outcome (none, scale_up, scale_down, hold, dry_run).", "pool", "action");
         _actions = f.CreateCounter("autoscaler_actions_total", "Cloud actions by direction (up: launch, down: remove) and result (started, succeeded, failed, abandoned).", "pool", "direction", "result");
         _skips = f.CreateCounter("autoscaler_skips_total", "Wanted changes not made, by reason.", "pool", "reason");
@@ -70,6 +75,11 @@ public sealed class ServiceMetrics : IDisposable
         _alertsHeld = f.CreateGauge("autoscaler_alerts", "Alerts held by the alert store.");
         _signals = f.CreateGauge("autoscaler_pool_signals", "Signals of the pool by state (ok, firing, missing_data: the last evaluation had no "
             + "usable metric; expired: a firing alert Alertmanager stopped re-sending; unknown: not evaluated yet).", "pool", "state");
+        _billed = f.CreateGauge("autoscaler_pool_billed_cost_usd", "USD billed so far this calendar month (UTC) for the pool's instances "
+            + "(per started billing period, capped per month); absent when the pool's prices are unknown.", "pool");
+        _projected = f.CreateGauge("autoscaler_pool_projected_cost_usd", "USD the pool's month comes to if every live member lives to the "
+            + "month's end; absent when the pool's prices are unknown.", "pool");
+        _budget = f.CreateGauge("autoscaler_pool_budget_usd", "The pool's configured monthly budget (budget.monthly_usd); absent without one.", "pool");
 
         _linodeRequests = f.CreateCounter("autoscaler_linode_api_requests_total", "Linode API requests (each attempt), by endpoint template and status.", "endpoint", "status");
         _linodeRetries = f.CreateCounter("autoscaler_linode_api_retries_total", "Linode API retries, by endpoint template and the outcome that caused them.", "endpoint", "outcome");
@@ -114,6 +124,7 @@ public sealed class ServiceMetrics : IDisposable
             _serving.WithLabels(pool).Set(v.Serving);
             _launching.WithLabels(pool).Set(v.Launching);
             _removing.WithLabels(pool).Set(v.Removing);
+            _kept.WithLabels(pool).Set(v.Kept);
         }
 
         _evaluationErrors.WithLabels(pool).IncTo(status.Counters.EvaluationErrors);
@@ -173,6 +184,33 @@ public sealed class ServiceMetrics : IDisposable
         foreach (var state in Enum.GetValues<Autoscaler.Core.Signals.SignalState>())
         {
             _signals.WithLabels(pool, Snake(state.ToString())).Set(counts.GetValueOrDefault(state));
+        }
+    }
+
+    /// <summary>Sets the pool's cost gauges, or removes them when its bill is unknown (no series rather than a false 0).</summary>
+    public void PoolBill(string pool, Api.PoolBill? bill)
+    {
+        if (bill is null)
+        {
+            _billed.RemoveLabelled(pool);
+            _projected.RemoveLabelled(pool);
+            return;
+        }
+
+        _billed.WithLabels(pool).Set((double)bill.BilledUsd);
+        _projected.WithLabels(pool).Set((double)bill.ProjectedUsd);
+    }
+
+    /// <summary>Sets the pool's budget gauge, or removes it when the pool has no budget.</summary>
+    public void PoolBudget(string pool, decimal? monthlyUsd)
+    {
+        if (monthlyUsd is { } b)
+        {
+            _budget.WithLabels(pool).Set((double)b);
+        }
+        else
+        {
+            _budget.RemoveLabelled(pool);
         }
     }
 

@@ -45,7 +45,7 @@ public sealed record StoredEvent(long Id, Decision? Decision, OperationEvent? Op
 /// decision (same hold for the same reason every cycle is stored once), and every table is capped, so the file stays
 /// small however long the service runs.</para>
 /// </summary>
-public sealed class SqliteStore : IOperationJournal, IDecisionLog, IDisposable
+public sealed partial class SqliteStore : IOperationJournal, IDecisionLog, IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
@@ -145,6 +145,7 @@ public sealed class SqliteStore : IOperationJournal, IDecisionLog, IDisposable
               body TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS operation_events_pool_at ON operation_events(pool, at);
             """);
+        CreateBillingSchema(c);
     }
 
     private void LoadLastSignatures()
@@ -375,7 +376,7 @@ public sealed class SqliteStore : IOperationJournal, IDecisionLog, IDisposable
         using var cmd = c.CreateCommand();
         cmd.CommandText = table switch
         {
-            "decisions" or "operation_events" or "operations" or "pools" => $"SELECT COUNT(*) FROM {table}",
+            "decisions" or "operation_events" or "operations" or "pools" or "lifetimes" => $"SELECT COUNT(*) FROM {table}",
             _ => throw new ArgumentException("unknown table", nameof(table)),
         };
         return (long)cmd.ExecuteScalar()!;

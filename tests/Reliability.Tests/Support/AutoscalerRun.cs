@@ -17,6 +17,13 @@ internal sealed record PoolSettings
     public string ReplaceAfter { get; init; } = "60s";
     public string Drain { get; init; } = "1s";
     public string Interval { get; init; } = "500ms";
+
+    /// <summary>More keys of the <c>linode:</c> section (e.g. <c>billing_period: 60s</c>), after a comma.</summary>
+    public string LinodeExtra { get; init; } = "";
+
+    /// <summary>More keys of the pool's <c>scale_down:</c>, after a comma. Default <c>billing: none</c>: these runs are
+    /// about immediate scale-in mechanics; the billing tests say <c>billing: hourly, release_margin: 5s</c>.</summary>
+    public string ScaleDownExtra { get; init; } = "billing: none";
 }
 
 /// <summary>
@@ -294,7 +301,7 @@ internal sealed class AutoscalerRun : IAsyncDisposable
 
     private string Yaml(PoolSettings p) => string.Create(CultureInfo.InvariantCulture, $$"""
         # Written by the reliability tests: the autoscaler talks to the emulator through the recording proxy.
-        linode: { url: {{Proxy.BaseAddress}}v4, token: {{LinodeToken}} }
+        linode: { url: {{Proxy.BaseAddress}}v4, token: {{LinodeToken}}{{(p.LinodeExtra.Length > 0 ? ", " + p.LinodeExtra : "")}} }
         listen: 127.0.0.1:0
         webhook: { auth: { bearer_token: {{WebhookToken}} } }
         api: { auth: { bearer_token: {{ApiToken}} } }
@@ -311,7 +318,7 @@ internal sealed class AutoscalerRun : IAsyncDisposable
             nodebalancer: { label: {{Pool}}-nb, port: 80, node_port: {{CloudView.NodePort}} }
             health: { grace: {{p.Grace}}, replace_after: {{p.ReplaceAfter}} }
             scale_up: { step: 1, cooldown: 0s, max_in_flight: 10 }
-            scale_down: { step: 1, cooldown: 0s, drain: {{p.Drain}}, victim: newest, billing: none }
+            scale_down: { step: 1, cooldown: 0s, drain: {{p.Drain}}, victim: newest{{(p.ScaleDownExtra.Length > 0 ? ", " + p.ScaleDownExtra : "")}} }
             signals:
               - { alert: PoolCpuHigh, action: up }
               - { alert: PoolCpuLow, action: down }

@@ -56,6 +56,21 @@
     return v == null ? '–' : Number(v).toLocaleString(undefined, { maximumFractionDigits: digits });
   }
 
+  function usd(v) {
+    return v == null ? '–' : '$' + Number(v).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 4 });
+  }
+
+  // "14:00:00 (in 12 min)", "release 13:57:00" when the engine keeps the member until then.
+  function paidUntil(m) {
+    if (!m.paid_until) {
+      return '–';
+    }
+    const left = Math.max(0, Date.parse(m.paid_until) - Date.now()) / 1000;
+    const rest = left >= 90 ? `${Math.round(left / 60)} min` : `${Math.round(left)} s`;
+    const text = `${time(m.paid_until)} (in ${rest})`;
+    return m.release_at ? `${text}, release ${time(m.release_at)}` : text;
+  }
+
   function authHeaders() {
     if (!info || info.auth === 'none') {
       return {};
@@ -378,6 +393,7 @@
       stat('serving').textContent = s.serving;
       stat('booting').textContent = s.launching;
       stat('draining').textContent = s.removing;
+      stat('kept').textContent = s.kept ?? 0;
       stat('bounds').textContent = `${min}..${max}`;
       const now = Date.now();
       const cooldowns = [];
@@ -388,6 +404,10 @@
         cooldowns.push('down until ' + time(s.scale_down_cooldown_until));
       }
       stat('cooldown').textContent = cooldowns.length ? cooldowns.join(', ') : '–';
+      stat('billed').textContent = usd(s.billed_cost_usd);
+      const projected = stat('projected');
+      projected.textContent = usd(s.projected_cost_usd) + (s.budget_usd != null ? ` of ${usd(s.budget_usd)}` : '');
+      projected.classList.toggle('over-budget', s.budget_usd != null && s.projected_cost_usd != null && s.projected_cost_usd > s.budget_usd);
       this.input.min = String(min);
       this.input.max = String(max);
       this.input.placeholder = `${min}..${max}`;
@@ -400,7 +420,8 @@
         el('td', {}, m.state),
         el('td', {}, m.node_status ? `${m.node_status} / ${m.node_mode}` : '–'),
         el('td', {}, m.address || '–'),
-        el('td', {}, time(m.created_at)))));
+        el('td', {}, time(m.created_at)),
+        el('td', {}, paidUntil(m)))));
       this.root.querySelector('.member-count').textContent = `(${s.members.length})`;
     }
 
