@@ -152,14 +152,21 @@ t.check(got.get("127.0.10.5:9100") == {"job": "node", "pool": "web", "instance":
 t.check((got.get("127.0.10.6:9100") or {}).get("pool") == "api", "http_sd: every pool's members are scraped")
 t.check(not got.get("127.0.10.7:9100"), "http_sd: a target without a pool label is dropped")
 
-# The labels the http_sd relabelling reads are the ones the service writes.
+# The labels the http_sd relabelling reads are the ones the service writes: pool and instance_label by the service,
+# region and type by the Linode provider (its pools' discovery labels).
 if repo:
-    source = os.path.join(repo, "src", "Autoscaler.Service", "Api", "ApiEndpoints.cs")
-    if os.path.isfile(source):
-        text = open(source).read()
-        for label in ["pool", "instance_label", "region", "type"]:
-            t.check(f'["{label}"]' in text, f"the service's /http_sd writes the label {label}")
-        t.check('"/http_sd"' in text, "the service serves /http_sd, the URL prometheus.http_sd.yml reads")
+    writers = {
+        os.path.join(repo, "src", "Autoscaler.Service", "Api", "ApiEndpoints.cs"): ["pool", "instance_label"],
+        os.path.join(repo, "src", "Autoscaler.Linode", "Configuration", "LinodePoolConfig.cs"): ["region", "type"],
+    }
+    for source, labels in writers.items():
+        t.check(os.path.isfile(source), f"{os.path.relpath(source, repo)} exists (it writes http_sd labels)")
+        text = open(source).read() if os.path.isfile(source) else ""
+        for label in labels:
+            t.check(f'["{label}"]' in text, f"the service's /http_sd writes the label {label} ({os.path.basename(source)})")
+    endpoints = next(iter(writers))
+    t.check(os.path.isfile(endpoints) and '"/http_sd"' in open(endpoints).read(),
+            "the service serves /http_sd, the URL prometheus.http_sd.yml reads")
 
 t.finish("linode_sd structure checked by this script (Debian's promtool has no linode_sd), relabelling of both "
          "variants run by promtool check service-discovery")
