@@ -405,7 +405,7 @@ public sealed partial class DemoRunner
         var yaml = $$"""
             # linode-autoscaler for the demo: short cooldowns, the pool doubles while CPU is high (step_percent 100)
             # and loses two instances at a time while it is low, each kept until its paid period ends (billing: hourly,
-            # the period shortened to fit the demo). Secrets come from the environment of the run.
+            # the period shortened to fit the demo, billing_hold with it). Secrets come from the environment of the run.
             linode:
               url: {{emulator}}v4
               token: ${LINODE_TOKEN}
@@ -431,7 +431,7 @@ public sealed partial class DemoRunner
                 max: {{s.Max}}
                 nodebalancer: { label: {{NodeBalancerLabel}}, port: {{NodeBalancerPort}}, node_port: {{AppPort}} }
                 health: { grace: 30s, replace_after: 30s }
-                scale_up: { step: 2, step_percent: 100, cooldown: 3s, max_in_flight: {{s.Max}} }
+                scale_up: { step: 2, step_percent: 100, cooldown: 3s, max_in_flight: {{s.Max}}, billing_hold: 1s }
                 scale_down: { step: 2, cooldown: 4s, drain: 2s, victim: newest, billing: hourly, release_margin: {{DemoSettings.Seconds(s.ReleaseMargin)}} }
                 signals:
                   - { alert: PoolCpuHigh, action: up }
