@@ -40,24 +40,6 @@ public static class BillingHold
         var lasted = since.At == default ? TimeSpan.Zero : now - since.At;
         var why = $"held: new instances are bought for a need that lasts scale_up.billing_hold ({Durations.Format(hold)}), "
             + $"each costs a paid hour; more than {live} wanted for {Durations.Format(lasted)}";
-        if (allowed <= decision.PreviousDesired)
-        {
-            return decision with
-            {
-                Desired = decision.PreviousDesired,
-                Action = DecisionAction.Hold,
-                Delta = 0,
-                Skip = SkipReason.BillingHold,
-                Reason = $"{decision.Reason}; {why}",
-            };
-        }
-
-        return decision with
-        {
-            Desired = allowed,
-            Delta = allowed - decision.PreviousDesired,
-            Skip = SkipReason.BillingHold,
-            Reason = $"{decision.Reason}; {allowed} for now, {why}",
-        };
+        return ScalingPolicy.CutScaleUp(decision, allowed, SkipReason.BillingHold, $"{decision.Reason}; {why}", $"{decision.Reason}; {allowed} for now, {why}");
     }
 }

@@ -282,26 +282,31 @@ public static class ScalingPolicy
         }
 
         var why = $"budget: projected ${Money(full)} for the month would exceed ${Money(limit)} (pool '{decision.Pool}' budget.monthly_usd)";
-        if (allowed <= decision.PreviousDesired)
-        {
-            return decision with
+        return CutScaleUp(decision, allowed, SkipReason.Budget, $"{decision.Reason}; refused: {why}", $"{decision.Reason}; cut to {allowed}: {why}");
+    }
+
+    /// <summary>A scale-up limited to <paramref name="allowed"/> by <paramref name="skip"/>: a hold at the previous
+    /// desired size when nothing of it is left, else the smaller scale-up; the reason says which.</summary>
+    public static Decision CutScaleUp(Decision decision, int allowed, SkipReason skip, string heldReason, string cutReason)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        return allowed <= decision.PreviousDesired
+            ? decision with
             {
                 Desired = decision.PreviousDesired,
                 Direction = ScaleDirection.Up,
                 Action = DecisionAction.Hold,
                 Delta = 0,
-                Skip = SkipReason.Budget,
-                Reason = $"{decision.Reason}; refused: {why}",
+                Skip = skip,
+                Reason = heldReason,
+            }
+            : decision with
+            {
+                Desired = allowed,
+                Delta = allowed - decision.PreviousDesired,
+                Skip = skip,
+                Reason = cutReason,
             };
-        }
-
-        return decision with
-        {
-            Desired = allowed,
-            Delta = allowed - decision.PreviousDesired,
-            Skip = SkipReason.Budget,
-            Reason = $"{decision.Reason}; cut to {allowed}: {why}",
-        };
     }
 
     /// <summary>A desired size set by hand (<c>scale POOL --to N</c>): a change from <paramref name="previous"/>
