@@ -77,7 +77,7 @@ public sealed partial class EmulatorHost : IAsyncDisposable
         var state = new EmulatorState(new LinodeCatalog(options.PrivateImages, Json.Timestamp(time.GetUtcNow())), time, options);
         var faults = new FaultState(options.Faults);
         var lifecycle = new InstanceLifecycle(state, instances, options.Delays, faults, logger);
-        var balancers = new BalancerSync(state, loadBalancers, logger);
+        var balancers = new BalancerSync(state, loadBalancers, logger, options.Delays);
         var api = new ApiContext
         {
             State = state,
@@ -110,6 +110,7 @@ public sealed partial class EmulatorHost : IAsyncDisposable
         app.MapCatalog(api);
         app.MapInstances(api);
         app.MapNodeBalancers(api);
+        app.MapFirewalls(api);
         app.MapAccount(api);
         app.MapAdmin(api);
 
@@ -172,6 +173,7 @@ public sealed partial class EmulatorHost : IAsyncDisposable
         {
             _lifecycle.State.InstancePool.ReleaseAll();
             _lifecycle.State.NodeBalancerPool.ReleaseAll();
+            _lifecycle.State.PrivateLoopbackPool.ReleaseAll();
         }
     }
 }

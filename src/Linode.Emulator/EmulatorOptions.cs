@@ -43,8 +43,17 @@ public sealed class EmulatorOptions
     /// <summary>Loopback range for NodeBalancers (their <c>ipv4</c>).</summary>
     public string NodeBalancerAddressPool { get; set; } = "127.20.0.0/16";
 
-    /// <summary>Linode's private IPv4 range; only ever an identifier, mapped to the instance's loopback address.</summary>
+    /// <summary>Linode's private IPv4 range; only ever an identifier, mapped to a loopback address of
+    /// <see cref="PrivateLoopbackPool"/>.</summary>
     public string PrivateAddressPool { get; set; } = "192.168.128.0/17";
+
+    /// <summary>Loopback range standing in for the private network: each private address gets its own loopback
+    /// address here (distinct from the instance's public one), where NodeBalancers connect and the instance's
+    /// process is told to bind.</summary>
+    public string PrivateLoopbackPool { get; set; } = "127.11.0.0/16";
+
+    /// <summary>Cloud Firewall behaviour of the emulated account (an account default firewall).</summary>
+    public EmulatorNetwork Network { get; set; } = new();
 
     /// <summary>Account images (<c>private/…</c>) in addition to the public catalog.</summary>
     public List<EmulatorPrivateImage> PrivateImages { get; } = [];
@@ -148,9 +157,25 @@ public sealed class EmulatorOptions
         var instancePool = CheckPool("instance_address_pool", InstanceAddressPool, IPNetwork.Parse("127.0.0.0/8"), errors);
         var nodeBalancerPool = CheckPool("nodebalancer_address_pool", NodeBalancerAddressPool, IPNetwork.Parse("127.0.0.0/8"), errors);
         CheckPool("private_address_pool", PrivateAddressPool, IPNetwork.Parse("192.168.128.0/17"), errors);
+        var privateLoopbackPool = CheckPool("private_loopback_pool", PrivateLoopbackPool, IPNetwork.Parse("127.0.0.0/8"), errors);
         if (instancePool is { } a && nodeBalancerPool is { } b && (a.Contains(b.BaseAddress) || b.Contains(a.BaseAddress)))
         {
             errors.Add($"nodebalancer_address_pool: {NodeBalancerAddressPool} overlaps instance_address_pool {InstanceAddressPool}");
+        }
+        foreach (var (name, value, pool) in new[] { ("instance_address_pool", InstanceAddressPool, instancePool), ("nodebalancer_address_pool", NodeBalancerAddressPool, nodeBalancerPool) })
+        {
+            if (privateLoopbackPool is { } pl && pool is { } other && (pl.Contains(other.BaseAddress) || other.Contains(pl.BaseAddress)))
+            {
+                errors.Add($"private_loopback_pool: {PrivateLoopbackPool} overlaps {name} {value}");
+            }
+        }
+        if (Network is null)
+        {
+            errors.Add("network: must be set");
+        }
+        else
+        {
+            errors.AddRange(Network.Validate().Select(e => "network." + e));
         }
         if (TryParseListen(Listen, out var listen, out _))
         {
@@ -256,6 +281,7 @@ public sealed class EmulatorDelays
         ShuttingDown = TimeSpan.FromMilliseconds(200),
         Rebooting = TimeSpan.FromMilliseconds(400),
         Deleting = TimeSpan.FromMilliseconds(200),
+        NodeBalancerApply = TimeSpan.Zero,
     };
 
     /// <summary>Roughly what a real Linode takes (a Nanode from a public image: ~30 s provisioning, ~25 s boot).</summary>
@@ -266,6 +292,8 @@ public sealed class EmulatorDelays
         ShuttingDown = TimeSpan.FromSeconds(15),
         Rebooting = TimeSpan.FromSeconds(40),
         Deleting = TimeSpan.FromSeconds(10),
+        NodeBalancerApply = TimeSpan.FromSeconds(60),
+        NodeBalancerApplyRandom = true,
     };
 
     /// <summary>Zero delays; transitions still go through every status, just at once.</summary>
@@ -286,6 +314,15 @@ public sealed class EmulatorDelays
     /// <summary><c>deleting</c> before the instance is gone (404).</summary>
     public TimeSpan Deleting { get; set; }
 
+    /// <summary>How long a change to an existing NodeBalancer config or its nodes (mode, weight, address, checks)
+    /// takes to reach the running balancer; the API answers at once with the new values. Linode: "Changes made to
+    /// the Mode field are applied within 60 seconds". With <see cref="NodeBalancerApplyRandom"/> this is the
+    /// longest delay.</summary>
+    public TimeSpan NodeBalancerApply { get; set; }
+
+    /// <summary>Each change waits a random time between 0 and <see cref="NodeBalancerApply"/> instead of exactly it.</summary>
+    public bool NodeBalancerApplyRandom { get; set; }
+
     internal IEnumerable<(string Name, TimeSpan Value)> All() =>
     [
         ("provisioning", Provisioning),
@@ -293,6 +330,7 @@ public sealed class EmulatorDelays
         ("shutting_down", ShuttingDown),
         ("rebooting", Rebooting),
         ("deleting", Deleting),
+        ("nodebalancer_apply", NodeBalancerApply),
     ];
 
     internal EmulatorDelays Clone() => new()
@@ -302,6 +340,8 @@ public sealed class EmulatorDelays
         ShuttingDown = ShuttingDown,
         Rebooting = Rebooting,
         Deleting = Deleting,
+        NodeBalancerApply = NodeBalancerApply,
+        NodeBalancerApplyRandom = NodeBalancerApplyRandom,
     };
 }
 

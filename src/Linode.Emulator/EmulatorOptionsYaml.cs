@@ -72,6 +72,12 @@ internal static class EmulatorOptionsYaml
                 case "private_address_pool":
                     options.PrivateAddressPool = r.String(value, key) ?? options.PrivateAddressPool;
                     break;
+                case "private_loopback_pool":
+                    options.PrivateLoopbackPool = r.String(value, key) ?? options.PrivateLoopbackPool;
+                    break;
+                case "network":
+                    EmulatorNetworkYaml.Read(r, value, key, options.Network);
+                    break;
                 case "private_images":
                     ReadPrivateImages(r, value, key, options.PrivateImages);
                     break;
@@ -132,6 +138,12 @@ internal static class EmulatorOptionsYaml
                     break;
                 case "deleting":
                     delays.Deleting = r.Duration(value, path) ?? delays.Deleting;
+                    break;
+                case "nodebalancer_apply":
+                    delays.NodeBalancerApply = r.Duration(value, path) ?? delays.NodeBalancerApply;
+                    break;
+                case "nodebalancer_apply_random":
+                    delays.NodeBalancerApplyRandom = r.Bool(value, path) ?? delays.NodeBalancerApplyRandom;
                     break;
                 default:
                     r.Unknown(path);
@@ -317,7 +329,7 @@ internal static class EmulatorOptionsYaml
         }
     }
 
-    private sealed class Reader(List<string> errors)
+    internal sealed class Reader(List<string> errors)
     {
         public void Error(string at, string message) => errors.Add($"{at}: {message}");
 

@@ -56,8 +56,21 @@ public sealed partial class WorkloadApp : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(options.Address, options.Port, listen => _appListen = listen);
-            kestrel.Listen(options.Address, options.MetricsPort, listen => _metricsListen = listen);
+            // The first bound address is the one reported; the others (the private address) take the same ports.
+            var first = true;
+            foreach (var address in options.BindAddresses)
+            {
+                if (first)
+                {
+                    kestrel.Listen(address, options.Port, listen => _appListen = listen);
+                    kestrel.Listen(address, options.MetricsPort, listen => _metricsListen = listen);
+                    first = false;
+                    continue;
+                }
+
+                kestrel.Listen(address, options.Port);
+                kestrel.Listen(address, options.MetricsPort);
+            }
         });
 
         _app = builder.Build();

@@ -14,12 +14,42 @@ public enum CpuMode
     Real,
 }
 
+/// <summary>Which addresses the Workload's listeners bind.</summary>
+public enum BindTo
+{
+    /// <summary>The public and the private address (what the emulator boots by default).</summary>
+    Both,
+
+    /// <summary>Only the public address: a NodeBalancer, which connects to the private one, finds nothing.</summary>
+    Public,
+
+    /// <summary>Only the private address: reachable from the NodeBalancer, not from outside.</summary>
+    Private,
+}
+
 /// <summary>Settings of the Workload. Every one can come from a command-line flag (<c>--work-ms 50</c> or
 /// <c>--work-ms=50</c>) or an environment variable (<c>WORKLOAD_WORK_MS</c>); a flag wins.</summary>
 public sealed record WorkloadOptions
 {
     /// <summary>Address both listeners bind (an emulated instance passes its own loopback address).</summary>
     public IPAddress Address { get; init; } = IPAddress.Any;
+
+    /// <summary>The instance's private address (an emulated instance gets the loopback address standing for it);
+    /// null: none.</summary>
+    public IPAddress? PrivateAddress { get; init; }
+
+    /// <summary>Which of the addresses the listeners bind: both (the default), only the public
+    /// <see cref="Address"/>, or only <see cref="PrivateAddress"/> (where a NodeBalancer connects).</summary>
+    public BindTo Bind { get; init; } = BindTo.Both;
+
+    /// <summary>The addresses the listeners bind, from <see cref="Address"/>, <see cref="PrivateAddress"/> and
+    /// <see cref="Bind"/>.</summary>
+    public IReadOnlyList<IPAddress> BindAddresses => (Bind, PrivateAddress) switch
+    {
+        (BindTo.Public, _) or (_, null) => [Address],
+        (BindTo.Private, { } p) => [p],
+        (_, { } p) => p.Equals(Address) ? [Address] : [Address, p],
+    };
 
     /// <summary>Port of the app (<c>/</c>, <c>/health</c>); 0 picks a free one.</summary>
     public int Port { get; init; } = 8080;
@@ -53,6 +83,8 @@ public sealed record WorkloadOptions
     private static readonly (string Flag, string Env)[] Keys =
     [
         ("address", "WORKLOAD_ADDRESS"),
+        ("private-address", "WORKLOAD_PRIVATE_ADDRESS"),
+        ("bind", "WORKLOAD_BIND"),
         ("port", "WORKLOAD_PORT"),
         ("metrics-port", "WORKLOAD_METRICS_PORT"),
         ("vcpus", "WORKLOAD_VCPUS"),
@@ -68,7 +100,9 @@ public sealed record WorkloadOptions
         workload — a CPU-bound sample web app with node_exporter-style metrics.
 
         Options (each also as an environment variable WORKLOAD_<NAME>, e.g. WORKLOAD_WORK_MS):
-          --address A        bind address of both listeners            (default 0.0.0.0)
+          --address A        public address of both listeners          (default 0.0.0.0)
+          --private-address A  the private address, bound too          (default: none)
+          --bind B           both | public | private: what is bound    (default both)
           --port N           app port: / and /health                   (default 8080)
           --metrics-port N   /metrics port                             (default 9100)
           --vcpus N          CPUs serving requests                     (default: this machine's processor count)
@@ -143,6 +177,29 @@ public sealed record WorkloadOptions
             address = defaults.Address;
         }
 
+        IPAddress? privateAddress = null;
+        if (values.TryGetValue("private-address", out var pa) && !IPAddress.TryParse(pa, out privateAddress))
+        {
+            problems.Add($"private-address '{pa}' is not an IP address");
+        }
+
+        var bind = defaults.Bind;
+        if (values.TryGetValue("bind", out var b))
+        {
+            switch (b.ToUpperInvariant())
+            {
+                case "BOTH": bind = BindTo.Both; break;
+                case "PUBLIC": bind = BindTo.Public; break;
+                case "PRIVATE": bind = BindTo.Private; break;
+                default: problems.Add($"bind '{b}' is not 'both', 'public' or 'private'"); break;
+            }
+        }
+
+        if (bind == BindTo.Private && privateAddress is null)
+        {
+            problems.Add("bind 'private' needs --private-address");
+        }
+
         var port = Int("port", defaults.Port, 0, 65535);
         var metricsPort = Int("metrics-port", defaults.MetricsPort, 0, 65535);
         if (port == metricsPort && port != 0)
@@ -170,6 +227,8 @@ public sealed record WorkloadOptions
         options = new WorkloadOptions
         {
             Address = address,
+            PrivateAddress = privateAddress,
+            Bind = bind,
             Port = port,
             MetricsPort = metricsPort,
             Vcpus = vcpus,

@@ -17,6 +17,9 @@ internal static class InstanceRoutes
         "id", "label", "group", "region", "image", "ipv4", "tags",
     };
 
+    /// <summary>Largest decoded <c>metadata.user_data</c> Linode accepts.</summary>
+    internal const int MaxUserDataBytes = 16_384;
+
     private static readonly string[] BackupDays = ["Scheduling", "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
     private static readonly string[] BackupWindows =
@@ -187,7 +190,7 @@ internal static class InstanceRoutes
         var stackScriptData = body.StringMap("stackscript_data") ?? [];
         var metadata = body.Object("metadata");
         var userData = metadata?.String("user_data");
-        body.Long("firewall_id");
+        var firewallId = body.Long("firewall_id");
 
         LinodeType? type = null;
         if (typeId is not null && (type = state.Catalog.FindType(typeId)) is null)
@@ -246,6 +249,7 @@ internal static class InstanceRoutes
 
         lock (state.Gate)
         {
+            InstanceNetwork.CheckReferences(state, json, firewallId, stackScriptId, problems);
             if (label is not null)
             {
                 Rules.LinodeLabel(label, "label", problems);
@@ -257,12 +261,6 @@ internal static class InstanceRoutes
             problems.ThrowIfAny();
 
             var publicIp = state.InstancePool.Allocate() ?? throw ApiException.BadRequest("No IPv4 addresses are available.");
-            IPAddress? privateAddress = null;
-            if (privateIp && (privateAddress = state.PrivatePool.Allocate()) is null)
-            {
-                state.InstancePool.Release(publicIp);
-                throw ApiException.BadRequest("No private IPv4 addresses are available.", "private_ip");
-            }
 
             var id = state.NextInstanceId();
             var now = state.Now;
@@ -278,7 +276,6 @@ internal static class InstanceRoutes
                 Region = region!,
                 Image = image,
                 PublicIpv4 = publicIp,
-                PrivateIpv4 = privateAddress,
                 Slaac = Slaac(region!, id),
                 Tags = [.. tags.Distinct(StringComparer.Ordinal)],
                 AlertCpu = 90 * type!.Vcpus,
@@ -289,8 +286,14 @@ internal static class InstanceRoutes
                 UserData = userData,
                 StackScriptData = stackScriptData,
             };
+            if (privateIp && !state.AssignPrivate(instance))
+            {
+                state.InstancePool.Release(publicIp);
+                throw ApiException.BadRequest("No private IPv4 addresses are available.", "private_ip");
+            }
             state.Instances[id] = instance;
             state.EnsureTags(instance.Tags);
+            InstanceNetwork.AttachFirewall(state, instance, firewallId);
             // booted defaults to true with an image (or backup), false without.
             api.Lifecycle.BeginCreate(instance, booted ?? image is not null);
             return instance.ToJson();
@@ -310,9 +313,11 @@ internal static class InstanceRoutes
             problems.Add(field, "Must be base64-encoded");
             return;
         }
-        if (decoded.Length > 65535)
+        // Linode's metadata service takes at most 16 KiB of decoded user data (cloud-init's Akamai datasource and
+        // Linode's metadata guide); the spec's 65,535 is the encoded request limit, which a 20 KB file passes.
+        if (decoded.Length > MaxUserDataBytes)
         {
-            problems.Add(field, "Must be at most 65535 bytes before encoding");
+            problems.Add(field, $"Must be at most {MaxUserDataBytes} bytes after base64 decoding (is {decoded.Length})");
         }
         if (imageId is null)
         {
@@ -444,8 +449,10 @@ internal static class InstanceRoutes
         {
             throw ApiException.BadRequest("This Linode already has a private IPv4 address.", "public");
         }
-        instance.PrivateIpv4 = state.PrivatePool.Allocate()
-            ?? throw ApiException.BadRequest("No private IPv4 addresses are available.");
+        if (!state.AssignPrivate(instance))
+        {
+            throw ApiException.BadRequest("No private IPv4 addresses are available.");
+        }
         instance.Updated = state.Now;
         state.AddEvent("linode_addip", EventEntity.Of(instance), "notification");
         return instance.PrivateIpJson();

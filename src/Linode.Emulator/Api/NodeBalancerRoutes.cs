@@ -251,7 +251,7 @@ internal static partial class NodeBalancerRoutes
         var label = body.String("label");
         var throttle = body.Int("client_conn_throttle");
         var tags = body.Strings("tags") ?? [];
-        body.Long("firewall_id");
+        var firewallId = body.Long("firewall_id");
         var configBodies = body.Objects("configs") ?? [];
 
         lock (state.Gate)
@@ -283,6 +283,10 @@ internal static partial class NodeBalancerRoutes
                 problems.Add("client_conn_throttle", "Must be between 0 and 20");
             }
             Rules.Tags(tags, "tags", problems);
+            if (firewallId is { } fw && (!state.Firewalls.All.TryGetValue(fw, out var firewall) || firewall.Status == "deleted"))
+            {
+                problems.Add("firewall_id", "A valid firewall by that ID was not found");
+            }
 
             // Configs are read onto drafts of a placeholder NodeBalancer in the requested region.
             var ports = new HashSet<int>();
@@ -313,6 +317,12 @@ internal static partial class NodeBalancerRoutes
 
             var created = api.NodeBalancers.Create(region!, label, throttle, tags, drafts)
                 ?? throw ApiException.BadRequest("No IPv4 addresses are available.");
+            if (firewallId is { } attach)
+            {
+                // Behind its firewall from the start: the listeners begin with the firewall's rules.
+                state.Firewalls.Attach(state.Firewalls.All[attach], "nodebalancer", created.Result.Id, created.Result.Label, state.Now);
+                created = created with { Apply = [.. created.Result.Configs.Select(api.Balancers.Spec)] };
+            }
             return created.Select<JsonNode>(nb => nb.ToJson());
         }
     }

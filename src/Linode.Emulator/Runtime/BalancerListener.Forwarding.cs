@@ -14,6 +14,12 @@ internal sealed partial class BalancerListener
     private async Task ForwardHttpAsync(HttpContext context)
     {
         var client = context.Connection.RemoteIpAddress;
+        if (!ClientAllowed(client))
+        {
+            context.Abort();
+            return;
+        }
+
         long? cookieNode = context.Request.Cookies.TryGetValue(CookieName, out var cookie)
                            && long.TryParse(cookie, out var parsed) ? parsed : null;
         var retriable = context.Request.ContentLength is null or 0
@@ -30,6 +36,21 @@ internal sealed partial class BalancerListener
             }
 
             context.Items[CookieItem] = newSticky ? node.NodeId : null;
+            if (node.Blocked)
+            {
+                // The node's firewall drops the connection: a failed attempt, redispatched once like any other.
+                node.End();
+                RecordPassive(node, true);
+                if (retriable && tried is null)
+                {
+                    tried = [node.NodeId];
+                    continue;
+                }
+
+                await WriteNoServerAsync(context);
+                return;
+            }
+
             ForwarderError error;
             try
             {
@@ -59,6 +80,10 @@ internal sealed partial class BalancerListener
             return;
         }
     }
+
+    // The NodeBalancer's own firewall: a client it drops gets no connection at all.
+    private bool ClientAllowed(IPAddress? client) =>
+        Spec.ClientFilter is not { } filter || client is null || filter.Allows(client, Spec.Port);
 
     private static async Task WriteNoServerAsync(HttpContext context)
     {
@@ -134,6 +159,12 @@ internal sealed partial class BalancerListener
     private async Task ForwardTcpAsync(ConnectionContext connection)
     {
         var client = (connection.RemoteEndPoint as IPEndPoint)?.Address;
+        if (!ClientAllowed(client))
+        {
+            connection.Abort();
+            return;
+        }
+
         HashSet<long>? tried = null;
         while (true)
         {
@@ -148,6 +179,11 @@ internal sealed partial class BalancerListener
             {
                 try
                 {
+                    if (node.Blocked)
+                    {
+                        throw new SocketException((int)SocketError.TimedOut);
+                    }
+
                     using var connect = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
                     connect.CancelAfter(TimeSpan.FromSeconds(5));
                     await backend.ConnectAsync(node.Backend, connect.Token);

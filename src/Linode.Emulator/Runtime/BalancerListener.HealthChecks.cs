@@ -4,8 +4,8 @@ using System.Text.RegularExpressions;
 
 namespace Linode.Emulator.Runtime;
 
-// Active health checks: a round every check_interval probes every node; its first success makes a node UP,
-// check_attempts failures in a row make it DOWN.
+// Active health checks: a round every check_interval probes every node not in reject mode; its first success makes
+// a node UP, check_attempts failures in a row make it DOWN.
 internal sealed partial class BalancerListener
 {
     private void RestartChecks()
@@ -54,7 +54,7 @@ internal sealed partial class BalancerListener
     private async Task CheckRoundAsync(CancellationToken cancellationToken)
     {
         var spec = Spec;
-        var nodes = Volatile.Read(ref _nodes);
+        var nodes = Volatile.Read(ref _nodes).Where(n => n.Mode != NodeMode.Reject).ToArray();
         var check = spec.Check.ToLowerInvariant();
         var results = await Task.WhenAll(nodes.Select(n => CheckAsync(n, spec, check, cancellationToken)));
         cancellationToken.ThrowIfCancellationRequested();
@@ -70,6 +70,12 @@ internal sealed partial class BalancerListener
         if (check is not ("connection" or "http" or "http_body"))
         {
             return (true, "no active check");
+        }
+
+        if (node.Blocked)
+        {
+            // A firewall drops the probe: no answer, so the check times out.
+            return (false, "timed out (dropped by the node's Cloud Firewall)");
         }
 
         var timeout = TimeSpan.FromSeconds(Math.Max(1, spec.CheckTimeoutSeconds));
@@ -144,6 +150,12 @@ internal sealed partial class BalancerListener
         var spec = Spec;
         lock (_gate)
         {
+            if (node.Mode == NodeMode.Reject)
+            {
+                // A round that began before the node was rejected; reject mode is DOWN whatever it found.
+                return;
+            }
+
             if (ok)
             {
                 node.Failures = 0;

@@ -195,8 +195,17 @@ internal sealed partial class BalancerListener : IAsyncDisposable
 
             kept.Mode = n.Mode.ToLowerInvariant();
             kept.Weight = Math.Clamp(n.Weight, 1, 255);
+            kept.Blocked = n.Blocked;
             return kept;
         }).ToArray();
+
+        // Linode stops health-checking a node in reject mode and shows it DOWN (backends guide); it comes back
+        // through the checks once it leaves reject mode.
+        foreach (var rejected in nodes.Where(n => n.Mode == NodeMode.Reject))
+        {
+            rejected.Status = NodeStatus.Down;
+            rejected.Failures = 0;
+        }
 
         lock (_gate)
         {

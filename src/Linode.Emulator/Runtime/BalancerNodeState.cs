@@ -38,6 +38,9 @@ internal sealed class BalancerNodeState(BalancerNode node)
 
     public int Weight { get; set; } = Math.Clamp(node.Weight, 1, 255);
 
+    /// <summary>The node's firewall drops the balancer's traffic (see <see cref="BalancerNode.Blocked"/>).</summary>
+    public volatile bool Blocked = node.Blocked;
+
     /// <summary>Written under the config's lock; read without it.</summary>
     public volatile string Status = NodeStatus.Unknown;
 

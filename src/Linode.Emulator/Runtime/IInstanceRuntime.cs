@@ -14,6 +14,8 @@ namespace Linode.Emulator.Runtime;
 /// <param name="Vcpus">vCPUs of the instance's type (the Workload's virtual CPU count).</param>
 /// <param name="UserData">Decoded <c>metadata.user_data</c>, if any.</param>
 /// <param name="Environment">Extra environment for the process.</param>
+/// <param name="PrivateAddress">The loopback address standing for the instance's private IPv4 (where NodeBalancers
+/// connect); null when it has none.</param>
 public sealed record InstanceProcessSpec(
     long LinodeId,
     string Label,
@@ -21,7 +23,8 @@ public sealed record InstanceProcessSpec(
     string Image,
     int Vcpus,
     string? UserData,
-    IReadOnlyDictionary<string, string> Environment);
+    IReadOnlyDictionary<string, string> Environment,
+    IPAddress? PrivateAddress = null);
 
 /// <summary>Runs emulated instances as OS processes bound to their loopback address.</summary>
 public interface IInstanceRuntime : IAsyncDisposable

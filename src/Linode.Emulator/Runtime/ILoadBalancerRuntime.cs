@@ -12,7 +12,9 @@ namespace Linode.Emulator.Runtime;
 /// The emulator maps the node's private 192.168.x.y address to this; no packet goes to 192.168.</param>
 /// <param name="Mode">accept | reject | drain | backup.</param>
 /// <param name="Weight">1..255.</param>
-public sealed record BalancerNode(long NodeId, IPEndPoint Backend, string Mode, int Weight);
+/// <param name="Blocked">The node's Cloud Firewall drops what the NodeBalancer sends it (from 192.168.255.0/24 to
+/// the node's port): health checks time out and requests cannot reach it, as with a dropped SYN.</param>
+public sealed record BalancerNode(long NodeId, IPEndPoint Backend, string Mode, int Weight, bool Blocked = false);
 
 /// <summary>One NodeBalancer config = one listener on the NodeBalancer's loopback address and the config's port.</summary>
 public sealed record BalancerConfigSpec(
@@ -30,7 +32,11 @@ public sealed record BalancerConfigSpec(
     string CheckPath,
     string CheckBody,
     bool CheckPassive,
-    IReadOnlyList<BalancerNode> Nodes);
+    IReadOnlyList<BalancerNode> Nodes)
+{
+    /// <summary>The NodeBalancer's own Cloud Firewall (its inbound rules decide which clients may connect); null: none.</summary>
+    public InboundFilter? ClientFilter { get; init; }
+}
 
 /// <summary>Runs NodeBalancer configs as real HTTP load balancers (YARP) with active health checks.</summary>
 public interface ILoadBalancerRuntime : IAsyncDisposable

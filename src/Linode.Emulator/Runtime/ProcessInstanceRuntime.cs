@@ -7,7 +7,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Linode.Emulator.Runtime;
 
-/// <summary>The command an image boots. Arguments may use the placeholders <c>{address}</c>, <c>{vcpus}</c>,
+/// <summary>The command an image boots. Arguments may use the placeholders <c>{address}</c> (public),
+/// <c>{private_address}</c> (the loopback address standing for the private IPv4; empty without one), <c>{vcpus}</c>,
 /// <c>{id}</c>, <c>{label}</c>; <c>{workload}</c> in <see cref="Command"/> is the sample Workload's program.</summary>
 public sealed record ImageCommand(string Command, IReadOnlyList<string> Args);
 
@@ -295,6 +296,15 @@ public sealed partial class ProcessInstanceRuntime : IInstanceRuntime
             startInfo.ArgumentList.Add(Substitute(arg, spec, workload?.Program));
         }
 
+        // The Workload binds its private address too unless its arguments say otherwise, as a real deploy's app
+        // listens where the NodeBalancer connects.
+        if (isWorkload && spec.PrivateAddress is { } privateAddress
+            && !command.Args.Any(a => a.StartsWith("--private-address", StringComparison.Ordinal)))
+        {
+            startInfo.ArgumentList.Add("--private-address");
+            startInfo.ArgumentList.Add(privateAddress.ToString());
+        }
+
         var ourPid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         if (isWorkload && !command.Args.Contains("--parent-pid", StringComparer.Ordinal))
         {
@@ -315,6 +325,13 @@ public sealed partial class ProcessInstanceRuntime : IInstanceRuntime
         startInfo.Environment["LINODE_LABEL"] = spec.Label;
         startInfo.Environment["LINODE_IMAGE"] = spec.Image;
         startInfo.Environment["LINODE_IPV4"] = spec.Address.ToString();
+        // Where to bind: the public loopback address, and the one standing for the private IPv4 (the NodeBalancer
+        // connects there, never to the public one).
+        startInfo.Environment["EMULATOR_PUBLIC_ADDRESS"] = spec.Address.ToString();
+        if (spec.PrivateAddress is { } bindPrivate)
+        {
+            startInfo.Environment["EMULATOR_PRIVATE_ADDRESS"] = bindPrivate.ToString();
+        }
         startInfo.Environment["LINODE_VCPUS"] = spec.Vcpus.ToString(CultureInfo.InvariantCulture);
         startInfo.Environment["WORKLOAD_PARENT_PID"] = ourPid;
         if (spec.UserData is not null)
@@ -333,6 +350,7 @@ public sealed partial class ProcessInstanceRuntime : IInstanceRuntime
     private static string Substitute(string text, InstanceProcessSpec spec, string? workload)
     {
         var result = text
+            .Replace("{private_address}", spec.PrivateAddress?.ToString() ?? "", StringComparison.Ordinal)
             .Replace("{address}", spec.Address.ToString(), StringComparison.Ordinal)
             .Replace("{vcpus}", spec.Vcpus.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("{id}", spec.LinodeId.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)

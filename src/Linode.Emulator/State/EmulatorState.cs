@@ -25,8 +25,15 @@ internal sealed class EmulatorState
         InstancePool = new AddressPool(IPNetwork.Parse(options.InstanceAddressPool));
         NodeBalancerPool = new AddressPool(IPNetwork.Parse(options.NodeBalancerAddressPool));
         PrivatePool = new AddressPool(IPNetwork.Parse(options.PrivateAddressPool));
+        PrivateLoopbackPool = new AddressPool(IPNetwork.Parse(options.PrivateLoopbackPool));
         Billing = new AccountBilling(options.BillingPeriod);
         StartedAt = time.GetUtcNow();
+        KnownStackScripts = options.Network.StackScriptIds.ToHashSet();
+        if (options.Network.DefaultFirewall is { } fw)
+        {
+            Firewalls.AccountDefault = FirewallBook.FromConfig(Firewalls.NextFirewallId(), fw, StartedAt);
+            Firewalls.All[Firewalls.AccountDefault.Id] = Firewalls.AccountDefault;
+        }
     }
 
     /// <summary>When the emulated account came to be (<c>GET /account</c>'s <c>active_since</c>).</summary>
@@ -60,6 +67,15 @@ internal sealed class EmulatorState
     public AddressPool NodeBalancerPool { get; }
 
     public AddressPool PrivatePool { get; }
+
+    /// <summary>Loopback addresses standing in for private addresses (the emulated private network).</summary>
+    public AddressPool PrivateLoopbackPool { get; }
+
+    /// <summary>Cloud Firewalls and their devices.</summary>
+    public FirewallBook Firewalls { get; } = new();
+
+    /// <summary>StackScript ids an instance create may name; empty: any (the emulator has no StackScripts).</summary>
+    public IReadOnlySet<long> KnownStackScripts { get; }
 
     /// <summary>Private addresses of deleted instances that nodes still name, with the loopback address they mapped
     /// to. Both stay reserved until no node names them, so a node of a deleted instance stays DOWN instead of
@@ -97,22 +113,46 @@ internal sealed class EmulatorState
     public Instance? InstanceWithPrivate(IPAddress address) =>
         Instances.Values.FirstOrDefault(i => !i.Deleted && address.Equals(i.PrivateIpv4));
 
-    /// <summary>Where a node's traffic goes: the loopback address behind its private address.</summary>
+    /// <summary>Where a node's traffic goes: the loopback address behind its private address (not the instance's
+    /// public one, so an app bound only to its public address does not answer the balancer, as on Linode).</summary>
     public IPAddress? LoopbackFor(IPAddress privateAddress) =>
-        InstanceWithPrivate(privateAddress)?.PublicIpv4 ?? Retired.GetValueOrDefault(privateAddress);
+        InstanceWithPrivate(privateAddress)?.PrivateLoopback ?? Retired.GetValueOrDefault(privateAddress);
+
+    /// <summary>Gives an instance a private address and the loopback address behind it; false when either range is
+    /// exhausted (nothing is taken then).</summary>
+    public bool AssignPrivate(Instance instance)
+    {
+        if (PrivatePool.Allocate() is not { } priv)
+        {
+            return false;
+        }
+        if (PrivateLoopbackPool.Allocate() is not { } loopback)
+        {
+            PrivatePool.Release(priv);
+            return false;
+        }
+        instance.PrivateIpv4 = priv;
+        instance.PrivateLoopback = loopback;
+        return true;
+    }
 
     /// <summary>Gives back the addresses of a deleted instance, keeping the ones a node still names.</summary>
     public void ReleaseAddresses(Instance instance)
     {
+        Firewalls.Detach("linode", instance.Id);
+        InstancePool.Release(instance.PublicIpv4);
         if (instance.PrivateIpv4 is { } priv && Nodes.Values.Any(n => n.PrivateAddress.Equals(priv)))
         {
-            Retired[priv] = instance.PublicIpv4;
+            Retired[priv] = instance.PrivateLoopback!;
             return;
         }
-        InstancePool.Release(instance.PublicIpv4);
         if (instance.PrivateIpv4 is { } p)
         {
             PrivatePool.Release(p);
+        }
+        if (instance.PrivateLoopback is { } l)
+        {
+            PrivateLoopbackPool.Release(l);
         }
     }
 
@@ -125,7 +165,7 @@ internal sealed class EmulatorState
             {
                 Retired.Remove(priv);
                 PrivatePool.Release(priv);
-                InstancePool.Release(loopback);
+                PrivateLoopbackPool.Release(loopback);
             }
         }
     }

@@ -443,6 +443,6 @@ internal sealed partial class InstanceLifecycle : IDisposable
             env["LINODE_PRIVATE_IPV4"] = priv.ToString();
         }
         return new InstanceProcessSpec(instance.Id, instance.Label, instance.PublicIpv4, instance.Image!.Id,
-            instance.Type.Vcpus, userData, env);
+            instance.Type.Vcpus, userData, env, instance.PrivateLoopback);
     }
 }

@@ -21,6 +21,9 @@ internal sealed class Instance
     public Image? Image { get; init; }
     public required IPAddress PublicIpv4 { get; init; }
     public IPAddress? PrivateIpv4 { get; set; }
+
+    /// <summary>The loopback address behind <see cref="PrivateIpv4"/> (the emulated private network).</summary>
+    public IPAddress? PrivateLoopback { get; set; }
     public required string Slaac { get; init; }
     public List<string> Tags { get; set; } = [];
     public int AlertCpu { get; set; }
@@ -227,6 +230,10 @@ internal sealed class NodeBalancer
     public List<NodeBalancerConfig> Configs { get; } = [];
 
     public string Url => $"/v4/nodebalancers/{Id}";
+
+    /// <summary>Where the balancer's traffic to its nodes comes from: Linode's NodeBalancer range 192.168.255.0/24
+    /// (what a node's Cloud Firewall must accept). Only ever compared with firewall rules, never a target.</summary>
+    public IPAddress PrivateSource => new([192, 168, 255, (byte)(1 + (Id % 254))]);
 
     public JsonObject ToJson() => new()
     {

@@ -148,6 +148,7 @@ internal sealed class NodeBalancerLifecycle(EmulatorState state, BalancerSync ba
             state.Configs.Remove(config.Id);
         }
         state.NodeBalancers.Remove(nb.Id);
+        state.Firewalls.Detach("nodebalancer", nb.Id);
         state.NodeBalancerPool.Release(nb.Ipv4);
         state.ReleaseUnreferencedRetired();
         state.AddEvent("nodebalancer_delete", EventEntity.Of(nb), "notification");

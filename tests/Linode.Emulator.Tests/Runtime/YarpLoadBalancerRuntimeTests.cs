@@ -267,7 +267,7 @@ public sealed class YarpLoadBalancerRuntimeTests
     }
 
     [Fact]
-    public async Task Reject_UpNode_NeverGetsTraffic()
+    public async Task Reject_Node_NeverGetsTrafficAndIsDown()
     {
         await using var lb = new BalancerHarness();
         var b = await lb.BackendsAsync(2);
@@ -277,7 +277,7 @@ public sealed class YarpLoadBalancerRuntimeTests
         var spread = await lb.SpreadAsync(client, 6);
 
         Assert.Equal(6, spread["b1"]);
-        Assert.Equal("UP", lb.Status(1));
+        Assert.Equal("DOWN", lb.Status(1));
         Assert.Empty(b[0].Received);
     }
 
