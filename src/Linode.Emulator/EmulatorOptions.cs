@@ -50,7 +50,7 @@ public sealed class EmulatorOptions
     /// <summary>Loopback range standing in for the private network: each private address gets its own loopback
     /// address here (distinct from the instance's public one), where NodeBalancers connect and the instance's
     /// process is told to bind.</summary>
-    public string PrivateLoopbackPool { get; set; } = "127.11.0.0/16";
+    public string PrivateLoopbackPool { get; set; } = "127.12.0.0/16";
 
     /// <summary>Cloud Firewall behaviour of the emulated account (an account default firewall).</summary>
     public EmulatorNetwork Network { get; set; } = new();

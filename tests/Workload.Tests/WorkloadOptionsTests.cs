@@ -57,4 +57,27 @@ public class WorkloadOptionsTests
         Assert.Contains(errors, e => e.Contains("--bogus", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("'--queue' needs a value", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData(null, "127.0.10.3,127.11.0.3")]
+    [InlineData("both", "127.0.10.3,127.11.0.3")]
+    [InlineData("public", "127.0.10.3")]
+    [InlineData("private", "127.11.0.3")]
+    public void TryParse_PrivateAddressAndBind_BindsWhatTheConfigSays(string? bind, string expected)
+    {
+        string[] args = ["--address", "127.0.10.3", "--private-address", "127.11.0.3"];
+        var ok = WorkloadOptions.TryParse(bind is null ? args : [.. args, "--bind", bind], NoEnvironment, out var options, out var errors);
+
+        Assert.True(ok, string.Join("; ", errors));
+        Assert.Equal(expected, string.Join(",", options.BindAddresses));
+    }
+
+    [Fact]
+    public void TryParse_BindPrivateWithoutPrivateAddressOrBadBind_Errors()
+    {
+        Assert.False(WorkloadOptions.TryParse(["--bind", "private"], NoEnvironment, out _, out var errors));
+        Assert.Contains(errors, e => e.Contains("needs --private-address", StringComparison.Ordinal));
+        Assert.False(WorkloadOptions.TryParse(["--bind", "sideways"], NoEnvironment, out _, out errors));
+        Assert.Contains(errors, e => e.Contains("bind 'sideways'", StringComparison.Ordinal));
+    }
 }

@@ -35,7 +35,10 @@ internal sealed class EmulatorHarness : IAsyncDisposable
     public HttpClient Client { get; }
 
     /// <summary>Starts with zero delays (every transition at once) unless <paramref name="configure"/> says otherwise.</summary>
-    public static async Task<EmulatorHarness> StartAsync(Action<EmulatorOptions>? configure = null, FakeTimeProvider? time = null)
+    /// <param name="realBalancers">A real load balancer runtime to use instead of the fake one (the caller owns
+    /// it; <see cref="Balancers"/> then records nothing).</param>
+    public static async Task<EmulatorHarness> StartAsync(Action<EmulatorOptions>? configure = null, FakeTimeProvider? time = null,
+        Linode.Emulator.Runtime.ILoadBalancerRuntime? realBalancers = null)
     {
         var options = new EmulatorOptions { Listen = "127.0.0.1:0", Delays = EmulatorDelays.None };
         configure?.Invoke(options);
@@ -45,7 +48,7 @@ internal sealed class EmulatorHarness : IAsyncDisposable
         {
             Time = time,
             Instances = instances,
-            Balancers = balancers,
+            Balancers = realBalancers ?? balancers,
         });
         return new EmulatorHarness(host, instances, balancers, time);
     }

@@ -193,7 +193,9 @@ public sealed class NodeBalancerTests
         var applied = h.Balancers.Current[configId];
         var backend = Assert.Single(applied.Nodes);
         Assert.Equal(node["id"]!.GetValue<long>(), backend.NodeId);
-        Assert.Equal(publicIp, backend.Backend.Address.ToString());
+        // The private address's own loopback address (the emulated private network), not the public one.
+        Assert.NotEqual(publicIp, backend.Backend.Address.ToString());
+        Assert.True(System.Net.IPNetwork.Parse("127.12.0.0/16").Contains(backend.Backend.Address), backend.Backend.Address.ToString());
         Assert.Equal(8080, backend.Backend.Port);
         Assert.Equal(("accept", 50), (backend.Mode, backend.Weight));
     }
@@ -322,7 +324,8 @@ public sealed class NodeBalancerTests
     [Fact]
     public async Task RetiredAddresses_HeldWhileANodeNamesThem_ReleasedWhenNodeGoes()
     {
-        await using var h = await EmulatorHarness.StartAsync(o => o.InstanceAddressPool = "127.10.9.0/24");
+        // What a node of a deleted instance holds is the loopback address behind its private address.
+        await using var h = await EmulatorHarness.StartAsync(o => o.PrivateLoopbackPool = "127.12.9.0/24");
         var (nbId, configId, nodeIds) = await NodeBalancerWithNodesAsync(h, 1);
         var victim = (await h.GetOkAsync("linode/instances"))["data"]![0]!.AsObject();
         var victimId = victim["id"]!.GetValue<long>();
@@ -333,14 +336,14 @@ public sealed class NodeBalancerTests
         // Fill the pool: 254 usable addresses, one still held for the node.
         for (var i = 0; i < 253; i++)
         {
-            await h.CreateInstanceAsync(b => b["booted"] = false);
+            await h.CreateInstanceAsync(b => { b["booted"] = false; b["private_ip"] = true; });
         }
         Assert.Equal(HttpStatusCode.BadRequest, (await h.SendAsync(HttpMethod.Post, "linode/instances",
-            new JsonObject { ["region"] = "us-east", ["type"] = "g6-nanode-1" })).Status);
+            new JsonObject { ["region"] = "us-east", ["type"] = "g6-nanode-1", ["private_ip"] = true })).Status);
 
         await h.DeleteOkAsync($"nodebalancers/{nbId}/configs/{configId}/nodes/{nodeIds[0]}");
-        var reused = await h.CreateInstanceAsync(b => b["booted"] = false);
-        Assert.Equal(victim["ipv4"]![0]!.GetValue<string>(), reused["ipv4"]![0]!.GetValue<string>());
+        var reused = await h.CreateInstanceAsync(b => { b["booted"] = false; b["private_ip"] = true; });
+        Assert.Equal(2, reused["ipv4"]!.AsArray().Count);
     }
 
     [Fact]
@@ -371,7 +374,9 @@ public sealed class NodeBalancerTests
         var spec = h.Balancers.Current[configId];
         Assert.Equal(81, spec.Port);
         Assert.Equal(2, spec.Nodes.Count);
-        Assert.Equal(extra["ipv4"]![0]!.GetValue<string>(), spec.Nodes.Single(n => n.NodeId != nodeIds[0]).Backend.Address.ToString());
+        var extraBackend = spec.Nodes.Single(n => n.NodeId != nodeIds[0]).Backend.Address;
+        Assert.NotEqual(extra["ipv4"]![0]!.GetValue<string>(), extraBackend.ToString());
+        Assert.True(System.Net.IPNetwork.Parse("127.12.0.0/16").Contains(extraBackend), extraBackend.ToString());
 
         var unknown = await h.SendAsync(HttpMethod.Post, $"nodebalancers/{nbId}/configs/{configId}/rebuild", new JsonObject
         {

@@ -46,6 +46,14 @@ internal sealed class TestBackend : IAsyncDisposable
         return backend;
     }
 
+    /// <summary>A backend on a given endpoint (e.g. an emulated instance's private loopback address).</summary>
+    public static async Task<TestBackend> StartAtAsync(string name, IPEndPoint endpoint)
+    {
+        var backend = new TestBackend(name, endpoint);
+        await backend.StartAsync();
+        return backend;
+    }
+
     /// <summary>Requests to <c>/</c> wait until <see cref="Release"/>.</summary>
     public void Hold() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
