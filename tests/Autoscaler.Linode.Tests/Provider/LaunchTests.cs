@@ -21,20 +21,37 @@ public sealed class LaunchTests : IDisposable
 
     public void Dispose() => File.Delete(_userDataFile);
 
-    private PoolConfig FullConfig() => ProviderHarness.PoolConfig().WithLinode(l => l with
+    private PoolConfig FullConfig(long firewallId) => ProviderHarness.PoolConfig().WithLinode(l => l with
     {
         Tags = ["app:web", "env:test", "autoscaler:web"],
         AuthorizedKeys = [SshKey],
         StackScript = new StackScriptConfig { Id = 4242, Data = new Dictionary<string, string> { ["APP_VERSION"] = "1.2.3" } },
         UserDataFile = _userDataFile,
-        FirewallId = 777,
+        FirewallId = firewallId,
     });
+
+    /// <summary>A firewall in the emulator (it refuses a create naming one that does not exist, as Linode does).</summary>
+    private static async Task<long> CreateFirewallAsync(ProviderHarness h)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = h.Host.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v4/networking/firewalls")
+        {
+            Content = new StringContent("""{"label":"web-fw","rules":{"inbound_policy":"ACCEPT","outbound_policy":"ACCEPT"}}""",
+                Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "test-token");
+        using var response = await http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        var created = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        return created["id"]!.GetValue<long>();
+    }
 
     [Fact]
     public async Task Launch_FullConfig_SendsEveryFieldAndApiShowsThem()
     {
         await using var h = await ProviderHarness.StartAsync();
-        var pool = await h.StartPoolAsync(FullConfig());
+        var firewallId = await CreateFirewallAsync(h);
+        var pool = await h.StartPoolAsync(FullConfig(firewallId));
 
         var member = await pool.LaunchAsync(new LaunchRequest("web", "web-full0001", "op-full", "scale-up"), CancellationToken.None);
 
@@ -61,7 +78,7 @@ public sealed class LaunchTests : IDisposable
         Assert.Equal("web-full0001", (string?)body["label"]);
         Assert.Equal(4242, (int?)body["stackscript_id"]);
         Assert.Equal(SshKey, (string?)body["authorized_keys"]![0]);
-        Assert.Equal(777, (int?)body["firewall_id"]);
+        Assert.Equal(firewallId, (long?)body["firewall_id"]);
         Assert.Equal(Convert.ToBase64String(Encoding.UTF8.GetBytes(CloudConfig)), (string?)body["metadata"]!["user_data"]);
         Assert.True((bool?)body["private_ip"]);
         Assert.True((bool?)body["booted"]);
@@ -126,7 +143,8 @@ public sealed class LaunchTests : IDisposable
     public async Task Launch_SuccessAndFailure_RootPasswordNeverInLogsOrErrors()
     {
         await using var h = await ProviderHarness.StartAsync();
-        var pool = await h.StartPoolAsync(FullConfig());
+        var firewallId = await CreateFirewallAsync(h);
+        var pool = await h.StartPoolAsync(FullConfig(firewallId));
         var badPool = await h.Factory(options: new LinodeInstancePoolFactoryOptions { CheckCatalog = false })
             .CreateAsync(ProviderHarness.PoolConfig().WithLinode(l => l with { Type = "g6-nonexistent-1" }), CancellationToken.None);
 
