@@ -64,6 +64,7 @@ internal static class FirewallRoutes
                 }
                 firewall.Status = "deleted";
                 firewall.Devices.Clear();
+                state.AddEvent("firewall_delete", Entity(firewall), "notification");
                 return new JsonObject();
             });
         });
@@ -89,6 +90,7 @@ internal static class FirewallRoutes
                 rules.ApplyTo(firewall);
                 firewall.Version++;
                 firewall.Updated = state.Now;
+                state.AddEvent("firewall_rules_update", Entity(firewall), "notification");
                 return firewall.RulesJson();
             });
         });
@@ -137,6 +139,7 @@ internal static class FirewallRoutes
             {
                 var device = FindDevice(state, id, deviceId);
                 device.Firewall.Devices.Remove(device);
+                state.AddEvent("firewall_device_remove", Entity(device.Firewall), "notification", DeviceEntity(device));
                 return new JsonObject();
             });
         });
@@ -206,6 +209,7 @@ internal static class FirewallRoutes
         var firewall = new Firewall { Id = state.Firewalls.NextFirewallId(), Label = label!, Created = now, Updated = now, Tags = [.. tags.Distinct(StringComparer.Ordinal)] };
         rules!.ApplyTo(firewall);
         state.Firewalls.All[firewall.Id] = firewall;
+        state.AddEvent("firewall_create", Entity(firewall), "notification");
         foreach (var id in linodes)
         {
             Attach(state, firewall, "linode", id);
@@ -248,8 +252,26 @@ internal static class FirewallRoutes
             firewall.Tags = [.. tags.Distinct(StringComparer.Ordinal)];
         }
         firewall.Updated = state.Now;
+        state.AddEvent(status switch { "enabled" => "firewall_enable", "disabled" => "firewall_disable", _ => "firewall_update" },
+            Entity(firewall), "notification");
         return firewall.ToJson();
     }
+
+    /// <summary>Attaches and records <c>firewall_device_add</c> (also for a create's <c>firewall_id</c>).</summary>
+    internal static FirewallDevice AttachWithEvent(EmulatorState state, Firewall firewall, string type, long id, string label)
+    {
+        var device = state.Firewalls.Attach(firewall, type, id, label, state.Now);
+        state.AddEvent("firewall_device_add", Entity(firewall), "notification", DeviceEntity(device));
+        return device;
+    }
+
+    private static EventEntity Entity(Firewall firewall) => new(firewall.Id, firewall.Label, "firewall", firewall.Url);
+
+    // The spec types secondary_entity.id as a string (as the NodeBalancer config and node events send it).
+    private static EventEntity DeviceEntity(FirewallDevice device) => new(device.EntityId.ToString(CultureInfo.InvariantCulture), device.Label, device.Type,
+        device.Type == "linode"
+            ? "/v4/linode/instances/" + device.EntityId.ToString(CultureInfo.InvariantCulture)
+            : "/v4/nodebalancers/" + device.EntityId.ToString(CultureInfo.InvariantCulture));
 
     private static bool Exists(EmulatorState state, string type, long id) => type == "linode"
         ? state.Instances.TryGetValue(id, out var instance) && !instance.Deleted
@@ -270,7 +292,7 @@ internal static class FirewallRoutes
                 $"{what} {id} already has a Firewall assigned; only one Firewall can be assigned to a service"), "id");
         }
         var label = type == "linode" ? state.Instances[id].Label : state.NodeBalancers[id].Label;
-        return state.Firewalls.Attach(firewall, type, id, label, state.Now);
+        return AttachWithEvent(state, firewall, type, id, label);
     }
 
     private static void FirewallLabel(string label, Problems problems)

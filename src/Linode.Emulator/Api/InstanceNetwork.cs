@@ -45,7 +45,7 @@ internal static class InstanceNetwork
         var firewall = firewallId is { } id ? state.Firewalls.All.GetValueOrDefault(id) : state.Firewalls.AccountDefault;
         if (firewall is not null && firewall.Status != "deleted")
         {
-            state.Firewalls.Attach(firewall, "linode", instance.Id, instance.Label, state.Now);
+            FirewallRoutes.AttachWithEvent(state, firewall, "linode", instance.Id, instance.Label);
         }
     }
 }

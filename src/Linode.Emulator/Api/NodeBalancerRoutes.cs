@@ -320,7 +320,7 @@ internal static partial class NodeBalancerRoutes
             if (firewallId is { } attach)
             {
                 // Behind its firewall from the start: the listeners begin with the firewall's rules.
-                state.Firewalls.Attach(state.Firewalls.All[attach], "nodebalancer", created.Result.Id, created.Result.Label, state.Now);
+                FirewallRoutes.AttachWithEvent(state, state.Firewalls.All[attach], "nodebalancer", created.Result.Id, created.Result.Label);
                 created = created with { Apply = [.. created.Result.Configs.Select(api.Balancers.Spec)] };
             }
             return created.Select<JsonNode>(nb => nb.ToJson());

@@ -54,6 +54,10 @@ public sealed class FirewallTests
         Assert.Equal(2, list["results"]!.GetValue<int>());
         await h.DeleteOkAsync($"networking/firewalls/{id}/devices/{device["id"]}");
         Assert.Empty((await h.GetOkAsync($"networking/firewalls/{id}/devices"))["data"]!.AsArray());
+
+        var events = (await h.GetOkAsync("account/events", filter: """{"entity.type":"firewall"}"""))["data"]!.AsArray()
+            .Select(e => e!["action"]!.GetValue<string>()).ToHashSet();
+        Assert.Superset(new HashSet<string> { "firewall_create", "firewall_device_add", "firewall_rules_update", "firewall_device_remove" }, events);
     }
 
     [Fact]
