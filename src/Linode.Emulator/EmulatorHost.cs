@@ -87,7 +87,7 @@ public sealed partial class EmulatorHost : IAsyncDisposable
             Faults = faults,
             Limiter = new RateLimiter(options.RateLimits, time),
             Instances = instances,
-            Tokens = options.Tokens.ToHashSet(StringComparer.Ordinal),
+            Tokens = new TokenBook(options),
             Logger = logger,
         };
 

@@ -1,0 +1,38 @@
+namespace Linode.Emulator.Api;
+
+/// <summary>Who a bearer token belongs to and what it may do.</summary>
+/// <param name="Owner">The user the token belongs to; rate limits are counted per owner.</param>
+/// <param name="ScopeText">The scopes as <c>X-OAuth-Scopes</c> shows them (<c>*</c>, or space-separated).</param>
+/// <param name="Scopes">The same, parsed.</param>
+internal sealed record Caller(string Owner, string ScopeText, IReadOnlySet<string> Scopes);
+
+/// <summary>The accepted tokens: <see cref="EmulatorOptions.Tokens"/> with every scope, and
+/// <see cref="EmulatorOptions.ScopedTokens"/> with theirs. With neither, any non-empty token is accepted as the
+/// account's user with every scope.</summary>
+internal sealed class TokenBook
+{
+    private readonly Dictionary<string, Caller> _tokens = new(StringComparer.Ordinal);
+    private readonly Caller _accountUser;
+
+    public TokenBook(EmulatorOptions options)
+    {
+        _accountUser = new Caller(options.Username, OAuthScopes.All, OAuthScopes.Parse(OAuthScopes.All));
+        foreach (var token in options.Tokens)
+        {
+            _tokens[token] = _accountUser;
+        }
+        foreach (var token in options.ScopedTokens)
+        {
+            var scopes = OAuthScopes.Parse(token.Scopes);
+            _tokens[token.Token] = new Caller(token.User ?? options.Username,
+                scopes.Contains(OAuthScopes.All) ? OAuthScopes.All : string.Join(' ', scopes), scopes);
+        }
+    }
+
+    /// <summary>Whether the emulator accepts any non-empty token.</summary>
+    public bool Open => _tokens.Count == 0;
+
+    /// <summary>The token's caller; null for a token that is not accepted.</summary>
+    public Caller? Find(string token) =>
+        token.Length == 0 ? null : Open ? _accountUser : _tokens.GetValueOrDefault(token);
+}
