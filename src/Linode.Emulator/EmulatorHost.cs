@@ -111,6 +111,7 @@ public sealed partial class EmulatorHost : IAsyncDisposable
         app.MapInstances(api);
         app.MapNodeBalancers(api);
         app.MapAccount(api);
+        app.MapTools(api);
         app.MapAdmin(api);
 
         try

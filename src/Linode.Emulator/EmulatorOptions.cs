@@ -269,13 +269,15 @@ public sealed class EmulatorDelays
         Deleting = TimeSpan.FromMilliseconds(200),
     };
 
-    /// <summary>Roughly what a real Linode takes (a Nanode from a public image: ~30 s provisioning, ~25 s boot).</summary>
+    /// <summary>What a real Linode takes, from recorded real answers (linodego's
+    /// TestEventPoller_InstancePower cassette, SUBSET.md §13): create to running about 65 s, a boot 24 s, a shutdown
+    /// 28 s; a reboot is a shutdown and a boot.</summary>
     public static EmulatorDelays Realistic => new()
     {
-        Provisioning = TimeSpan.FromSeconds(30),
-        Booting = TimeSpan.FromSeconds(25),
-        ShuttingDown = TimeSpan.FromSeconds(15),
-        Rebooting = TimeSpan.FromSeconds(40),
+        Provisioning = TimeSpan.FromSeconds(41),
+        Booting = TimeSpan.FromSeconds(24),
+        ShuttingDown = TimeSpan.FromSeconds(28),
+        Rebooting = TimeSpan.FromSeconds(52),
         Deleting = TimeSpan.FromSeconds(10),
     };
 

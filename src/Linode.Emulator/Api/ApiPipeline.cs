@@ -83,6 +83,9 @@ internal static partial class ApiPipeline
 
     private static readonly string[] Prefixes = ["/v4", "/v4beta"];
 
+    /// <summary>What a handler returns to answer 204 with no body.</summary>
+    public static readonly JsonNode NoContent = new JsonObject();
+
     public static void UseApi(this WebApplication app, ApiContext api)
     {
         app.Use(async (context, next) =>
@@ -118,6 +121,11 @@ internal static partial class ApiPipeline
                     throw new ApiException(StatusCodes.Status401Unauthorized, [new ApiError(OAuthScopes.NotAuthorized)]);
                 }
                 var result = await handler(new ApiRequest(context, api, caller));
+                if (ReferenceEquals(result, NoContent))
+                {
+                    context.Response.StatusCode = StatusCodes.Status204NoContent;
+                    return;
+                }
                 await WriteJsonAsync(context, StatusCodes.Status200OK, result);
             });
         }

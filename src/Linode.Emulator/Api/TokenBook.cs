@@ -29,6 +29,9 @@ internal sealed class TokenBook
         }
     }
 
+    /// <summary>The account's user and every other owner of a token.</summary>
+    public IEnumerable<string> Owners => _tokens.Values.Select(c => c.Owner).Append(_accountUser.Owner).Distinct(StringComparer.Ordinal);
+
     /// <summary>Whether the emulator accepts any non-empty token.</summary>
     public bool Open => _tokens.Count == 0;
 
