@@ -259,6 +259,11 @@ internal static partial class ApiPipeline
         if (api.Faults.Roll(faults.Rate429))
         {
             var retry = Math.Max(0, faults.RetryAfterSeconds);
+            // The limit of the operation's bucket, as a real 429 would name it (routing has already run).
+            var pattern = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "";
+            var relative = Prefixes.Where(p => pattern.StartsWith(p + "/", StringComparison.Ordinal)).Select(p => pattern[p.Length..]).FirstOrDefault() ?? pattern;
+            headers["X-RateLimit-Limit"] = api.Limiter.LimitOf(RateLimiter.BucketOf(context.Request.Method, relative))
+                .ToString(CultureInfo.InvariantCulture);
             headers["X-RateLimit-Remaining"] = "0";
             headers["X-RateLimit-Reset"] = (api.State.Now + TimeSpan.FromSeconds(retry)).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
             headers.RetryAfter = retry.ToString(CultureInfo.InvariantCulture);

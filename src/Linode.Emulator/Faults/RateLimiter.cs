@@ -46,6 +46,9 @@ internal sealed class RateLimiter(EmulatorRateLimits limits, TimeProvider time)
             : RateBucket.General;
     }
 
+    /// <summary>The published limit of a bucket.</summary>
+    public int LimitOf(RateBucket bucket) => limits.Bucket(bucket).Limit;
+
     /// <summary>Counts the request against its bucket and says where the caller stands.</summary>
     public Verdict Count(string caller, RateBucket bucket)
     {

@@ -95,6 +95,11 @@ internal static class SchemaConverter
                 {
                     converted = AllowNull(converted);
                 }
+                // The spec types an event's time_remaining as a string; recorded finished events say 0 (SUBSET.md §13).
+                if (name == "time_remaining" && props.ContainsKey("percent_complete"))
+                {
+                    converted["type"] = new JsonArray("string", "integer", "null");
+                }
                 // For tag events the entity's id is the tag's name (SUBSET.md §9), a string.
                 if (name == "entity" && converted["properties"]?["id"] is JsonObject entityId)
                 {
