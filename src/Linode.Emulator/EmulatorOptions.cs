@@ -14,8 +14,8 @@ public sealed class EmulatorOptions
     /// <summary>Address and port the API listens on; loopback only. Port 0 picks a free port.</summary>
     public string Listen { get; set; } = "127.0.0.1:8081";
 
-    /// <summary>Bearer tokens accepted by the API, each with every scope (<c>*</c>). Empty (and no
-    /// <see cref="ScopedTokens"/>): any non-empty token is accepted, with every scope.</summary>
+    /// <summary>Bearer tokens accepted by the API, each with every scope (<c>*</c>). Empty: any non-empty token is
+    /// accepted, with every scope (besides <see cref="ScopedTokens"/>, which keep theirs).</summary>
     public List<string> Tokens { get; } = [];
 
     /// <summary>Tokens limited to some OAuth scopes (e.g. <c>linodes:read_only nodebalancers:read_write</c>), and

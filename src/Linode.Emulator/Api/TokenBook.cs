@@ -7,8 +7,8 @@ namespace Linode.Emulator.Api;
 internal sealed record Caller(string Owner, string ScopeText, IReadOnlySet<string> Scopes);
 
 /// <summary>The accepted tokens: <see cref="EmulatorOptions.Tokens"/> with every scope, and
-/// <see cref="EmulatorOptions.ScopedTokens"/> with theirs. With neither, any non-empty token is accepted as the
-/// account's user with every scope.</summary>
+/// <see cref="EmulatorOptions.ScopedTokens"/> with theirs. Without <see cref="EmulatorOptions.Tokens"/>, any other
+/// non-empty token is accepted too, as the account's user with every scope.</summary>
 internal sealed class TokenBook
 {
     private readonly Dictionary<string, Caller> _tokens = new(StringComparer.Ordinal);
@@ -16,6 +16,7 @@ internal sealed class TokenBook
 
     public TokenBook(EmulatorOptions options)
     {
+        Open = options.Tokens.Count == 0;
         _accountUser = new Caller(options.Username, OAuthScopes.All, OAuthScopes.Parse(OAuthScopes.All));
         foreach (var token in options.Tokens)
         {
@@ -32,10 +33,10 @@ internal sealed class TokenBook
     /// <summary>The account's user and every other owner of a token.</summary>
     public IEnumerable<string> Owners => _tokens.Values.Select(c => c.Owner).Append(_accountUser.Owner).Distinct(StringComparer.Ordinal);
 
-    /// <summary>Whether the emulator accepts any non-empty token.</summary>
-    public bool Open => _tokens.Count == 0;
+    /// <summary>Whether the emulator accepts any non-empty token (none is listed in <see cref="EmulatorOptions.Tokens"/>).</summary>
+    public bool Open { get; }
 
     /// <summary>The token's caller; null for a token that is not accepted.</summary>
     public Caller? Find(string token) =>
-        token.Length == 0 ? null : Open ? _accountUser : _tokens.GetValueOrDefault(token);
+        token.Length == 0 ? null : _tokens.GetValueOrDefault(token) ?? (Open ? _accountUser : null);
 }
