@@ -14,7 +14,7 @@ import {
     createNodeBalancer,
     deleteLinode,
     deleteNodeBalancer,
-    getGrants,
+    getMyGrants,
     getLinodeConfig,
     getLinodeConfigs,
     getLinodeDisk,
@@ -134,8 +134,8 @@ async function main() {
         check(typeof profile.username === 'string' && profile.username.length > 0, `getProfile: ${JSON.stringify(profile)}`);
         check(profile.restricted === false, 'getProfile: the account user is restricted');
         // An unrestricted user has no grants: 204 and no body.
-        const grants = await call('getGrants', getGrants());
-        check(grants === '' || grants === undefined || grants === null, `getGrants: ${JSON.stringify(grants)}`);
+        const grants = await call('getMyGrants', getMyGrants());
+        check(grants === '' || grants === undefined || grants === null, `getMyGrants: ${JSON.stringify(grants)}`);
         const users = await call('getUsers', getUsers());
         check(users.data.some((u) => u.username === profile.username), `getUsers: ${JSON.stringify(users.data)}`);
         return { username: profile.username, users: users.results };
