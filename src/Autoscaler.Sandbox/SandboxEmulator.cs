@@ -60,13 +60,19 @@ public sealed class SandboxEmulator : IAsyncDisposable
     /// <summary>Raw HTTP to the emulator (admin routes, and API reads the typed client does not cover).</summary>
     public HttpClient Admin { get; }
 
+    /// <summary>The user that owns the inspector's token (unless the caller listed that token itself).</summary>
+    public const string InspectorUser = "sandbox-inspector";
+
     public static async Task<SandboxEmulator> StartAsync(SandboxEmulatorOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new SandboxEmulatorOptions();
         var emulatorOptions = options.Emulator;
-        if (emulatorOptions.Tokens.Count > 0 && !emulatorOptions.Tokens.Contains(options.Token))
+        // The inspector watches for the test or demo, as another user of the account: its polls do not draw on the
+        // rate-limit budget of the autoscaler under test (limits are counted per token owner). A token the caller
+        // already listed keeps its place (the inspector then shares that user's budget).
+        if (!emulatorOptions.Tokens.Contains(options.Token) && !emulatorOptions.ScopedTokens.Any(t => t.Token == options.Token))
         {
-            emulatorOptions.Tokens.Add(options.Token);
+            emulatorOptions.ScopedTokens.Add(new EmulatorToken { Token = options.Token, User = InspectorUser });
         }
 
         var host = await EmulatorHost.StartAsync(emulatorOptions, options.Services, cancellationToken);

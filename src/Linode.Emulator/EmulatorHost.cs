@@ -87,7 +87,7 @@ public sealed partial class EmulatorHost : IAsyncDisposable
             Faults = faults,
             Limiter = new RateLimiter(options.RateLimits, time),
             Instances = instances,
-            Tokens = options.Tokens.ToHashSet(StringComparer.Ordinal),
+            Tokens = new TokenBook(options),
             Logger = logger,
         };
 
@@ -112,6 +112,7 @@ public sealed partial class EmulatorHost : IAsyncDisposable
         app.MapNodeBalancers(api);
         app.MapFirewalls(api);
         app.MapAccount(api);
+        app.MapTools(api);
         app.MapAdmin(api);
 
         try

@@ -14,8 +14,13 @@ public sealed class EmulatorOptions
     /// <summary>Address and port the API listens on; loopback only. Port 0 picks a free port.</summary>
     public string Listen { get; set; } = "127.0.0.1:8081";
 
-    /// <summary>Bearer tokens accepted by the API. Empty: any non-empty token is accepted.</summary>
+    /// <summary>Bearer tokens accepted by the API, each with every scope (<c>*</c>). Empty: any non-empty token is
+    /// accepted, with every scope (besides <see cref="ScopedTokens"/>, which keep theirs).</summary>
     public List<string> Tokens { get; } = [];
+
+    /// <summary>Tokens limited to some OAuth scopes (e.g. <c>linodes:read_only nodebalancers:read_write</c>), and
+    /// optionally owned by another user (rate limits are counted per owner).</summary>
+    public List<EmulatorToken> ScopedTokens { get; } = [];
 
     /// <summary>The account's user name, shown as <c>username</c> in events.</summary>
     public string Username { get; set; } = "emulator";
@@ -27,7 +32,8 @@ public sealed class EmulatorOptions
     /// <c>PUT /admin/faults</c>.</summary>
     public EmulatorFaults Faults { get; set; } = new();
 
-    /// <summary>Enforce the published API rate limits (off by default; the headers are always sent).</summary>
+    /// <summary>Linode's published API rate limits, enforced by default (<c>rate_limits.enabled: false</c> turns
+    /// them off for tests that compress hours into seconds).</summary>
     public EmulatorRateLimits RateLimits { get; set; } = new();
 
     /// <summary>Linode bills each instance per started hour; a shorter period lets a demo show hour ends in minutes
@@ -130,6 +136,11 @@ public sealed class EmulatorOptions
         {
             errors.Add("rate_limits: must be set");
         }
+        else
+        {
+            errors.AddRange(RateLimits.Validate().Select(e => "rate_limits." + e));
+        }
+        errors.AddRange(EmulatorToken.ValidateAll(ScopedTokens));
 
         if (Runtime is null)
         {
@@ -284,13 +295,15 @@ public sealed class EmulatorDelays
         NodeBalancerApply = TimeSpan.Zero,
     };
 
-    /// <summary>Roughly what a real Linode takes (a Nanode from a public image: ~30 s provisioning, ~25 s boot).</summary>
+    /// <summary>What a real Linode takes, from recorded real answers (linodego's
+    /// TestEventPoller_InstancePower cassette, SUBSET.md §13): create to running about 65 s, a boot 24 s, a shutdown
+    /// 28 s; a reboot is a shutdown and a boot.</summary>
     public static EmulatorDelays Realistic => new()
     {
-        Provisioning = TimeSpan.FromSeconds(30),
-        Booting = TimeSpan.FromSeconds(25),
-        ShuttingDown = TimeSpan.FromSeconds(15),
-        Rebooting = TimeSpan.FromSeconds(40),
+        Provisioning = TimeSpan.FromSeconds(41),
+        Booting = TimeSpan.FromSeconds(24),
+        ShuttingDown = TimeSpan.FromSeconds(28),
+        Rebooting = TimeSpan.FromSeconds(52),
         Deleting = TimeSpan.FromSeconds(10),
         NodeBalancerApply = TimeSpan.FromSeconds(60),
         NodeBalancerApplyRandom = true,
@@ -357,6 +370,10 @@ public sealed class EmulatorFaults
     /// <summary>Share of API requests answered 500.</summary>
     public double Rate500 { get; set; }
 
+    /// <summary>Share of API requests answered 503 with <c>X-Maintenance-Mode</c>, as Linode does during
+    /// maintenance (1 = the API is down for maintenance).</summary>
+    public double RateMaintenance { get; set; }
+
     /// <summary>Extra latency added to every API request.</summary>
     public int LatencyMs { get; set; }
 
@@ -372,6 +389,10 @@ public sealed class EmulatorFaults
         if (Rate500 is < 0 or > 1 || double.IsNaN(Rate500))
         {
             yield return $"rate_500: must be between 0 and 1 (is {Rate500.ToString(CultureInfo.InvariantCulture)})";
+        }
+        if (RateMaintenance is < 0 or > 1 || double.IsNaN(RateMaintenance))
+        {
+            yield return $"rate_maintenance: must be between 0 and 1 (is {RateMaintenance.ToString(CultureInfo.InvariantCulture)})";
         }
         if (BootFailureRate is < 0 or > 1 || double.IsNaN(BootFailureRate))
         {
@@ -392,29 +413,10 @@ public sealed class EmulatorFaults
         Rate429 = Rate429,
         RetryAfterSeconds = RetryAfterSeconds,
         Rate500 = Rate500,
+        RateMaintenance = RateMaintenance,
         LatencyMs = LatencyMs,
         BootFailureRate = BootFailureRate,
     };
-}
-
-/// <summary>The published Linode API rate limits (4.176 prose). The X-RateLimit-* headers are always sent; requests
-/// over the limit are refused with 429 only when <see cref="Enabled"/>.</summary>
-public sealed class EmulatorRateLimits
-{
-    /// <summary>Refuse requests over the limits with 429 and Retry-After.</summary>
-    public bool Enabled { get; set; }
-
-    /// <summary>General limit: requests per window per token.</summary>
-    public int GeneralLimit { get; set; } = 800;
-
-    /// <summary>General window.</summary>
-    public TimeSpan GeneralWindow { get; set; } = TimeSpan.FromMinutes(2);
-
-    /// <summary><c>POST /linode/instances</c>: requests per window per token.</summary>
-    public int CreateInstanceLimit { get; set; } = 10;
-
-    /// <summary><c>POST /linode/instances</c> window.</summary>
-    public TimeSpan CreateInstanceWindow { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>An account image (<c>private/…</c>).</summary>

@@ -48,6 +48,9 @@ internal static class EmulatorOptionsYaml
                         options.Tokens.Add(token);
                     }
                     break;
+                case "scoped_tokens":
+                    ReadScopedTokens(r, value, key, options.ScopedTokens);
+                    break;
                 case "username":
                     options.Username = r.String(value, key) ?? options.Username;
                     break;
@@ -169,6 +172,9 @@ internal static class EmulatorOptionsYaml
                 case "rate_500":
                     faults.Rate500 = r.Double(value, path) ?? faults.Rate500;
                     break;
+                case "rate_maintenance":
+                    faults.RateMaintenance = r.Double(value, path) ?? faults.RateMaintenance;
+                    break;
                 case "latency_ms":
                     faults.LatencyMs = r.Int(value, path) ?? faults.LatencyMs;
                     break;
@@ -184,6 +190,7 @@ internal static class EmulatorOptionsYaml
 
     private static void ReadRateLimits(Reader r, YamlNode node, string at, EmulatorRateLimits limits)
     {
+        // Bounds are checked by EmulatorRateLimits.Validate, with the rest of the options.
         foreach (var (key, value) in r.Entries(node, at))
         {
             var path = at + "." + key;
@@ -204,26 +211,62 @@ internal static class EmulatorOptionsYaml
                 case "create_instance_window":
                     limits.CreateInstanceWindow = r.Duration(value, path) ?? limits.CreateInstanceWindow;
                     break;
+                case "paginated_limit":
+                    limits.PaginatedLimit = r.Int(value, path) ?? limits.PaginatedLimit;
+                    break;
+                case "paginated_window":
+                    limits.PaginatedWindow = r.Duration(value, path) ?? limits.PaginatedWindow;
+                    break;
+                case "images_limit":
+                    limits.ImagesLimit = r.Int(value, path) ?? limits.ImagesLimit;
+                    break;
+                case "images_window":
+                    limits.ImagesWindow = r.Duration(value, path) ?? limits.ImagesWindow;
+                    break;
+                case "stats_limit":
+                    limits.StatsLimit = r.Int(value, path) ?? limits.StatsLimit;
+                    break;
+                case "stats_window":
+                    limits.StatsWindow = r.Duration(value, path) ?? limits.StatsWindow;
+                    break;
                 default:
                     r.Unknown(path);
                     break;
             }
         }
-        if (limits.GeneralLimit < 1)
+    }
+
+    private static void ReadScopedTokens(Reader r, YamlNode node, string at, List<EmulatorToken> tokens)
+    {
+        if (node is not YamlSequenceNode sequence)
         {
-            r.Error(at + ".general_limit", "must be at least 1");
+            r.Error(at, "must be a list");
+            return;
         }
-        if (limits.CreateInstanceLimit < 1)
+        for (var i = 0; i < sequence.Children.Count; i++)
         {
-            r.Error(at + ".create_instance_limit", "must be at least 1");
-        }
-        if (limits.GeneralWindow <= TimeSpan.Zero)
-        {
-            r.Error(at + ".general_window", "must be positive");
-        }
-        if (limits.CreateInstanceWindow <= TimeSpan.Zero)
-        {
-            r.Error(at + ".create_instance_window", "must be positive");
+            var token = new EmulatorToken();
+            var itemAt = $"{at}[{i}]";
+            foreach (var (key, value) in r.Entries(sequence.Children[i], itemAt))
+            {
+                var path = itemAt + "." + key;
+                switch (key)
+                {
+                    case "token":
+                        token.Token = r.String(value, path) ?? "";
+                        break;
+                    case "scopes":
+                        token.Scopes = r.String(value, path) ?? "";
+                        break;
+                    case "user":
+                        token.User = r.String(value, path);
+                        break;
+                    default:
+                        r.Unknown(path);
+                        break;
+                }
+            }
+            tokens.Add(token);
         }
     }
 

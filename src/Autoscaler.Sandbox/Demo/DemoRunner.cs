@@ -123,7 +123,9 @@ public sealed partial class DemoRunner
             {
                 Emulator = emulatorOptions,
                 Services = new EmulatorServices { LoggerFactory = emulatorLogs, Time = _time },
-                Token = linodeToken,
+                // The demo's own watchers (first node UP, the pool settled) poll as another user of the account, so
+                // the autoscaler alone spends its rate-limit budget, as on a real account.
+                Token = "demo-inspector-" + Guid.NewGuid().ToString("N"),
                 Time = _time,
             }, ct);
             Listening("emulator", emulator.BaseAddress);

@@ -60,6 +60,7 @@ internal static class AccountRoutes
             var paging = Paging.From(r.Http.Request, EventFilterable);
             lock (state.Gate)
             {
+                state.DropExpiredEvents();
                 var now = state.Now;
                 return Task.FromResult<JsonNode>(paging.Envelope(state.Events.Values.Reverse().Select(e => e.ToJson(now)).ToList()));
             }
@@ -207,7 +208,8 @@ internal static class AccountRoutes
         ["address_1"] = "",
         ["address_2"] = "",
         ["balance"] = 0,
-        ["balance_uninvoiced"] = (double)state.Billing.UninvoicedAt(state.Now, state.Instances.Values),
+        // Written from the decimal sum, so the number has exactly the digits of the bill (no binary-float tail).
+        ["balance_uninvoiced"] = state.Billing.UninvoicedAt(state.Now, state.Instances.Values),
         ["billing_source"] = "linode",
         ["capabilities"] = new JsonArray("Linodes", "NodeBalancers", "Cloud Firewall"),
         ["city"] = "",
@@ -224,8 +226,11 @@ internal static class AccountRoutes
         ["zip"] = "",
     };
 
-    private static EventRecord FindEvent(EmulatorState state, long id) =>
-        state.Events.GetValueOrDefault(id) ?? throw ApiException.NotFound();
+    private static EventRecord FindEvent(EmulatorState state, long id)
+    {
+        state.DropExpiredEvents();
+        return state.Events.GetValueOrDefault(id) ?? throw ApiException.NotFound();
+    }
 
     // For tag events the entity's id is the tag's name (SUBSET.md §9).
     private static EventEntity TagEntity(string label) => new(label, label, "tag", "/v4/tags/" + Uri.EscapeDataString(label));

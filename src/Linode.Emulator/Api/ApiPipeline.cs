@@ -21,7 +21,7 @@ internal sealed class ApiContext
     public required FaultState Faults { get; init; }
     public required RateLimiter Limiter { get; init; }
     public required IInstanceRuntime Instances { get; init; }
-    public required IReadOnlySet<string> Tokens { get; init; }
+    public required TokenBook Tokens { get; init; }
     public required ILogger Logger { get; init; }
 }
 
@@ -39,13 +39,16 @@ internal enum Access
 }
 
 /// <summary>One API call as a handler sees it.</summary>
-internal sealed class ApiRequest(HttpContext http, ApiContext api, bool authenticated)
+internal sealed class ApiRequest(HttpContext http, ApiContext api, Caller? caller)
 {
     public HttpContext Http { get; } = http;
 
     public ApiContext Api { get; } = api;
 
-    public bool Authenticated { get; } = authenticated;
+    /// <summary>The token's owner and scopes; null without a token (public operations).</summary>
+    public Caller? Caller { get; } = caller;
+
+    public bool Authenticated => Caller is not null;
 
     public string Route(string name) => Http.Request.RouteValues[name] as string ?? "";
 
@@ -80,6 +83,9 @@ internal static partial class ApiPipeline
 
     private static readonly string[] Prefixes = ["/v4", "/v4beta"];
 
+    /// <summary>What a handler returns to answer 204 with no body.</summary>
+    public static readonly JsonNode NoContent = new JsonObject();
+
     public static void UseApi(this WebApplication app, ApiContext api)
     {
         app.Use(async (context, next) =>
@@ -90,18 +96,59 @@ internal static partial class ApiPipeline
         app.Use((context, next) => FaultsAndLimitsAsync(context, api, next));
     }
 
-    /// <summary>Maps a handler under /v4 and /v4beta.</summary>
+    /// <summary>Maps a handler under /v4 and /v4beta. Before the handler runs: the token is checked (401 "Invalid
+    /// Token"), the request is counted against its rate-limit bucket (429 over the limit) and the token's scopes
+    /// must cover the operation (401 "Your OAuth token is not authorized to use this endpoint.").</summary>
     public static void Map(this IEndpointRouteBuilder app, ApiContext api, string method, string pattern, Access access,
         Func<ApiRequest, Task<JsonNode>> handler)
     {
+        var bucket = RateLimiter.BucketOf(method, pattern);
+        var required = access == Access.Public ? null : OAuthScopes.Required(method, pattern);
         foreach (var prefix in Prefixes)
         {
             app.MapMethods(prefix + pattern, [method], async context =>
             {
-                var authenticated = access != Access.Public && Authenticate(context, api, required: access == Access.Token);
-                var result = await handler(new ApiRequest(context, api, authenticated));
+                var caller = access == Access.Public ? null : Authenticate(context, api, required: access == Access.Token);
+                var headers = context.Response.Headers;
+                if (caller is not null)
+                {
+                    headers["X-OAuth-Scopes"] = caller.ScopeText;
+                    headers["X-Accepted-OAuth-Scopes"] = required ?? OAuthScopes.All;
+                }
+                CountRequest(context, api, bucket, caller);
+                if (caller is not null && !OAuthScopes.Allows(caller.Scopes, required))
+                {
+                    throw new ApiException(StatusCodes.Status401Unauthorized, [new ApiError(OAuthScopes.NotAuthorized)]);
+                }
+                var result = await handler(new ApiRequest(context, api, caller));
+                if (ReferenceEquals(result, NoContent))
+                {
+                    context.Response.StatusCode = StatusCodes.Status204NoContent;
+                    return;
+                }
                 await WriteJsonAsync(context, StatusCodes.Status200OK, result);
             });
+        }
+    }
+
+    /// <summary>Counts the request per token owner (per client address without a token), sends the X-RateLimit-*
+    /// headers and refuses it with 429 and Retry-After when its bucket is used up. Nothing when limits are off.</summary>
+    private static void CountRequest(HttpContext context, ApiContext api, RateBucket bucket, Caller? caller)
+    {
+        if (!api.Limiter.Enforced)
+        {
+            return;
+        }
+        var owner = caller is null ? "ip:" + context.Connection.RemoteIpAddress : "user:" + caller.Owner;
+        var verdict = api.Limiter.Count(owner, bucket);
+        var headers = context.Response.Headers;
+        headers["X-RateLimit-Limit"] = verdict.Limit.ToString(CultureInfo.InvariantCulture);
+        headers["X-RateLimit-Remaining"] = verdict.Remaining.ToString(CultureInfo.InvariantCulture);
+        headers["X-RateLimit-Reset"] = verdict.Reset.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        if (verdict.Exceeded)
+        {
+            headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(verdict.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            throw new ApiException(StatusCodes.Status429TooManyRequests, [new ApiError("Too many requests")]);
         }
     }
 
@@ -115,19 +162,15 @@ internal static partial class ApiPipeline
     public static bool IsApiPath(PathString path) =>
         Prefixes.Any(p => path.StartsWithSegments(p, StringComparison.Ordinal));
 
-    /// <summary>True with a valid token; false without one (when not required); 401 for a bad one.</summary>
-    private static bool Authenticate(HttpContext context, ApiContext api, bool required)
+    /// <summary>The caller of a valid token; null without one (when not required); 401 for a bad one.</summary>
+    private static Caller? Authenticate(HttpContext context, ApiContext api, bool required)
     {
         var token = BearerToken(context.Request);
         if (token is null)
         {
-            return required ? throw ApiException.Unauthorized() : false;
+            return required ? throw ApiException.Unauthorized() : null;
         }
-        if (token.Length == 0 || (api.Tokens.Count > 0 && !api.Tokens.Contains(token)))
-        {
-            throw ApiException.Unauthorized();
-        }
-        return true;
+        return api.Tokens.Find(token) ?? throw ApiException.Unauthorized();
     }
 
     /// <summary>The token of <c>Authorization: Bearer …</c> (or the older <c>token …</c>); "" when the header is
@@ -194,31 +237,33 @@ internal static partial class ApiPipeline
 
     private static async Task FaultsAndLimitsAsync(HttpContext context, ApiContext api, RequestDelegate next)
     {
-        var isApi = IsApiPath(context.Request.Path);
-        var creates = HttpMethods.IsPost(context.Request.Method)
-            && context.Request.Path.Value?.TrimEnd('/').EndsWith("/linode/instances", StringComparison.Ordinal) == true;
-        var caller = BearerToken(context.Request) is { Length: > 0 } token ? "token:" + token
-            : "ip:" + context.Connection.RemoteIpAddress;
-        var verdict = api.Limiter.Count(caller, isApi && creates);
-        var headers = context.Response.Headers;
-        headers["X-RateLimit-Limit"] = verdict.Limit.ToString(CultureInfo.InvariantCulture);
-        headers["X-RateLimit-Remaining"] = verdict.Remaining.ToString(CultureInfo.InvariantCulture);
-        headers["X-RateLimit-Reset"] = verdict.Reset.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-
-        if (!isApi)
+        if (!IsApiPath(context.Request.Path))
         {
             await next(context);
             return;
         }
 
+        var headers = context.Response.Headers;
         var faults = api.Faults.Current;
         if (faults.LatencyMs > 0)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(faults.LatencyMs), api.State.Time, context.RequestAborted);
         }
+        if (api.Faults.Roll(faults.RateMaintenance))
+        {
+            // Linode answers 503 with this header during maintenance; clients (linodego, ours) check only that it
+            // is there and do not retry such 503s.
+            headers["X-Maintenance-Mode"] = "1";
+            throw new ApiException(StatusCodes.Status503ServiceUnavailable, [new ApiError(MaintenanceReason)]);
+        }
         if (api.Faults.Roll(faults.Rate429))
         {
             var retry = Math.Max(0, faults.RetryAfterSeconds);
+            // The limit of the operation's bucket, as a real 429 would name it (routing has already run).
+            var pattern = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "";
+            var relative = Prefixes.Where(p => pattern.StartsWith(p + "/", StringComparison.Ordinal)).Select(p => pattern[p.Length..]).FirstOrDefault() ?? pattern;
+            headers["X-RateLimit-Limit"] = api.Limiter.LimitOf(RateLimiter.BucketOf(context.Request.Method, relative))
+                .ToString(CultureInfo.InvariantCulture);
             headers["X-RateLimit-Remaining"] = "0";
             headers["X-RateLimit-Reset"] = (api.State.Now + TimeSpan.FromSeconds(retry)).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
             headers.RetryAfter = retry.ToString(CultureInfo.InvariantCulture);
@@ -228,11 +273,9 @@ internal static partial class ApiPipeline
         {
             throw new ApiException();
         }
-        if (api.Limiter.Enforced && verdict.Exceeded)
-        {
-            headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(verdict.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            throw new ApiException(StatusCodes.Status429TooManyRequests, [new ApiError("Too many requests")]);
-        }
         await next(context);
     }
+
+    // Chosen here: no recorded maintenance answer was found, only the header clients test for.
+    internal const string MaintenanceReason = "The Linode API is undergoing maintenance. Please try again later.";
 }

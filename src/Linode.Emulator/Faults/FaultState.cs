@@ -45,6 +45,7 @@ internal sealed class FaultState
             ["rate_429"] = f.Rate429,
             ["retry_after_seconds"] = f.RetryAfterSeconds,
             ["rate_500"] = f.Rate500,
+            ["rate_maintenance"] = f.RateMaintenance,
             ["latency_ms"] = f.LatencyMs,
             ["boot_failure_rate"] = f.BootFailureRate,
         };
@@ -65,6 +66,9 @@ internal sealed class FaultState
                     break;
                 case "rate_500":
                     next.Rate500 = Number(value, key, problems) ?? next.Rate500;
+                    break;
+                case "rate_maintenance":
+                    next.RateMaintenance = Number(value, key, problems) ?? next.RateMaintenance;
                     break;
                 case "boot_failure_rate":
                     next.BootFailureRate = Number(value, key, problems) ?? next.BootFailureRate;

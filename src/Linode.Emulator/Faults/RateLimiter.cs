@@ -1,20 +1,58 @@
 namespace Linode.Emulator.Faults;
 
-/// <summary>Fixed-window counters per token and bucket, like the real API's published limits: the numbers behind the
-/// X-RateLimit-* headers, and the 429s when enforcement is on.</summary>
+/// <summary>Fixed-window counters per owner and bucket, like Linode's published limits (see
+/// <see cref="EmulatorRateLimits"/>): the numbers behind the X-RateLimit-* headers, and the 429s.</summary>
 internal sealed class RateLimiter(EmulatorRateLimits limits, TimeProvider time)
 {
+    // GETs whose path ends in a literal segment but that answer one object, not a page of a collection.
+    private static readonly HashSet<string> SingleObjectGets = new(StringComparer.Ordinal)
+    {
+        "/account", "/account/settings", "/profile", "/profile/grants", "/linode/instances/{linodeId}/ips",
+        "/networking/firewalls/{firewallId}/rules", "/networking/firewalls/settings",
+    };
+
+    // GETs whose path ends in a parameter but that answer a page: the objects that carry a tag.
+    private static readonly HashSet<string> PaginatedById = new(StringComparer.Ordinal) { "/tags/{tagLabel}" };
+
     private readonly Lock _gate = new();
-    private readonly Dictionary<(string Caller, string Bucket), Window> _windows = [];
+    private readonly Dictionary<(string Caller, RateBucket Bucket), Window> _windows = [];
 
     public bool Enforced => limits.Enabled;
 
-    /// <summary>Counts the request against its bucket and says where the caller stands.</summary>
-    public Verdict Count(string caller, bool createsInstance)
+    /// <summary>The bucket of an operation, from its method and route pattern (without the /v4 prefix).</summary>
+    public static RateBucket BucketOf(string method, string pattern)
     {
-        var (bucket, limit, length) = createsInstance
-            ? ("linode-create", limits.CreateInstanceLimit, limits.CreateInstanceWindow)
-            : ("general", limits.GeneralLimit, limits.GeneralWindow);
+        if (method == "POST" && pattern == "/linode/instances")
+        {
+            return RateBucket.CreateInstance;
+        }
+        if (method != "GET")
+        {
+            return RateBucket.General;
+        }
+        if (pattern == "/images")
+        {
+            return RateBucket.Images;
+        }
+        var segments = pattern.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (segments.Contains("stats"))
+        {
+            return RateBucket.Stats;
+        }
+        // A collection's path ends in its (literal) name; one object's path ends in its {id}.
+        return PaginatedById.Contains(pattern)
+            || (segments.Length > 0 && !segments[^1].StartsWith('{') && !SingleObjectGets.Contains(pattern))
+            ? RateBucket.Paginated
+            : RateBucket.General;
+    }
+
+    /// <summary>The published limit of a bucket.</summary>
+    public int LimitOf(RateBucket bucket) => limits.Bucket(bucket).Limit;
+
+    /// <summary>Counts the request against its bucket and says where the caller stands.</summary>
+    public Verdict Count(string caller, RateBucket bucket)
+    {
+        var (limit, length) = limits.Bucket(bucket);
         var now = time.GetUtcNow();
         lock (_gate)
         {
@@ -24,7 +62,7 @@ internal sealed class RateLimiter(EmulatorRateLimits limits, TimeProvider time)
                 _windows[(caller, bucket)] = window;
                 if (_windows.Count > 10_000)
                 {
-                    // Forget expired windows now and then so many throwaway tokens cannot grow the table forever.
+                    // Forget expired windows now and then so many throwaway callers cannot grow the table forever.
                     foreach (var expired in _windows.Where(w => now >= w.Value.Reset).Select(w => w.Key).ToList())
                     {
                         _windows.Remove(expired);

@@ -92,9 +92,23 @@ internal sealed class EmulatorState
 
     public long NextNodeId() => _nextNodeId++;
 
+    /// <summary>How long the account keeps events: <c>GET /account/events</c> covers the last 90 days.</summary>
+    public static readonly TimeSpan EventRetention = TimeSpan.FromDays(90);
+
+    /// <summary>Drops events older than <see cref="EventRetention"/> (the oldest come first, ids grow with time).</summary>
+    public void DropExpiredEvents()
+    {
+        var cutoff = Now - EventRetention;
+        while (Events.Count > 0 && Events.First() is var (id, oldest) && oldest.Created < cutoff)
+        {
+            Events.Remove(id);
+        }
+    }
+
     /// <summary>Records an event. <paramref name="system"/> events (a crash) have no user.</summary>
     public EventRecord AddEvent(string action, EventEntity entity, string status, EventEntity? secondary = null, bool system = false)
     {
+        DropExpiredEvents();
         var record = new EventRecord
         {
             Id = _nextEventId++,

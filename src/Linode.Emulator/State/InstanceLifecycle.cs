@@ -53,7 +53,7 @@ internal sealed partial class InstanceLifecycle : IDisposable
         var create = _state.AddEvent("linode_create", EventEntity.Of(instance), "scheduled",
             instance.Image is { } image ? new EventEntity(image.Id, image.Label, "image", "/v4/images/" + image.Id) : null);
         // The boot that follows is queued with the create, as on the real API.
-        var bootEvent = boot ? _state.AddEvent("linode_boot", EventEntity.Of(instance), "scheduled") : null;
+        var bootEvent = boot ? _state.AddEvent("linode_boot", EventEntity.Of(instance), "scheduled", InstanceDisks.ConfigEntity(instance)) : null;
         var job = Launch(instance, "create", j => CreateAsync(instance, j, create, bootEvent));
         job.Events.Add(create);
         if (bootEvent is not null)
@@ -65,14 +65,14 @@ internal sealed partial class InstanceLifecycle : IDisposable
     public void BeginBoot(Instance instance, string action)
     {
         instance.Status = "booting";
-        var ev = _state.AddEvent(action, EventEntity.Of(instance), "scheduled");
+        var ev = _state.AddEvent(action, EventEntity.Of(instance), "scheduled", InstanceDisks.ConfigEntity(instance));
         Launch(instance, action, job => BootAsync(instance, job, ev, _delays.Booting, stopFirst: false)).Events.Add(ev);
     }
 
     public void BeginReboot(Instance instance)
     {
         instance.Status = "rebooting";
-        var ev = _state.AddEvent("linode_reboot", EventEntity.Of(instance), "scheduled");
+        var ev = _state.AddEvent("linode_reboot", EventEntity.Of(instance), "scheduled", InstanceDisks.ConfigEntity(instance));
         Launch(instance, "reboot", job => BootAsync(instance, job, ev, _delays.Rebooting, stopFirst: true)).Events.Add(ev);
     }
 
@@ -87,7 +87,8 @@ internal sealed partial class InstanceLifecycle : IDisposable
     /// finishes at once.</summary>
     public void NoOp(Instance instance, string action)
     {
-        var ev = _state.AddEvent(action, EventEntity.Of(instance), "started");
+        var config = action is "linode_boot" or "linode_reboot" ? InstanceDisks.ConfigEntity(instance) : null;
+        var ev = _state.AddEvent(action, EventEntity.Of(instance), "started", config);
         ev.Finish(Now);
     }
 

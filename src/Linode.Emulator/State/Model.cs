@@ -415,7 +415,8 @@ internal sealed class EventRecord
             ["read"] = Read,
             ["seen"] = Seen,
             ["status"] = Status,
-            ["time_remaining"] = null,
+            // Recorded finished events say 0 (SUBSET.md §13); running ones null, as the API does not estimate.
+            ["time_remaining"] = Status == "finished" ? 0 : null,
             ["username"] = Username,
         };
     }

@@ -46,10 +46,9 @@ internal sealed class TestEmulator : IAsyncDisposable
         Action<EmulatorOptions>? emulator = null, string nodeStatus = "UP")
     {
         var options = new EmulatorOptions { Listen = "127.0.0.1:0", Delays = EmulatorDelays.Fast };
-        // The emulator always sends X-RateLimit-* headers; wide windows keep the client's gate out of tests that
-        // are not about it (the create window is 10 per 30 s otherwise).
-        options.RateLimits.GeneralLimit = 100_000;
-        options.RateLimits.CreateInstanceLimit = 100_000;
+        // Limits off keeps the client's gate out of tests that are not about it (creates are 20 per 15 s and
+        // paginated GETs 200 a minute otherwise); a test about pacing turns them back on.
+        options.RateLimits.Enabled = false;
         emulator?.Invoke(options);
         var instances = new FakeInstanceRuntime();
         var balancers = new FakeLoadBalancerRuntime(nodeStatus);

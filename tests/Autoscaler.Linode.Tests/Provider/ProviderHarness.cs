@@ -138,10 +138,9 @@ public sealed class ProviderHarness : IAsyncDisposable
     public static async Task<ProviderHarness> StartAsync(TimeProvider? poolTime = null)
     {
         var options = new EmulatorOptions { Listen = "127.0.0.1:0", Delays = EmulatorDelays.Fast };
-        // Wide windows keep the client's own rate-limit gate out of these tests; the provider's limiter is tested
-        // on its own clock.
-        options.RateLimits.GeneralLimit = 100_000;
-        options.RateLimits.CreateInstanceLimit = 100_000;
+        // Limits off keeps the client's own rate-limit gate out of these tests (they run many scale cycles a second);
+        // the provider's limiter is tested on its own clock.
+        options.RateLimits.Enabled = false;
         var instances = new FakeInstanceRuntime();
         var balancers = new SettableLoadBalancerRuntime();
         var host = await EmulatorHost.StartAsync(options, new EmulatorServices { Instances = instances, Balancers = balancers });

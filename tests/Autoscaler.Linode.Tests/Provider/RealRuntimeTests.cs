@@ -28,8 +28,8 @@ public sealed class RealRuntimeTests
         options.InstanceAddressPool = $"127.{Random.Shared.Next(100, 150)}.{net}.0/24";
         options.NodeBalancerAddressPool = $"127.{Random.Shared.Next(150, 200)}.{net}.0/24";
         options.Runtime.WorkloadPath = WorkloadLocator.Find();
-        options.RateLimits.GeneralLimit = 100_000;
-        options.RateLimits.CreateInstanceLimit = 100_000;
+        // Limits off: this test is about real processes, not pacing; its polling loops would draw on Linode's budgets.
+        options.RateLimits.Enabled = false;
         await using var host = await EmulatorHost.StartAsync(options, new EmulatorServices());
         var logs = new TestLoggerProvider();
         using var loggerFactory = logs.CreateFactory();

@@ -50,8 +50,9 @@ public sealed class EmulatedService : IAsyncDisposable
         Func<HttpMessageHandler>? linodeHandler = null)
     {
         var options = new EmulatorOptions { Listen = "127.0.0.1:0", Delays = EmulatorDelays.Fast };
-        options.RateLimits.GeneralLimit = 100_000;
-        options.RateLimits.CreateInstanceLimit = 100_000;
+        // Limits off: these services run their loops every few hundred milliseconds, compressing minutes of
+        // Linode traffic into seconds; a test about pacing turns them back on through `emulator`.
+        options.RateLimits.Enabled = false;
         emulator?.Invoke(options);
         var instances = realRuntimes ? null : new FakeInstanceRuntime();
         var balancers = realRuntimes ? null : new FakeLoadBalancerRuntime();

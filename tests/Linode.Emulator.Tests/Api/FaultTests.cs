@@ -16,7 +16,7 @@ public sealed class FaultTests
         Assert.Equal("""{"errors":[{"reason":"Too many requests"}]}""", response.Text);
         Assert.Equal("7", response.Header("Retry-After"));
         Assert.Equal("0", response.Header("X-RateLimit-Remaining"));
-        Assert.NotEmpty(response.Header("X-RateLimit-Limit"));
+        Assert.Equal("200", response.Header("X-RateLimit-Limit"));
         Assert.NotEmpty(response.Header("X-RateLimit-Reset"));
         Assert.Equal("4.189.0", response.Header("X-Spec-Version"));
 
@@ -156,29 +156,6 @@ public sealed class FaultTests
         await InstanceLifecycleTests.StepUntilAsync(h, id, "offline");
         var boot = (await h.GetOkAsync("account/events", """{"action":"linode_boot"}"""))["data"]![0]!;
         Assert.Equal("failed", boot["status"]!.GetValue<string>());
-    }
-
-    [Fact]
-    public async Task RateLimits_Enabled_EleventhCreateIn30sIs429WithRetryAfter()
-    {
-        var time = new FakeTimeProvider();
-        await using var h = await EmulatorHarness.StartAsync(o => o.RateLimits.Enabled = true, time);
-        for (var i = 0; i < 10; i++)
-        {
-            var ok = await h.SendAsync(HttpMethod.Post, "linode/instances", new JsonObject { ["region"] = "us-east", ["type"] = "g6-nanode-1" });
-            Assert.Equal(HttpStatusCode.OK, ok.Status);
-            Assert.Equal("10", ok.Header("X-RateLimit-Limit"));
-            Assert.Equal((9 - i).ToString(System.Globalization.CultureInfo.InvariantCulture), ok.Header("X-RateLimit-Remaining"));
-        }
-        var limited = await h.SendAsync(HttpMethod.Post, "linode/instances", new JsonObject { ["region"] = "us-east", ["type"] = "g6-nanode-1" });
-        Assert.Equal(HttpStatusCode.TooManyRequests, limited.Status);
-        Assert.Equal("30", limited.Header("Retry-After"));
-        Assert.Equal("""{"errors":[{"reason":"Too many requests"}]}""", limited.Text);
-        // Other endpoints have their own budget.
-        Assert.Equal(HttpStatusCode.OK, (await h.GetAsync("linode/instances")).Status);
-
-        time.Advance(TimeSpan.FromSeconds(30));
-        Assert.Equal(HttpStatusCode.OK, (await h.SendAsync(HttpMethod.Post, "linode/instances", new JsonObject { ["region"] = "us-east", ["type"] = "g6-nanode-1" })).Status);
     }
 
     [Fact]

@@ -324,8 +324,13 @@ public sealed class NodeBalancerTests
     [Fact]
     public async Task RetiredAddresses_HeldWhileANodeNamesThem_ReleasedWhenNodeGoes()
     {
-        // What a node of a deleted instance holds is the loopback address behind its private address.
-        await using var h = await EmulatorHarness.StartAsync(o => o.PrivateLoopbackPool = "127.12.9.0/24");
+        // What a node of a deleted instance holds is the loopback address behind its private address. Limits off:
+        // filling the address pool takes 254 creates in a burst (Linode allows 20 per 15 s).
+        await using var h = await EmulatorHarness.StartAsync(o =>
+        {
+            o.PrivateLoopbackPool = "127.12.9.0/24";
+            o.RateLimits.Enabled = false;
+        });
         var (nbId, configId, nodeIds) = await NodeBalancerWithNodesAsync(h, 1);
         var victim = (await h.GetOkAsync("linode/instances"))["data"]![0]!.AsObject();
         var victimId = victim["id"]!.GetValue<long>();

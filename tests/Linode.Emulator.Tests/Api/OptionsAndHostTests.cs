@@ -32,7 +32,10 @@ public sealed class OptionsAndHostTests : IDisposable
         Assert.Equal(TimeSpan.FromMilliseconds(300), options.Delays.Booting);
         Assert.Equal("private/golden-web", Assert.Single(options.PrivateImages).Id);
         Assert.Equal("{workload}", options.Runtime.Images["linode/debian12"].Command);
-        Assert.Equal(TimeSpan.FromSeconds(30), options.RateLimits.CreateInstanceWindow);
+        Assert.True(options.RateLimits.Enabled);
+        Assert.Equal((20, TimeSpan.FromSeconds(15)), (options.RateLimits.CreateInstanceLimit, options.RateLimits.CreateInstanceWindow));
+        Assert.Equal((200, 20, 50, 1600), (options.RateLimits.PaginatedLimit, options.RateLimits.ImagesLimit,
+            options.RateLimits.StatsLimit, options.RateLimits.GeneralLimit));
     }
 
     [Fact]
@@ -46,8 +49,21 @@ public sealed class OptionsAndHostTests : IDisposable
               booting: 5s
               profile: realistic
               deleting: 250ms
-            faults: { rate_429: 0.2, retry_after_seconds: 3, rate_500: 0.1, latency_ms: 50, boot_failure_rate: 0.5 }
-            rate_limits: { enabled: true, general_limit: 100, general_window: 1m, create_instance_limit: 2, create_instance_window: 10s }
+            scoped_tokens:
+              - { token: c-token, scopes: "linodes:read_only ips:read_only", user: bob }
+            faults: { rate_429: 0.2, retry_after_seconds: 3, rate_500: 0.1, latency_ms: 50, boot_failure_rate: 0.5, rate_maintenance: 0.25 }
+            rate_limits:
+              enabled: false
+              general_limit: 100
+              general_window: 1m
+              create_instance_limit: 2
+              create_instance_window: 10s
+              paginated_limit: 7
+              paginated_window: 2m
+              images_limit: 3
+              images_window: 3m
+              stats_limit: 4
+              stats_window: 4m
             runtime:
               workload_path: /opt/workload
               stop_grace_period: 2s
@@ -63,12 +79,18 @@ public sealed class OptionsAndHostTests : IDisposable
         Assert.Equal(["a-token", "b-token"], options.Tokens);
         Assert.Equal("alice", options.Username);
         Assert.Equal(TimeSpan.FromSeconds(5), options.Delays.Booting);
-        Assert.Equal(TimeSpan.FromSeconds(30), options.Delays.Provisioning);
+        Assert.Equal(TimeSpan.FromSeconds(41), options.Delays.Provisioning);
         Assert.Equal(TimeSpan.FromMilliseconds(250), options.Delays.Deleting);
         Assert.Equal((0.2, 3, 0.1, 50, 0.5), (options.Faults.Rate429, options.Faults.RetryAfterSeconds, options.Faults.Rate500, options.Faults.LatencyMs, options.Faults.BootFailureRate));
-        Assert.True(options.RateLimits.Enabled);
+        Assert.Equal(0.25, options.Faults.RateMaintenance);
+        var scoped = Assert.Single(options.ScopedTokens);
+        Assert.Equal(("c-token", "linodes:read_only ips:read_only", "bob"), (scoped.Token, scoped.Scopes, scoped.User));
+        Assert.False(options.RateLimits.Enabled);
         Assert.Equal(TimeSpan.FromMinutes(1), options.RateLimits.GeneralWindow);
         Assert.Equal(TimeSpan.FromSeconds(10), options.RateLimits.CreateInstanceWindow);
+        Assert.Equal((7, TimeSpan.FromMinutes(2)), (options.RateLimits.PaginatedLimit, options.RateLimits.PaginatedWindow));
+        Assert.Equal((3, TimeSpan.FromMinutes(3)), (options.RateLimits.ImagesLimit, options.RateLimits.ImagesWindow));
+        Assert.Equal((4, TimeSpan.FromMinutes(4)), (options.RateLimits.StatsLimit, options.RateLimits.StatsWindow));
         Assert.Equal("/opt/workload", options.Runtime.WorkloadPath);
         Assert.Equal(["--bind", "{address}"], options.Runtime.Images["private/app"].Args);
         Assert.Equal("/bin/true", options.Runtime.DefaultCommand!.Command);
@@ -85,7 +107,10 @@ public sealed class OptionsAndHostTests : IDisposable
             listen: 10.0.0.1:80
             tokens: [""]
             delays: { booting: soon, provisioning: -1s }
-            faults: { rate_429: 1.5, rate_500: -0.1, latency_ms: -5 }
+            faults: { rate_429: 1.5, rate_500: -0.1, latency_ms: -5, rate_maintenance: 2 }
+            rate_limits: { paginated_limit: 0, stats_window: 0s }
+            scoped_tokens:
+              - { token: "", scopes: "linodes:write_all" }
             instance_address_pool: 10.10.0.0/16
             nodebalancer_address_pool: 127.10.0.0/20
             private_address_pool: 192.168.1.0/24
@@ -97,7 +122,8 @@ public sealed class OptionsAndHostTests : IDisposable
         string[] fields =
         [
             "listen:", "tokens[0]:", "delays.booting:", "delays.provisioning:", "faults.rate_429:", "faults.rate_500:",
-            "faults.latency_ms:", "instance_address_pool:", "private_address_pool:", "colour:", "private_images[0].id:",
+            "faults.latency_ms:", "faults.rate_maintenance:", "rate_limits.paginated_limit:", "rate_limits.stats_window:",
+            "scoped_tokens[0].token:", "scoped_tokens[0].scopes:", "instance_address_pool:", "private_address_pool:", "colour:", "private_images[0].id:",
             "private_images[0].label:",
         ];
         foreach (var field in fields)

@@ -192,6 +192,11 @@ internal sealed class ContractScenario(HttpClient api)
         await Call(HttpMethod.Get, $"linode/instances/{bootedId}");
         await Call(HttpMethod.Put, $"linode/instances/{bootedId}", new JsonObject { ["tags"] = new JsonArray("contract", "updated") });
         await Call(HttpMethod.Get, $"linode/instances/{bootedId}/ips");
+        // What Terraform's linode_instance reads besides the instance.
+        var disks = await Call(HttpMethod.Get, $"linode/instances/{bootedId}/disks");
+        await Call(HttpMethod.Get, $"linode/instances/{bootedId}/disks/{disks!["data"]![0]!["id"]}");
+        var configs = await Call(HttpMethod.Get, $"linode/instances/{bootedId}/configs");
+        await Call(HttpMethod.Get, $"linode/instances/{bootedId}/configs/{configs!["data"]![0]!["id"]}");
         await Call(HttpMethod.Post, $"linode/instances/{bareId}/ips", new JsonObject { ["type"] = "ipv4", ["public"] = false });
         await Call(HttpMethod.Get, "linode/instances/999999999", expect: HttpStatusCode.NotFound);
 
@@ -230,6 +235,7 @@ internal sealed class ContractScenario(HttpClient api)
             ["check_timeout"] = 5,
         }, HttpStatusCode.BadRequest);
         await Call(HttpMethod.Get, $"nodebalancers/{nbId}/configs");
+        await Call(HttpMethod.Get, $"nodebalancers/{nbId}/stats");
         await Call(HttpMethod.Get, $"nodebalancers/{nbId}/configs/{configId}");
         await Call(HttpMethod.Put, $"nodebalancers/{nbId}/configs/{configId}", new JsonObject { ["algorithm"] = "leastconn" });
 
@@ -276,6 +282,10 @@ internal sealed class ContractScenario(HttpClient api)
         await CallFiltered("account/events", """{"entity.type":"linode","entity.id":""" + bootedId + ""","+order_by":"created","+order":"desc"}""");
         await Call(HttpMethod.Post, $"account/events/{eventId}/seen");
         await Call(HttpMethod.Get, "account");
+        // What linode-cli's configure reads.
+        await Call(HttpMethod.Get, "profile");
+        var users = await Call(HttpMethod.Get, "account/users");
+        await Call(HttpMethod.Get, $"account/users/{users!["data"]![0]!["username"]}");
 
         await Call(HttpMethod.Delete, $"nodebalancers/{nbId}/configs/{configId}/nodes/{nodeId}");
         await Call(HttpMethod.Delete, $"nodebalancers/{nbId}/configs/{configId}");

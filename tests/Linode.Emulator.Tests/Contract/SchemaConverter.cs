@@ -33,6 +33,8 @@ internal static class SchemaConverter
         "duration", "percent_complete", "rate", "time_remaining", "secondary_entity", // events still running
         "gateway", "rdns", "vpc_nat_1_1",                                                // private and IPv6 addresses
         "last_successful",                                                               // backups never taken
+        "sda", "sdb", "sdc", "sdd", "sde", "sdf", "sdg", "sdh",                          // a config's unused devices
+        "disk_id", "volume_id",                               // a device is a disk or a volume (the spec's example: null)
     };
 
     public static JsonNode ToJsonSchema(JsonNode openApiSchema, string operation)
@@ -94,6 +96,21 @@ internal static class SchemaConverter
                 if (NullableInPractice.Contains(name))
                 {
                     converted = AllowNull(converted);
+                }
+                // A config without interfaces (legacy networking, the default) lists none, though the spec wants one;
+                // and the spec's root_device "pattern" is prose ("a-z, A-Z, 0-9, /, _, -"), not a regular expression.
+                if (name == "interfaces")
+                {
+                    converted.Remove("minItems");
+                }
+                if (name == "root_device")
+                {
+                    converted.Remove("pattern");
+                }
+                // The spec types an event's time_remaining as a string; recorded finished events say 0 (SUBSET.md §13).
+                if (name == "time_remaining" && props.ContainsKey("percent_complete"))
+                {
+                    converted["type"] = new JsonArray("string", "integer", "null");
                 }
                 // For tag events the entity's id is the tag's name (SUBSET.md §9), a string.
                 if (name == "entity" && converted["properties"]?["id"] is JsonObject entityId)

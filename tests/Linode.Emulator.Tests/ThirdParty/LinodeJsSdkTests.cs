@@ -86,7 +86,7 @@ public sealed class LinodeJsSdkTests : IAsyncLifetime
         Assert.All(contacted, c => Assert.StartsWith("127.", c, StringComparison.Ordinal));
     }
 
-    private static Dictionary<string, JsonObject> ParseSteps(string stdout)
+    internal static Dictionary<string, JsonObject> ParseSteps(string stdout)
     {
         var steps = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
         foreach (var line in stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -108,7 +108,7 @@ public sealed class LinodeJsSdkTests : IAsyncLifetime
         return steps;
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string program, string directory, string[] arguments)
+    internal static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string program, string directory, string[] arguments)
     {
         var startInfo = new ProcessStartInfo(program)
         {
@@ -157,7 +157,7 @@ public sealed class LinodeJsSdkTests : IAsyncLifetime
         return (process.ExitCode, await stdout, await stderr);
     }
 
-    private static string? FindOnPath(string program)
+    internal static string? FindOnPath(string program)
     {
         foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator,
                      StringSplitOptions.RemoveEmptyEntries))
@@ -171,7 +171,7 @@ public sealed class LinodeJsSdkTests : IAsyncLifetime
         return null;
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
