@@ -48,6 +48,14 @@ internal sealed class InstancesApi(LinodeTransport transport) : IInstancesApi
     public Task<Instance> CreateAsync(CreateInstanceRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request.Metadata?.DecodedUserDataLength() is > InstanceMetadata.MaxUserDataBytes and var size)
+        {
+            // Refused here rather than by the API, so the message names the limit and no create is spent on it.
+            throw new ArgumentException(
+                $"metadata.user_data has {size} bytes after base64 decoding; Linode takes at most " +
+                $"{InstanceMetadata.MaxUserDataBytes}", nameof(request));
+        }
+
         return transport.SendAsync<Instance>(HttpMethod.Post, "POST /linode/instances", Collection, request,
             idempotent: false, null, cancellationToken);
     }

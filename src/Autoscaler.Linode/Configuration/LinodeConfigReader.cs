@@ -58,6 +58,10 @@ public static partial class LinodeConfigReader
             {
                 m.Error($"{ctx}user_data file '{userData}' does not exist", m.Raw("user_data"));
             }
+            else if (File.Exists(userData) && new FileInfo(userData).Length is var size && size > Models.InstanceMetadata.MaxUserDataBytes)
+            {
+                m.Error($"{ctx}user_data file '{userData}' has {size} bytes; Linode takes at most {Models.InstanceMetadata.MaxUserDataBytes} (after base64 decoding): fetch large files at boot instead", m.Raw("user_data"));
+            }
         }
 
         var firewallId = m.Long("firewall_id");

@@ -50,8 +50,6 @@ public sealed record LinodeInstancePoolFactoryOptions
 /// </code></example>
 public sealed partial class LinodeInstancePoolFactory
 {
-    private const int MaxUserDataBytes = 65535;
-
     private readonly ILinodeClient _client;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggerFactory;
@@ -162,9 +160,9 @@ public sealed partial class LinodeInstancePoolFactory
         try
         {
             var bytes = await File.ReadAllBytesAsync(path, ct).ConfigureAwait(false);
-            if (bytes.Length > MaxUserDataBytes)
+            if (bytes.Length > InstanceMetadata.MaxUserDataBytes)
             {
-                errors.Add($"{ctx}user_data file '{path}' has {bytes.Length} bytes; Linode takes at most {MaxUserDataBytes}");
+                errors.Add($"{ctx}user_data file '{path}' has {bytes.Length} bytes; Linode takes at most {InstanceMetadata.MaxUserDataBytes} (after base64 decoding)");
                 return null;
             }
 

@@ -48,7 +48,9 @@ public sealed class LinodeProvider : IProviderKind
         ConfigureClient?.Invoke(options);
         var client = LinodeClient.Create(options, context.Time, context.LoggerFactory, context.MeterFactory, Handler);
         context.Own(client);
-        var factory = new LinodeInstancePoolFactory(client, timeProvider: context.Time, loggerFactory: context.LoggerFactory, options: (PoolOptions ?? new LinodeInstancePoolFactoryOptions()) with { BillingPeriod = linode.BillingPeriod });
+        // The create limiter follows the limit the API announces to this client.
+        var limiter = new InstanceCreateRateLimiter(context.Time, announced: client.RateLimits);
+        var factory = new LinodeInstancePoolFactory(client, limiter, timeProvider: context.Time, loggerFactory: context.LoggerFactory, options: (PoolOptions ?? new LinodeInstancePoolFactoryOptions()) with { BillingPeriod = linode.BillingPeriod });
         return await factory.CreateAllAsync(pools, cancellationToken).ConfigureAwait(false);
     }
 }
