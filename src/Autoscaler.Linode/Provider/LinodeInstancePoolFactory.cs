@@ -11,7 +11,7 @@ namespace Autoscaler.Linode.Provider;
 public sealed record LinodeInstancePoolFactoryOptions
 {
     /// <summary>What a config created for <c>create_if_missing</c> looks like (its port is the pool's
-    /// <c>nodebalancer.port</c>): HTTP, round robin, active HTTP check of <c>/health</c> every 10 s (5 s timeout, 3 attempts).</summary>
+    /// <c>nodebalancer.port</c>): HTTP, round robin, active HTTP check of <c>/health</c> every 10 s (5 s timeout, 3 attempts), passive checks off.</summary>
     public static ConfigRequest DefaultNewConfig { get; } = new()
     {
         Protocol = ConfigProtocol.Http,
@@ -22,7 +22,9 @@ public sealed record LinodeInstancePoolFactoryOptions
         CheckInterval = 10,
         CheckTimeout = 5,
         CheckAttempts = 3,
-        CheckPassive = true,
+        // Passive checks take a backend out on any 5xx; the Workload answers 503 when its queue is full, so under the
+        // very load that should scale out, backends would be ejected in a cascade. The active check decides alone.
+        CheckPassive = false,
     };
 
     /// <summary>Config settings used when <c>create_if_missing</c> creates one. Default <see cref="DefaultNewConfig"/>.</summary>
