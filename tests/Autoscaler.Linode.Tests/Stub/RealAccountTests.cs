@@ -216,6 +216,7 @@ public sealed class RealAccountTests
                 """{"data":[{"id":9,"label":"web-nb","region":"us-east","hostname":"nb-1","ipv4":"127.20.0.1","client_conn_throttle":0,"tags":[]}],"page":1,"pages":1,"results":1}"""),
             ("GET", "/v4/nodebalancers/9/configs") => StubServer.Json(context, 200,
                 """{"data":[{"id":11,"port":80,"protocol":"http","algorithm":"roundrobin","stickiness":"none","check":"http","check_path":"/health","nodebalancer_id":9}],"page":1,"pages":1,"results":1}"""),
+            ("GET", "/v4/linode/instances") => StubServer.Json(context, 200, """{"data":[],"page":1,"pages":1,"results":0}"""),
             ("POST", "/v4/linode/instances") => StubServer.Json(context, 200, InstanceJson),
             _ => StubServer.Json(context, 404, """{"errors":[{"reason":"Not found"}]}"""),
         };
