@@ -64,6 +64,26 @@ public sealed class RealAccountTests
     }
 
     [Fact]
+    public async Task PoolSnapshot_Maintenance_FailsAtOnceNamingMaintenanceSoTheEngineHolds()
+    {
+        // The engine turns a failed snapshot into a hold whose reason is this message: no retry storm, no action.
+        await using var stub = await StubServer.StartAsync((context, _) =>
+        {
+            context.Response.Headers["X-Maintenance-Mode"] = "true";
+            return StubServer.Json(context, 503, """{"errors":[{"reason":"Service Unavailable"}]}""");
+        });
+        using var client = TestClients.Create(stub.ApiUrl);
+        var pool = new LinodeInstancePool(ProviderHarness.PoolConfig(), client,
+            new NodeBalancerTarget(9, "web-nb", "us-east", 11, 80), new InstanceCreateRateLimiter());
+
+        var ex = await Assert.ThrowsAsync<LinodeServerException>(() => pool.SnapshotAsync(CancellationToken.None));
+
+        Assert.True(ex.IsMaintenance);
+        Assert.Contains("Linode API maintenance", ex.Message, StringComparison.Ordinal);
+        Assert.Single(stub.Requests);
+    }
+
+    [Fact]
     public async Task CreateAsync_UserDataOver16384Bytes_RefusedNamingFieldAndLimitWithoutARequest()
     {
         await using var stub = await StubServer.StartAsync((context, _) => StubServer.Json(context, 200, InstanceJson));
