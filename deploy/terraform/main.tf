@@ -1,6 +1,6 @@
 # The seed's baseline on a real Linode account: a NodeBalancer (port 80, HTTP check GET /health) in front of
 # var.web_count web instances, the monitoring node (Prometheus, Alertmanager, linode-autoscaler), the firewalls and
-# the Object Storage bucket that holds the build artifacts.
+# the Object Storage bucket that holds the build artifacts and the monitoring node's configuration files.
 #
 # Terraform and linode-autoscaler share the pool "web" (tag autoscaler:web) and its NodeBalancer config:
 # - Terraform owns the NodeBalancer, its config, the baseline instances and their nodes. The baseline carries the pool
@@ -38,14 +38,19 @@ locals {
   }
   app_user_data = templatefile("${path.module}/../cloud-init/app.yaml", local.app_user_data_vars)
 
-  # Files are inserted under a `content: |` block six spaces deep.
+  # The monitoring node's configuration files, fetched from the bucket at first boot (config/<key>) rather than carried
+  # in its user data: Linode takes at most 16,384 bytes of user data (after base64 decoding), and gzipped user data is
+  # read by cloud-init's Akamai source only from 24.4 on. The files are the ones in deploy/, byte for byte.
+  monitoring_config_files = {
+    "prometheus.yml"        = file("${path.module}/../prometheus/prometheus.http_sd.yml")
+    "autoscaling.rules.yml" = file("${path.module}/../prometheus/rules/autoscaling.rules.yml")
+    "alertmanager.yml"      = file("${path.module}/../alertmanager/alertmanager.yml")
+    "autoscaler.yaml"       = file("${path.module}/../autoscaler/autoscaler.yaml")
+    "app-user-data.yaml"    = local.app_user_data
+  }
+
   monitoring_user_data_vars = {
-    prometheus_yml          = indent(6, file("${path.module}/../prometheus/prometheus.http_sd.yml"))
-    rules_yml               = indent(6, file("${path.module}/../prometheus/rules/autoscaling.rules.yml"))
-    alertmanager_yml        = indent(6, file("${path.module}/../alertmanager/alertmanager.yml"))
-    autoscaler_yml          = indent(6, file("${path.module}/../autoscaler/autoscaler.yaml"))
-    app_user_data           = indent(6, local.app_user_data)
-    attach_firewall_sh      = indent(6, file("${path.module}/../scripts/attach-firewall.sh"))
+    config_base_url         = "${local.artifact_base_url}/config"
     autoscaler_artifact_url = "${local.artifact_base_url}/linode-autoscaler/linode-autoscaler-linux-x64.tar.gz"
     artifact_region         = local.artifact_cluster
     artifact_access_key     = linode_object_storage_key.artifacts_read.access_key
@@ -60,16 +65,13 @@ locals {
     nodebalancer_label      = local.nodebalancer_label
     ssh_authorized_key      = var.authorized_keys[0]
     firewall_label          = local.web_firewall_label
-    pool_tags               = local.pool_tag
   }
   monitoring_user_data = templatefile("${path.module}/../cloud-init/monitoring.yaml", local.monitoring_user_data_vars)
 }
 
-check "pool_bounds" {
-  assert {
-    condition     = local.autoscale_min >= var.web_count && local.autoscale_min <= var.autoscale_max
-    error_message = "Need web_count <= autoscale_min <= autoscale_max: the protected baseline always counts toward the pool."
-  }
+# The region must offer Metadata (cloud-init's user data) as well as Linodes and NodeBalancers.
+data "linode_region" "selected" {
+  id = var.region
 }
 
 # --- Secrets shared by Alertmanager, the autoscaler and its API clients (Jenkins, `linode-autoscaler scale`) ---
@@ -118,6 +120,21 @@ resource "linode_object_storage_key" "artifacts_publish" {
   }
 }
 
+# --- Configuration the monitoring node fetches at first boot ---
+
+resource "linode_object_storage_object" "monitoring_config" {
+  for_each = local.monitoring_config_files
+
+  bucket       = linode_object_storage_bucket.artifacts.label
+  region       = var.bucket_region
+  key          = "config/${each.key}"
+  content      = each.value
+  content_type = "text/plain"
+  acl          = "private"
+  access_key   = linode_object_storage_key.artifacts_publish.access_key
+  secret_key   = linode_object_storage_key.artifacts_publish.secret_key
+}
+
 # --- Monitoring node ---
 
 resource "linode_firewall" "monitoring" {
@@ -149,15 +166,26 @@ resource "linode_instance" "monitoring" {
   tags            = ["linode-autoscaler:monitoring", "managed-by:terraform"]
 
   metadata {
-    # Gzipped (cloud-init unpacks it): the configuration files it carries would pass Linode's 16 KB limit on encoded
-    # user data otherwise.
-    user_data = base64gzip(local.monitoring_user_data)
+    # Plain, under 16,384 bytes: the configuration files come from the bucket (local.monitoring_config_files).
+    user_data = base64encode(local.monitoring_user_data)
   }
 
-  # The autoscaler resolves its pool's NodeBalancer by label when it starts.
-  depends_on = [linode_nodebalancer_config.web]
+  # The autoscaler resolves its pool's NodeBalancer and firewall by label when it starts, and the node fetches its
+  # configuration from the bucket at first boot.
+  depends_on = [linode_nodebalancer_config.web, linode_firewall.web, linode_object_storage_object.monitoring_config]
 
   lifecycle {
+    # Preconditions, not a `check` block: a check only warns, so a bad min/max would still apply and the autoscaler's
+    # pre-start validation would then fail forever on the node.
+    precondition {
+      condition     = local.autoscale_min >= var.web_count && local.autoscale_min <= var.autoscale_max
+      error_message = "Need web_count <= autoscale_min <= autoscale_max: the protected baseline always counts toward the pool."
+    }
+    precondition {
+      condition     = alltrue([for c in ["Linodes", "NodeBalancers", "Metadata"] : contains(data.linode_region.selected.capabilities, c)])
+      error_message = "Region ${var.region} must offer Linodes, NodeBalancers and Metadata (cloud-init reads its user data from the Metadata service)."
+    }
+
     # User data runs on the first boot only, and a new one would replace the node and its journal. To change a
     # configuration on a running node, copy the file and restart the service (deploy/README.md), or replace the node
     # on purpose: terraform apply -replace=linode_instance.monitoring
@@ -171,7 +199,9 @@ resource "linode_nodebalancer" "web" {
   label                = local.nodebalancer_label
   region               = var.region
   client_conn_throttle = 0
-  tags                 = ["managed-by:terraform"]
+  # Behind its firewall from creation: no window in which it is open to everything.
+  firewall_id = linode_firewall.nodebalancer.id
+  tags        = ["managed-by:terraform"]
 }
 
 resource "linode_nodebalancer_config" "web" {
@@ -185,14 +215,15 @@ resource "linode_nodebalancer_config" "web" {
   check_interval  = 10
   check_timeout   = 5
   check_attempts  = 3
-  check_passive   = true
+  # Passive checks take a backend out of rotation on any 5xx, and the app answers 503 when its queue is full: under the
+  # very load that should scale out, backends would be ejected in a cascade. The active check on /health decides.
+  check_passive = false
 }
 
 resource "linode_firewall" "nodebalancer" {
   label           = "${var.prefix}-nodebalancer"
   inbound_policy  = "DROP"
   outbound_policy = "ACCEPT"
-  nodebalancers   = [linode_nodebalancer.web.id]
 
   inbound {
     label    = "http"
@@ -201,6 +232,11 @@ resource "linode_firewall" "nodebalancer" {
     ports    = "80"
     ipv4     = var.http_cidrs_ipv4
     ipv6     = var.http_cidrs_ipv6
+  }
+
+  lifecycle {
+    # The NodeBalancer attaches itself at creation (its firewall_id); listing it here too would be a cycle.
+    ignore_changes = [nodebalancers]
   }
 }
 
@@ -241,12 +277,16 @@ resource "linode_firewall" "web" {
   }
 
   lifecycle {
-    # The device list is shared: Terraform attaches the baseline through firewall_id on each instance, the monitoring
-    # node attaches the autoscaler's instances. Listing devices here would detach those on the next apply.
+    # The device list is shared: Terraform attaches the baseline through firewall_id on each instance, the autoscaler
+    # its own instances through firewall_id at their creation (firewall_label in its pool). Listing devices here would
+    # detach those on the next apply.
     ignore_changes = [linodes]
   }
 }
 
+# interface_generation is left to the provider's default (legacy_config): accounts that default to Linode interfaces
+# need `interface_generation = "legacy_config"` here (and on the monitoring node) for private_ip to give the private
+# IPv4 the NodeBalancer nodes use; the autoscaler's instances are created with legacy config interfaces.
 resource "linode_instance" "web" {
   count = var.web_count
 

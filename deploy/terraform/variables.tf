@@ -6,7 +6,7 @@ variable "linode_token" {
 }
 
 variable "autoscaler_linode_token" {
-  description = "Token of linode-autoscaler on the monitoring node: linodes:read_write, nodebalancers:read_write, firewall:read_write (attaches its instances to the pool firewall). Reaches the node through its user data."
+  description = "Token of linode-autoscaler on the monitoring node, least privilege: linodes:read_write, nodebalancers:read_write, firewall:read_write (its instances are created behind the pool firewall, resolved by label) and nothing else (stackscripts:read_only only if a pool uses a StackScript). Reaches the node through its user data."
   type        = string
   sensitive   = true
 }
@@ -17,13 +17,14 @@ variable "prefix" {
   default     = "autoscaler"
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,15}$", var.prefix))
-    error_message = "prefix must be 2-16 characters: lower-case letters, digits and '-', starting with a letter."
+    # Linode refuses labels with "--" (and every label here is prefix + "-…", so a trailing '-' would make one).
+    condition     = can(regex("^[a-z](-?[a-z0-9])+$", var.prefix)) && length(var.prefix) <= 16
+    error_message = "prefix must be 2-16 characters: lower-case letters, digits and single '-' between them, starting with a letter (Linode refuses labels with '--')."
   }
 }
 
 variable "region" {
-  description = "Region of the NodeBalancer, the instances and the autoscaler's pool (it must offer Metadata for cloud-init)."
+  description = "Region of the NodeBalancer, the instances and the autoscaler's pool; it must offer Metadata for cloud-init (checked by a precondition against the linode_region data source)."
   type        = string
   default     = "us-east"
 }

@@ -31,4 +31,7 @@ public interface IInstancesApi
     /// <summary>Allocates an IPv4 (<c>POST …/ips</c> with <c>{"type":"ipv4","public":…}</c>). A Linode has at most one
     /// private IPv4; extra public ones need a support ticket.</summary>
     Task<IpAddress> AllocateIpv4Async(long linodeId, bool isPublic = false, CancellationToken cancellationToken = default);
+
+    /// <summary><c>GET /linode/stackscripts/{id}</c> (scope <c>stackscripts:read_only</c>).</summary>
+    Task<StackScript> GetStackScriptAsync(long stackScriptId, CancellationToken cancellationToken = default);
 }

@@ -48,9 +48,21 @@ internal sealed class InstancesApi(LinodeTransport transport) : IInstancesApi
     public Task<Instance> CreateAsync(CreateInstanceRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request.Metadata?.DecodedUserDataLength() is > InstanceMetadata.MaxUserDataBytes and var size)
+        {
+            // Refused here rather than by the API, so the message names the limit and no create is spent on it.
+            throw new ArgumentException(
+                $"metadata.user_data has {size} bytes after base64 decoding; Linode takes at most " +
+                $"{InstanceMetadata.MaxUserDataBytes}", nameof(request));
+        }
+
         return transport.SendAsync<Instance>(HttpMethod.Post, "POST /linode/instances", Collection, request,
             idempotent: false, null, cancellationToken);
     }
+
+    public Task<StackScript> GetStackScriptAsync(long stackScriptId, CancellationToken cancellationToken = default) =>
+        transport.SendAsync<StackScript>(HttpMethod.Get, "GET /linode/stackscripts/{stackScriptId}",
+            $"linode/stackscripts/{Segment(stackScriptId)}", null, idempotent: true, null, cancellationToken);
 
     public Task<Instance> UpdateAsync(long linodeId, UpdateInstanceRequest request,
         CancellationToken cancellationToken = default)
@@ -209,6 +221,18 @@ internal sealed class NetworkingApi(LinodeTransport transport) : INetworkingApi
         CancellationToken cancellationToken = default) =>
         transport.ListAsync<Ipv6Range>("GET /networking/ipv6/ranges", "networking/ipv6/ranges", filter,
             cancellationToken);
+
+    public IAsyncEnumerable<Firewall> ListFirewallsAsync(Filter? filter = null,
+        CancellationToken cancellationToken = default) =>
+        transport.ListAsync<Firewall>("GET /networking/firewalls", "networking/firewalls", filter, cancellationToken);
+
+    public Task<Firewall> UpdateFirewallAsync(long firewallId, UpdateFirewallRequest request,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return transport.SendAsync<Firewall>(HttpMethod.Put, "PUT /networking/firewalls/{firewallId}",
+            $"networking/firewalls/{Segment(firewallId)}", request, idempotent: true, null, cancellationToken);
+    }
 }
 
 internal sealed class EventsApi(LinodeTransport transport) : IEventsApi

@@ -70,6 +70,7 @@ public sealed class LinodeClient : ILinodeClient
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(LinodeClientServices.LoggerCategory);
         var metrics = new LinodeClientMetrics(meterFactory);
         var gate = new RateLimitGate(timeProvider, options.MaxRetryAfter);
+        gate.Buckets.Observed += metrics.RecordBucket;
 
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage>();
         LinodeResilience.Configure(builder, options, gate, metrics, logger, timeProvider);
@@ -82,7 +83,7 @@ public sealed class LinodeClient : ILinodeClient
         var resilience = new ResilienceHandler(builder.Build()) { InnerHandler = inner };
         var http = new HttpClient(resilience, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
 #pragma warning restore CA2000
-        return new StandaloneLinodeClient(new LinodeClient(http, options, timeProvider), http, metrics);
+        return new StandaloneLinodeClient(new LinodeClient(http, options, timeProvider), http, metrics, gate.Buckets);
     }
 }
 
@@ -93,12 +94,16 @@ public sealed class StandaloneLinodeClient : ILinodeClient, IDisposable
     private readonly HttpClient _http;
     private readonly IDisposable _metrics;
 
-    internal StandaloneLinodeClient(LinodeClient client, HttpClient http, IDisposable metrics)
+    internal StandaloneLinodeClient(LinodeClient client, HttpClient http, IDisposable metrics, RateLimitBuckets rateLimits)
     {
         _client = client;
         _http = http;
         _metrics = metrics;
+        RateLimits = rateLimits;
     }
+
+    /// <summary>The rate-limit buckets the API announced to this client (the create limiter follows them).</summary>
+    public RateLimitBuckets RateLimits { get; }
 
     public Uri BaseUri => _client.BaseUri;
 
@@ -139,6 +144,7 @@ internal sealed class LinodeClientServices
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(LoggerCategory);
         Metrics = new LinodeClientMetrics(meterFactory);
         Gate = new RateLimitGate(TimeProvider, options.Value.MaxRetryAfter);
+        Gate.Buckets.Observed += Metrics.RecordBucket;
     }
 
     public TimeProvider TimeProvider { get; }
@@ -150,9 +156,11 @@ internal sealed class LinodeClientServices
     public RateLimitGate Gate { get; }
 
     // Connections are recycled by the handler itself, so a client captured by a long-lived service still sees DNS
-    // changes without relying on the factory's handler rotation.
+    // changes without relying on the factory's handler rotation. Redirects are never followed: a 307 would re-send a
+    // create body (root_pass included) to whatever host it names; the API never redirects, so one is an error.
     public static SocketsHttpHandler CreatePrimaryHandler() => new()
     {
+        AllowAutoRedirect = false,
         PooledConnectionLifetime = TimeSpan.FromMinutes(2),
         PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
         AutomaticDecompression = System.Net.DecompressionMethods.All,

@@ -91,6 +91,9 @@ internal sealed class FakeInstancePool : IInstancePool
 
     public string Name { get; }
 
+    /// <summary>The load balancer's apply delay the pool reports.</summary>
+    public TimeSpan NodeApplyDelay { get; set; }
+
     public List<PoolMember> Members { get; } = [];
 
     public List<OrphanNode> Orphans { get; } = [];

@@ -87,6 +87,39 @@ check(nbConfig.port === 80, "the NodeBalancer config listens on port 80");
 check(nbConfig.check === "http" && nbConfig.check_path === "/health", "the NodeBalancer config checks GET /health");
 check(text(nbConfig.nodebalancer_id).includes("linode_nodebalancer.web.id"), "the config belongs to the NodeBalancer");
 
+// Passive checks off: the app answers 503 when its queue is full, and a passive check would eject it for that.
+check(nbConfig.check_passive === false, "the NodeBalancer config has check_passive = false (no 503 cascade under load)");
+// The NodeBalancer is behind its firewall from creation (firewall_id), not attached later.
+const nb = need("linode_nodebalancer", "web");
+check(text(nb.firewall_id).includes("linode_firewall.nodebalancer.id"), "the NodeBalancer gets its firewall_id at creation");
+
+// Bounds and region: preconditions (a `check` block only warns and the bad values would still apply).
+check(!(merged.check ?? []).length, "no `check` blocks: bad inputs must stop the apply (preconditions)");
+const preconditions = Object.values(merged.resource ?? {}).flatMap((named) => Object.values(named))
+  .flatMap((r) => r.lifecycle?.[0]?.precondition ?? []);
+const cond = (p) => text(p.condition);
+check(preconditions.some((p) => cond(p).includes("local.autoscale_min") && cond(p).includes("var.autoscale_max")),
+  "a precondition holds web_count <= autoscale_min <= autoscale_max");
+const region = merged.data?.linode_region?.selected;
+check(region !== undefined && text(region.id).includes("var.region"), "a linode_region data source reads var.region");
+check(preconditions.some((p) => cond(p).includes("data.linode_region.selected.capabilities") && cond(p).includes("Metadata")),
+  "a precondition requires the region's Metadata capability (cloud-init's user data)");
+
+// Labels: Linode refuses "--"; every label is prefix + "-…", so the prefix may neither hold "--" nor end in "-".
+const prefixRule = text(merged.variable?.prefix?.validation?.[0]?.condition);
+const prefixRegex = /regex\(\\"(.*?)\\", var\.prefix\)/.exec(prefixRule)?.[1]?.replace(/\\\\/g, "\\");
+let re = null;
+try {
+  re = prefixRegex ? new RegExp(prefixRegex) : null;
+} catch {
+  re = null;
+}
+check(re !== null, `variable prefix is validated by a regex (${prefixRule})`);
+if (re) {
+  for (const ok of ["autoscaler", "web-1", "a1"]) check(re.test(ok), `prefix '${ok}' is accepted`);
+  for (const bad of ["a--b", "web-", "-web", "Web"]) check(!re.test(bad), `prefix '${bad}' is refused (Linode labels)`);
+}
+
 // Baseline web instances: count = var.web_count, pool tag and protection tag, firewall, user data, ignore_changes.
 const web = need("linode_instance", "web");
 check(web.count === "${var.web_count}", "linode_instance.web has count = var.web_count");
@@ -121,7 +154,7 @@ check(ignored(mon).includes("metadata"), "linode_instance.monitoring ignores cha
 const inbound = (r) => [...(r.inbound ?? []), ...((r.dynamic?.[0]?.inbound ?? r.dynamic?.inbound ?? [])
   .flatMap((d) => d.content ?? []))];
 const fwNb = need("linode_firewall", "nodebalancer");
-check(text(fwNb.nodebalancers).includes("linode_nodebalancer.web.id"), "the NodeBalancer has its firewall");
+check(fwNb.nodebalancers === undefined, "the NodeBalancer firewall does not list it (it attaches at creation)");
 check(inbound(fwNb).some((r) => r.ports === "80" && r.action === "ACCEPT"), "the NodeBalancer firewall allows 80");
 const fwWeb = need("linode_firewall", "web");
 check(fwWeb.inbound_policy === "DROP", "the web firewall drops by default");

@@ -127,8 +127,6 @@ run "cloud-init app.yaml + monitoring.yaml rendered as templatefile() does; Stac
 # --- Jenkins and the helper scripts, run against fakes on 127.0.0.1 ---
 run "Jenkinsfile.scale-up / scale-down: structure, shellcheck, sizes asked for, CLI options" \
   "$python" "$here/check_jenkins.py" "$deploy" "${cli[@]}"
-run "scripts/attach-firewall.sh against a fake Linode API" \
-  "$python" "$here/check_attach_firewall.py" "$deploy"
 run "scripts/publish-artifacts.sh against a fake S3 endpoint" \
   "$python" "$here/check_publish.py" "$deploy"
 

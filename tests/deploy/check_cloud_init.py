@@ -1,6 +1,8 @@
 """Renders deploy/cloud-init/*.yaml the way Terraform's templatefile() does, with the maps main.tf hands it, and checks
-the result: #cloud-config first, YAML that parses, the packages and services, shell that passes shellcheck, files
-inserted verbatim, a user-data size Linode accepts, the StackScript doing the same as app.yaml, and the autoscaler's
+the result: #cloud-config first, YAML that parses, the packages and services, shell that passes shellcheck, the
+monitoring node's configuration files fetched from the bucket byte for byte as Terraform uploads them, user data under
+Linode's 16,384 bytes uncompressed (no gzip: cloud-init's Akamai source reads it only from 24.4 on), no late firewall
+attach, the StackScript doing the same as app.yaml, and the autoscaler's
 configuration valid with the environment the monitoring node gets.
 
 Usage: check_cloud_init.py DEPLOY_DIR TERRAFORM_JSON [LINODE_AUTOSCALER_COMMAND...]
@@ -184,18 +186,31 @@ mon = cloud_config("monitoring.yaml", mon_text)
 mon_files = files_of(mon)
 for pkg in ["prometheus", "prometheus-alertmanager", "jq", "curl"]:
     t.check(pkg in mon.get("packages", []), f"monitoring.yaml installs {pkg}")
-verbatim = {
-    "/etc/prometheus/prometheus.yml": "prometheus/prometheus.http_sd.yml",
-    "/etc/prometheus/rules/autoscaling.rules.yml": "prometheus/rules/autoscaling.rules.yml",
-    "/etc/prometheus/alertmanager.yml": "alertmanager/alertmanager.yml",
-    "/etc/linode-autoscaler/autoscaler.yaml": "autoscaler/autoscaler.yaml",
-    "/usr/local/sbin/linode-autoscaler-attach-firewall": "scripts/attach-firewall.sh",
+# Configuration files: Terraform uploads each (local.monitoring_config_files -> config/<key>), the node fetches each.
+fetched = {
+    "prometheus.yml": ("/etc/prometheus/prometheus.yml", "prometheus/prometheus.http_sd.yml"),
+    "autoscaling.rules.yml": ("/etc/prometheus/rules/autoscaling.rules.yml", "prometheus/rules/autoscaling.rules.yml"),
+    "alertmanager.yml": ("/etc/prometheus/alertmanager.yml", "alertmanager/alertmanager.yml"),
+    "autoscaler.yaml": ("/etc/linode-autoscaler/autoscaler.yaml", "autoscaler/autoscaler.yaml"),
+    "app-user-data.yaml": ("/etc/linode-autoscaler/app-user-data.yaml", None),
 }
-for path, source in verbatim.items():
-    got = mon_files.get(path, {}).get("content")
-    t.check(got == open(os.path.join(deploy, source)).read(), f"monitoring.yaml writes {path} as deploy/{source}, byte for byte")
-t.check(mon_files.get("/etc/linode-autoscaler/app-user-data.yaml", {}).get("content") == app_text,
-        "the autoscaler's pool user_data is the app.yaml the baseline booted with")
+uploads = locals_.get("monitoring_config_files", {})
+objects = tf.get("resource", {}).get("linode_object_storage_object", {}).get("monitoring_config", {})
+t.check("local.monitoring_config_files" in json.dumps(objects.get("for_each", "")) and "config/" in json.dumps(objects.get("key", "")),
+        "main.tf uploads every configuration file to the bucket's config/")
+fetch_script = mon_files.get("/usr/local/sbin/linode-autoscaler-fetch-config", {}).get("content", "")
+t.check(f'base="{BUCKET}/config"' in fetch_script, "the node fetches its configuration from the bucket's config/")
+for key, (path, source) in fetched.items():
+    expr = uploads.get(key, "")
+    want = f'file("${{path.module}}/../{source}")' if source else "local.app_user_data"
+    t.check(want in expr, f"main.tf uploads config/{key} from {source or 'local.app_user_data'} (got {expr!r})")
+    t.check(re.search(rf"^fetch {re.escape(key)} {re.escape(path)} ", fetch_script, re.M) is not None,
+            f"monitoring.yaml fetches config/{key} to {path}")
+    t.check(path not in mon_files, f"{path} is not carried in the user data")
+t.check(any("linode-autoscaler-fetch-config" in c for c in runcmd_text(mon)[:1]),
+        "monitoring.yaml fetches its configuration before anything starts")
+t.check(not [p for p in mon_files if "attach-firewall" in p or "autoscaler-firewall" in p] and "firewall.timer" not in mon_text,
+        "no late firewall attach: the autoscaler creates its instances behind the firewall")
 token_file = mon_files.get("/etc/prometheus/autoscaler-webhook.token", {})
 am = yaml.safe_load(open(os.path.join(deploy, "alertmanager", "alertmanager.yml")))
 cred_files = [w["http_config"]["authorization"]["credentials_file"] for r in am["receivers"] for w in r.get("webhook_configs", [])]
@@ -212,28 +227,26 @@ for line in env_file.get("content", "").splitlines():
 autoscaler_yaml = open(os.path.join(deploy, "autoscaler", "autoscaler.yaml")).read()
 needed = set(re.findall(r"\$\{(\w+)(?::-[^}]*)?\}", autoscaler_yaml))
 t.check(needed <= set(env), f"the env file sets every variable autoscaler.yaml uses (missing: {sorted(needed - set(env))})")
-attach = open(os.path.join(deploy, "scripts", "attach-firewall.sh")).read()
-attach_needed = set(re.findall(r'\$\{(\w+):\?', attach))
-t.check(attach_needed <= set(env), f"the env file sets every variable attach-firewall.sh needs (missing: {sorted(attach_needed - set(env))})")
+t.check(re.search(r"^\s+firewall_(label|id): \S", autoscaler_yaml, re.M) is not None,
+        "the autoscaler's pool creates its instances behind a firewall (firewall_label or firewall_id)")
 t.check(env.get("WEBHOOK_TOKEN") == token_file.get("content", "").strip(), "Alertmanager and the autoscaler share one webhook token")
-for unit_path, exec_part in [("/etc/systemd/system/linode-autoscaler.service", "/opt/linode-autoscaler/linode-autoscaler serve"),
-                             ("/etc/systemd/system/linode-autoscaler-firewall.service", "/usr/local/sbin/linode-autoscaler-attach-firewall")]:
+for unit_path, exec_part in [("/etc/systemd/system/linode-autoscaler.service", "/opt/linode-autoscaler/linode-autoscaler serve")]:
     unit_ok("monitoring.yaml", unit_path, mon_files.get(unit_path, {}), exec_part)
 t.check("EnvironmentFile=/etc/linode-autoscaler/env" in mon_files.get("/etc/systemd/system/linode-autoscaler.service", {}).get("content", ""),
         "the autoscaler's unit reads its tokens from the env file")
 mruns = runcmd_text(mon)
-for what in ["linode-autoscaler-install", "enable --now linode-autoscaler.service", "enable --now linode-autoscaler-firewall.timer",
+for what in ["linode-autoscaler-fetch-config", "linode-autoscaler-install", "enable --now linode-autoscaler.service",
              "restart prometheus.service prometheus-alertmanager.service"]:
     t.check(any(what in c for c in mruns), f"monitoring.yaml runs '{what}'")
 for path, f in mon_files.items():
     owner = f.get("owner", "root:root")
     if owner.split(":")[-1] not in ("root",):
         t.check(f.get("defer") is True, f"{path} (owned by {owner}) is written after the packages and users exist (defer)")
-shell_files("monitoring.yaml", {p: f for p, f in mon_files.items() if p != "/usr/local/sbin/linode-autoscaler-attach-firewall"})
+shell_files("monitoring.yaml", mon_files)
 sizes["monitoring.yaml"] = len(mon_text.encode())
 
-# Linode's metadata service takes at most 65535 bytes of user data before encoding, "about 16 KB encoded": hold
-# what main.tf sends (base64encode, or base64gzip) to 16 KiB.
+# Linode takes at most 16,384 bytes of user data after base64 decoding. Gzip would fit more, but cloud-init's Akamai
+# data source unpacks it only from 24.4 on (Debian 12 ships 22.4): plain base64 only, the text itself under the limit.
 def sent(resource, text):
     expr = json.dumps(tf.get("resource", {}).get("linode_instance", {}).get(resource, {}).get("metadata", ""))
     data = text.encode()
@@ -247,15 +260,16 @@ for name, resource in [("app.yaml", "web"), ("monitoring.yaml", "monitoring")]:
     text = app_text if name == "app.yaml" else mon_text
     raw, b64, how = sent(resource, text)
     encoded[name] = f"{how} {b64} B"
-    t.check(len(text.encode()) <= 65535 and raw <= 65535, f"{name}: {len(text.encode())} bytes of user data (at most 65535)")
-    t.check(b64 <= 16384, f"{name}: {b64} bytes once encoded as main.tf sends it ({how}; at most 16384)")
+    t.check(how == "base64", f"{name}: main.tf sends it with base64encode, not gzipped ({how})")
+    t.check(raw <= 16384, f"{name}: {raw} bytes of user data after base64 decoding (Linode takes at most 16384)")
 
 # The autoscaler's configuration, as the monitoring node has it: its directory, its env, the pool's user_data.
 if cli:
     with tempfile.TemporaryDirectory() as d:
-        for path in ["/etc/linode-autoscaler/autoscaler.yaml", "/etc/linode-autoscaler/app-user-data.yaml"]:
-            with open(os.path.join(d, os.path.basename(path)), "w") as f:
-                f.write(mon_files[path]["content"])
+        with open(os.path.join(d, "autoscaler.yaml"), "w") as f:
+            f.write(autoscaler_yaml)
+        with open(os.path.join(d, "app-user-data.yaml"), "w") as f:
+            f.write(app_text)
         r = subprocess.run(cli + ["validate", os.path.join(d, "autoscaler.yaml")], capture_output=True, text=True,
                            env={**{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "DOTNET_ROOT")}, **env})
         t.check(r.returncode == 0 and r.stdout.startswith("ok:"),

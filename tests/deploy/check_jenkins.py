@@ -1,5 +1,5 @@
 """Checks deploy/jenkins (Jenkins itself cannot run here): each Jenkinsfile is a declarative pipeline with POOL, STEP
-and TO parameters and the API token from withCredentials; its shell step passes shellcheck and, run by bash against a
+and TO parameters (and no address parameter: AUTOSCALER_URL is fixed in the job) and the API token from withCredentials; its shell step passes shellcheck and, run by bash against a
 fake of the autoscaler's read API with a stand-in linode-autoscaler on PATH, computes the size it asks for
 (step, clamp to max or min, TO, input validation). With the real CLI, `linode-autoscaler scale --help` must offer every
 option the Jenkinsfiles use.
@@ -82,6 +82,12 @@ with FakeServer(api) as server:
         t.check(re.search(r"^pipeline \{", text, re.M) is not None and "stages {" in text, f"{name} is a declarative pipeline")
         for p in ["POOL", "STEP", "TO"]:
             t.check(re.search(rf"string\(name: '{p}'", text) is not None, f"{name} has the parameter {p}")
+        # The token goes wherever the URL points: the URL is part of the job, never a parameter a build can set.
+        declared = re.findall(r"(?:string|text|choice|password)\(name: '([A-Za-z_]+)'", text)
+        t.check(not [p for p in declared if re.search(r"URL|HOST|ADDRESS|ENDPOINT", p, re.I)],
+                f"{name}: no build parameter names the autoscaler's address (parameters: {declared})")
+        env_url = re.search(r"environment \{[^}]*AUTOSCALER_URL = '(http://127\.0\.0\.1:\d+)'", text, re.S)
+        t.check(env_url is not None, f"{name}: AUTOSCALER_URL is fixed in the job's environment block, on loopback")
         t.check("withCredentials([string(credentialsId: 'linode-autoscaler-api-token', variable: 'AUTOSCALER_API_TOKEN')])" in text,
                 f"{name} takes the API token from Jenkins credentials")
         t.check('sh """' not in text, f"{name}: no Groovy-interpolated shell step (it would leak the token into the script)")

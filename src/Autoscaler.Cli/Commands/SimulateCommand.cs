@@ -41,7 +41,7 @@ public static class SimulateCommand
         var peak = new Option<int?>("--peak-instances") { Description = "Scale the rates so that the trace's peak needs N instances at the target utilisation" };
         var config = new Option<FileInfo?>("--config") { Description = "The autoscaler configuration whose pool is simulated" };
         var pool = new Option<string?>("--pool") { Description = "The pool to simulate (needed when the configuration has several)" };
-        var bootTime = new Option<string>("--boot-time") { Description = "From the create call to the instance running", DefaultValueFactory = _ => "60s" };
+        var bootTime = new Option<string>("--boot-time") { Description = "From the create call to the instance running", DefaultValueFactory = _ => "65s" };
         var healthDelay = new Option<string>("--health-check-delay") { Description = "From running and joined to the NodeBalancer node UP", DefaultValueFactory = _ => "10s" };
         var traceStart = new Option<string?>("--trace-start") { Description = "With --trace: replay from this far into the trace, e.g. 12.4d or 1072000" };
         var traceLength = new Option<string?>("--trace-length") { Description = "With --trace: replay this much of the trace, e.g. 39692m (NASA July 1-28)" };

@@ -24,6 +24,11 @@ internal static class ValidateCommand
             }
 
             await output.WriteLineAsync(Ok(result.Config));
+            foreach (var warning in Autoscaler.Linode.Configuration.LinodeConfigWarnings.Of(result.Config))
+            {
+                await output.WriteLineAsync("warning: " + warning);
+            }
+
             return 0;
         });
         return command;

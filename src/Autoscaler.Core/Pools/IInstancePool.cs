@@ -10,6 +10,11 @@ public interface IInstancePool
     /// <summary>Pool name.</summary>
     string Name { get; }
 
+    /// <summary>How long the load balancer may take to apply a node change after the cloud's API answered (Linode:
+    /// within 60 s). A drain lasts at least this plus the pool's <c>drain</c>, so a node is never removed while it still
+    /// gets new connections. Default zero (changes apply when the call returns).</summary>
+    TimeSpan NodeApplyDelay => TimeSpan.Zero;
+
     /// <summary>Lists the pool's members (instances with the pool tag, nothing else) and orphan nodes.</summary>
     Task<PoolSnapshot> SnapshotAsync(CancellationToken cancellationToken);
 

@@ -112,7 +112,7 @@ public sealed partial class Reconciler
             foreach (var (victim, paid) in chosen)
             {
                 var serving = victim.Lifecycle == MemberLifecycle.Serving;
-                var drain = serving && victim.Member.Node is not null ? _config.ScaleDown.Drain : TimeSpan.Zero;
+                var drain = serving && victim.Member.Node is not null && _config.ScaleDown.Drain > TimeSpan.Zero ? DrainTime : TimeSpan.Zero;
                 var paidUntil = paid;
                 var releaseAt = paidUntil - drain - _config.ScaleDown.ReleaseMargin;
                 if (now >= releaseAt)

@@ -34,7 +34,7 @@ public sealed partial class Reconciler
                         await _pool.DrainAsync(mv.Member, ct).ConfigureAwait(false);
                     }
 
-                    if (now < current.PhaseSince + _config.ScaleDown.Drain)
+                    if (now < current.PhaseSince + DrainTime)
                     {
                         continue;
                     }
@@ -126,6 +126,9 @@ public sealed partial class Reconciler
             await StartRemovalAsync(victim, drain: victim.Lifecycle == MemberLifecycle.Serving, reason, now, counts, ct).ConfigureAwait(false);
         }
     }
+
+    /// <summary>How long a drain lasts: the pool's <c>drain</c> plus the time the load balancer may take to apply it.</summary>
+    private TimeSpan DrainTime => _config.ScaleDown.Drain + _pool.NodeApplyDelay;
 
     private async Task StartRemovalAsync(MemberView victim, bool drain, string reason, DateTimeOffset now, Counts counts, CancellationToken ct)
     {

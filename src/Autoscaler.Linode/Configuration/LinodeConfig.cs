@@ -20,10 +20,25 @@ public sealed record LinodeConfig : IConfigSectionValue
     /// shortens it on both sides to show scale-in at period ends within minutes.</summary>
     public TimeSpan BillingPeriod { get; init; } = TimeSpan.FromHours(1);
 
+    /// <summary>Linode's apply delay for real API addresses: NodeBalancer node changes "are applied within 60 seconds".</summary>
+    public static readonly TimeSpan RealApplyDelay = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long the NodeBalancers may take to apply a node change after the API answered (a drain lasts at
+    /// least this plus the pool's <c>drain</c>). Default 60 s for a real API address, 0 for a loopback one (the
+    /// emulator's <c>fast</c> profile applies at once; set it for the <c>realistic</c> profile).</summary>
+    public TimeSpan ApplyDelay { get; init; } = RealApplyDelay;
+
+    /// <summary>The default <see cref="ApplyDelay"/> for <paramref name="url"/>.</summary>
+    public static TimeSpan DefaultApplyDelay(Uri url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        return url.IsLoopback ? TimeSpan.Zero : RealApplyDelay;
+    }
+
     /// <inheritdoc />
     public void Describe(StringBuilder text, string indent)
     {
         ArgumentNullException.ThrowIfNull(text);
-        text.Append(CultureInfo.InvariantCulture, $"{indent}linode: {{ url: {Url}, token: {Token}, billing_period: {Autoscaler.Common.Durations.Format(BillingPeriod)} }}\n");
+        text.Append(CultureInfo.InvariantCulture, $"{indent}linode: {{ url: {Url}, token: {Token}, billing_period: {Autoscaler.Common.Durations.Format(BillingPeriod)}, apply_delay: {Autoscaler.Common.Durations.Format(ApplyDelay)} }}\n");
     }
 }

@@ -5,8 +5,8 @@ using YamlDotNet.RepresentationModel;
 namespace Autoscaler.Linode.Configuration;
 
 /// <summary>
-/// Reads and validates what Linode owns in the configuration: the top-level <c>linode:</c> section (url, token, billing_period) and, in
-/// each Linode pool, region, type, image, stackscript, user_data, firewall_id, authorized_keys, tags, pool_tag,
+/// Reads and validates what Linode owns in the configuration: the top-level <c>linode:</c> section (url, token, billing_period, apply_delay) and, in
+/// each Linode pool, region, type, image, stackscript, user_data, firewall_id or firewall_label, authorized_keys, tags, pool_tag,
 /// label_prefix, protection_tag and nodebalancer (beside the policy keys, as they always were).
 /// </summary>
 public static partial class LinodeConfigReader
@@ -37,8 +37,21 @@ public static partial class LinodeConfigReader
             period = null;
         }
 
+        var applyDelay = m.Duration("apply_delay");
+        if (applyDelay is { } a && (a < TimeSpan.Zero || a > TimeSpan.FromMinutes(10)))
+        {
+            m.Error("linode.apply_delay must be between 0s and 10m", m.Raw("apply_delay"));
+            applyDelay = null;
+        }
+
         m.Done();
-        return token is null ? null : new LinodeConfig { Url = url, Token = token, BillingPeriod = period ?? TimeSpan.FromHours(1) };
+        return token is null ? null : new LinodeConfig
+        {
+            Url = url,
+            Token = token,
+            BillingPeriod = period ?? TimeSpan.FromHours(1),
+            ApplyDelay = applyDelay ?? LinodeConfig.DefaultApplyDelay(url),
+        };
     }
 
     /// <summary>Reads the Linode keys of pool <paramref name="name"/>; null when a required one is missing or unusable.</summary>
@@ -58,12 +71,26 @@ public static partial class LinodeConfigReader
             {
                 m.Error($"{ctx}user_data file '{userData}' does not exist", m.Raw("user_data"));
             }
+            else if (File.Exists(userData) && new FileInfo(userData).Length is var size && size > Models.InstanceMetadata.MaxUserDataBytes)
+            {
+                m.Error($"{ctx}user_data file '{userData}' has {size} bytes; Linode takes at most {Models.InstanceMetadata.MaxUserDataBytes} (after base64 decoding): fetch large files at boot instead", m.Raw("user_data"));
+            }
         }
 
         var firewallId = m.Long("firewall_id");
         if (firewallId is <= 0)
         {
             m.Error($"{ctx}firewall_id must be > 0", m.Raw("firewall_id"));
+        }
+
+        var firewallLabel = m.String("firewall_label");
+        if (firewallLabel is not null && firewallId is not null)
+        {
+            m.Error($"{ctx}firewall_id and firewall_label name the same thing: give one", m.Raw("firewall_label"));
+        }
+        else if (firewallLabel is { } fl && (fl.Length is < 3 or > 32 || !FirewallLabelRegex().IsMatch(fl)))
+        {
+            m.Error($"{ctx}firewall_label '{fl}' must be 3 to 32 letters, digits, '-', '_' or '.', starting and ending with a letter or digit", m.Raw("firewall_label"));
         }
 
         var keys = m.StringList("authorized_keys") ?? [];
@@ -117,6 +144,7 @@ public static partial class LinodeConfigReader
             UserDataFile = userData,
             AuthorizedKeys = keys,
             FirewallId = firewallId,
+            FirewallLabel = firewallLabel,
             Tags = tags,
             PoolTag = poolTag ?? "autoscaler:" + name,
             LabelPrefix = effectivePrefix,
@@ -239,4 +267,7 @@ public static partial class LinodeConfigReader
 
     [GeneratedRegex("^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")]
     private static partial Regex LabelPrefixRegex();
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]$")]
+    private static partial Regex FirewallLabelRegex();
 }

@@ -40,6 +40,10 @@ public sealed record LinodePoolConfig : ProviderPoolConfig
     /// <summary>Cloud Firewall attached at creation, so a new instance never runs unprotected.</summary>
     public long? FirewallId { get; init; }
 
+    /// <summary>A Cloud Firewall named by label, resolved to its id at start-up (breaks the Terraform cycle between the
+    /// firewall and the autoscaler's config); exclusive with <see cref="FirewallId"/>.</summary>
+    public string? FirewallLabel { get; init; }
+
     /// <summary>Extra tags put on every instance (besides the pool tag).</summary>
     public IReadOnlyList<string> Tags { get; init; } = [];
 
@@ -83,6 +87,11 @@ public sealed record LinodePoolConfig : ProviderPoolConfig
         if (FirewallId is { } firewall)
         {
             text.Append(CultureInfo.InvariantCulture, $"{indent}firewall_id: {firewall}\n");
+        }
+
+        if (FirewallLabel is { } firewallLabel)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{indent}firewall_label: {firewallLabel}\n");
         }
 
         text.Append(CultureInfo.InvariantCulture, $"{indent}pool_tag: {PoolTag}\n{indent}label_prefix: {LabelPrefix}\n{indent}protection_tag: {ProtectionTag}\n");

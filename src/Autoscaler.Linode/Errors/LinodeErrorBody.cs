@@ -11,6 +11,10 @@ internal static class LinodeErrorBody
     /// <summary>The reason the API gives when a conflicting job runs (linodego retries on exactly this).</summary>
     public const string BusyReason = "Linode busy.";
 
+    /// <summary>Put first in the errors of a 503 with <c>X-Maintenance-Mode</c>, so every message says why.</summary>
+    public const string MaintenanceReason =
+        "Linode API maintenance (503 with X-Maintenance-Mode): not retried; the autoscaler holds until it ends";
+
     private const int MaxSnippet = 200;
 
     /// <summary>Every error in the body; for a body that is not the API's error JSON, one entry describing it.</summary>

@@ -13,6 +13,8 @@ internal sealed class LinodeClientMetrics : IDisposable
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _duration;
     private readonly Counter<long> _retries;
+    private readonly Gauge<long> _bucketLimit;
+    private readonly Gauge<long> _bucketRemaining;
 
     public LinodeClientMetrics(IMeterFactory? meterFactory)
     {
@@ -32,6 +34,22 @@ internal sealed class LinodeClientMetrics : IDisposable
             "Duration of one attempt.");
         _retries = _meter.CreateCounter<long>("linode.client.retries", "{retry}",
             "Retries scheduled, by endpoint template and the outcome that caused them.");
+        _bucketLimit = _meter.CreateGauge<long>("linode.client.ratelimit.limit", "{request}",
+            "Requests the rate-limit window of a bucket (endpoint template) allows, as the API last announced.");
+        _bucketRemaining = _meter.CreateGauge<long>("linode.client.ratelimit.remaining", "{request}",
+            "Requests left in a bucket's window, as the API last announced.");
+    }
+
+    /// <summary>Records a bucket's announced limit and what remains of it.</summary>
+    public void RecordBucket(string bucket, RateLimitBucket state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var tags = new TagList { { "bucket", bucket } };
+        _bucketLimit.Record(state.Limit, tags);
+        if (state.Remaining is { } remaining)
+        {
+            _bucketRemaining.Record(remaining, tags);
+        }
     }
 
     /// <param name="status">The status code, or an error name (<c>timeout</c>, <c>transport</c>) when none came.</param>

@@ -169,6 +169,19 @@ internal sealed class LinodeTransport
         var rateLimit = RateLimitInfo.From(response.Headers, _timeProvider.GetUtcNow());
         var maintenance = response.StatusCode == HttpStatusCode.ServiceUnavailable &&
                           response.Headers.Contains("X-Maintenance-Mode");
+        if (maintenance)
+        {
+            errors = [new LinodeApiError(LinodeErrorBody.MaintenanceReason), .. errors];
+        }
+        else if ((int)response.StatusCode is >= 300 and < 400)
+        {
+            // Only the redirect's scheme and host are named: its path or query could carry anything.
+            var target = response.Headers.Location is { IsAbsoluteUri: true } location
+                ? location.GetLeftPart(UriPartial.Authority)
+                : "(same host)";
+            errors = [new LinodeApiError($"redirect to {target} not followed: the client never re-sends a request " +
+                                         "or its token elsewhere; set linode.url to the API's real address")];
+        }
         return LinodeErrorBody.ToException(response.StatusCode, method, path, errors, rateLimit, attempts, maintenance);
     }
 

@@ -13,6 +13,9 @@ internal sealed class RateLimitGate(TimeProvider timeProvider, TimeSpan maxWait)
 {
     private readonly ConcurrentDictionary<string, long> _blockedUntilUtcTicks = new(StringComparer.Ordinal);
 
+    /// <summary>What the API announced per bucket (the create limiter paces by it; /metrics shows it).</summary>
+    public RateLimitBuckets Buckets { get; } = new();
+
     /// <summary>How long a request to <paramref name="endpoint"/> starting now must wait (zero when open), capped.</summary>
     public TimeSpan DelayFor(string endpoint)
     {
@@ -36,6 +39,7 @@ internal sealed class RateLimitGate(TimeProvider timeProvider, TimeSpan maxWait)
     {
         ArgumentNullException.ThrowIfNull(info);
         var now = timeProvider.GetUtcNow();
+        Buckets.Observe(endpoint, info, now);
         if (info.Remaining is <= 0 && info.Reset is { } reset && reset > now)
         {
             BlockUntil(endpoint, reset);

@@ -49,3 +49,16 @@ public sealed record ImageRegion
 
     public string? Status { get; init; }
 }
+
+/// <summary>A StackScript (<c>GET /linode/stackscripts/{id}</c>), as far as the autoscaler reads it.</summary>
+public sealed record StackScript
+{
+    public long Id { get; init; }
+
+    public string Label { get; init; } = "";
+
+    public bool IsPublic { get; init; }
+
+    /// <summary>Images it deploys to (<c>any/all</c> for every image).</summary>
+    public IReadOnlyList<string> Images { get; init; } = [];
+}

@@ -198,8 +198,25 @@ public sealed record CreateInstanceRequest
 /// <summary>cloud-init data for a new instance.</summary>
 public sealed record InstanceMetadata
 {
-    /// <summary>Base64-encoded user data (≤ 65,535 bytes before encoding).</summary>
+    /// <summary>Linode's limit on user data after base64 decoding (the API refuses more; cloud-init's Akamai source
+    /// reads gzipped data only from 24.4 on, so stay under it uncompressed).</summary>
+    public const int MaxUserDataBytes = 16384;
+
+    /// <summary>Base64-encoded user data (≤ <see cref="MaxUserDataBytes"/> bytes before encoding).</summary>
     public string? UserData { get; init; }
+
+    /// <summary>The decoded size of <see cref="UserData"/> (0 when absent), from the base64 length and padding.</summary>
+    public int DecodedUserDataLength()
+    {
+        if (string.IsNullOrEmpty(UserData))
+        {
+            return 0;
+        }
+
+        var text = UserData.Trim();
+        var padding = text.EndsWith("==", StringComparison.Ordinal) ? 2 : text.EndsWith('=') ? 1 : 0;
+        return (int)Math.Min(int.MaxValue, (text.Length * 3L / 4) - padding);
+    }
 
     /// <summary>Encodes plain-text cloud-config as the API wants it.</summary>
     public static InstanceMetadata FromCloudConfig(string cloudConfig) =>

@@ -80,3 +80,26 @@ public sealed record Ipv6Range
 
     public string? RouteTarget { get; init; }
 }
+
+/// <summary>A Cloud Firewall (<c>GET /networking/firewalls</c>); rules and devices are not read here.</summary>
+public sealed record Firewall
+{
+    public long Id { get; init; }
+
+    public string Label { get; init; } = "";
+
+    /// <summary><c>enabled</c>, <c>disabled</c> or <c>deleted</c>.</summary>
+    public string Status { get; init; } = "";
+
+    public IReadOnlyList<string> Tags { get; init; } = [];
+}
+
+/// <summary>Body of <c>PUT /networking/firewalls/{id}</c>; null fields are left unchanged.</summary>
+public sealed record UpdateFirewallRequest
+{
+    public string? Label { get; init; }
+
+    public string? Status { get; init; }
+
+    public IReadOnlyList<string>? Tags { get; init; }
+}

@@ -94,6 +94,11 @@ public sealed partial class LinodeInstancePool : IInstancePool
     public NodeBalancerTarget Target { get; }
 
     /// <inheritdoc />
+    /// <remarks>Linode applies NodeBalancer node changes within 60 s (the factory's
+    /// <see cref="LinodeInstancePoolFactoryOptions.NodeApplyDelay"/>, from <c>linode.apply_delay</c>).</remarks>
+    public TimeSpan NodeApplyDelay { get; init; }
+
+    /// <inheritdoc />
     public async Task<PoolSnapshot> SnapshotAsync(CancellationToken cancellationToken)
     {
         var takenAt = _time.GetUtcNow();

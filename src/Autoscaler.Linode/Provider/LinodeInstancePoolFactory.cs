@@ -11,7 +11,7 @@ namespace Autoscaler.Linode.Provider;
 public sealed record LinodeInstancePoolFactoryOptions
 {
     /// <summary>What a config created for <c>create_if_missing</c> looks like (its port is the pool's
-    /// <c>nodebalancer.port</c>): HTTP, round robin, active HTTP check of <c>/health</c> every 10 s (5 s timeout, 3 attempts).</summary>
+    /// <c>nodebalancer.port</c>): HTTP, round robin, active HTTP check of <c>/health</c> every 10 s (5 s timeout, 3 attempts), passive checks off.</summary>
     public static ConfigRequest DefaultNewConfig { get; } = new()
     {
         Protocol = ConfigProtocol.Http,
@@ -22,7 +22,9 @@ public sealed record LinodeInstancePoolFactoryOptions
         CheckInterval = 10,
         CheckTimeout = 5,
         CheckAttempts = 3,
-        CheckPassive = true,
+        // Passive checks take a backend out on any 5xx; the Workload answers 503 when its queue is full, so under the
+        // very load that should scale out, backends would be ejected in a cascade. The active check decides alone.
+        CheckPassive = false,
     };
 
     /// <summary>Config settings used when <c>create_if_missing</c> creates one. Default <see cref="DefaultNewConfig"/>.</summary>
@@ -36,6 +38,13 @@ public sealed record LinodeInstancePoolFactoryOptions
 
     /// <summary>The account's billing period (the <c>linode:</c> section's <c>billing_period</c>). Default 1 h.</summary>
     public TimeSpan BillingPeriod { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long NodeBalancers take to apply a node change (the <c>linode:</c> section's <c>apply_delay</c>);
+    /// a drain lasts at least this plus the pool's <c>drain</c>. Default 60 s, Linode's "applied within 60 seconds".</summary>
+    public TimeSpan NodeApplyDelay { get; init; } = LinodeConfig.RealApplyDelay;
+
+    /// <summary>Check at setup that the token has the scopes the pools need (one harmless probe per scope). Default true.</summary>
+    public bool CheckScopes { get; init; } = true;
 }
 
 /// <summary>
@@ -50,8 +59,6 @@ public sealed record LinodeInstancePoolFactoryOptions
 /// </code></example>
 public sealed partial class LinodeInstancePoolFactory
 {
-    private const int MaxUserDataBytes = 65535;
-
     private readonly ILinodeClient _client;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggerFactory;
@@ -60,7 +67,7 @@ public sealed partial class LinodeInstancePoolFactory
 
     /// <summary>Creates the factory.</summary>
     /// <param name="client">The Linode API.</param>
-    /// <param name="createLimiter">The account's create limiter; default a new one with Linode's 10 per 30 s.</param>
+    /// <param name="createLimiter">The account's create limiter; default a new one with Linode's 20 per 15 s.</param>
     /// <param name="timeProvider">Clock of the pools and of a default limiter.</param>
     /// <param name="loggerFactory">Where the factory and the pools log.</param>
     /// <param name="options">Shared settings.</param>
@@ -86,6 +93,15 @@ public sealed partial class LinodeInstancePoolFactory
     {
         ArgumentNullException.ThrowIfNull(pool);
         var errors = new List<string>();
+        if (_options.CheckScopes && pool.Provider is LinodePoolConfig)
+        {
+            await CheckScopesAsync([pool], errors, cancellationToken).ConfigureAwait(false);
+            if (errors.Count > 0)
+            {
+                throw new LinodePoolSetupException(errors);
+            }
+        }
+
         var built = await TryCreateAsync(pool, errors, cancellationToken).ConfigureAwait(false);
         return built ?? throw new LinodePoolSetupException(errors);
     }
@@ -97,7 +113,18 @@ public sealed partial class LinodeInstancePoolFactory
         ArgumentNullException.ThrowIfNull(pools);
         var errors = new List<string>();
         var built = new List<LinodeInstancePool>();
-        foreach (var pool in pools)
+        var all = pools.ToList();
+        if (_options.CheckScopes && all.Any(p => p.Provider is LinodePoolConfig))
+        {
+            // A token without a scope fails every pool the same way: say which scope once, and nothing else.
+            await CheckScopesAsync(all, errors, cancellationToken).ConfigureAwait(false);
+            if (errors.Count > 0)
+            {
+                throw new LinodePoolSetupException(errors);
+            }
+        }
+
+        foreach (var pool in all)
         {
             if (await TryCreateAsync(pool, errors, cancellationToken).ConfigureAwait(false) is { } p)
             {
@@ -112,10 +139,16 @@ public sealed partial class LinodeInstancePoolFactory
     {
         var before = errors.Count;
         var ctx = $"pool '{pool.Name}': ";
-        if (pool.Provider is not LinodePoolConfig)
+        if (pool.Provider is not LinodePoolConfig linode)
         {
             errors.Add($"{ctx}is not a Linode pool (provider: {pool.Provider?.Provider ?? "none"})");
             return null;
+        }
+
+        var firewallId = await ResolveFirewallAsync(linode, ctx, errors, ct).ConfigureAwait(false);
+        if (firewallId != linode.FirewallId)
+        {
+            pool = pool with { Provider = linode with { FirewallId = firewallId } };
         }
 
         var userData = await ReadUserDataAsync(pool, ctx, errors, ct).ConfigureAwait(false);
@@ -142,7 +175,10 @@ public sealed partial class LinodeInstancePoolFactory
 
         LogPoolReady(pool.Name, pool.EffectivePoolTag, target.ToString());
         var built = new LinodeInstancePool(pool, _client, target, CreateLimiter, userData, _time,
-            _loggerFactory.CreateLogger<LinodeInstancePool>(), _options.NodeWeight, _options.BillingPeriod);
+            _loggerFactory.CreateLogger<LinodeInstancePool>(), _options.NodeWeight, _options.BillingPeriod)
+        {
+            NodeApplyDelay = _options.NodeApplyDelay,
+        };
         if (type is not null)
         {
             // The type was just read for the catalog check: its price seeds the pool's billing terms (no second GET).
@@ -162,9 +198,9 @@ public sealed partial class LinodeInstancePoolFactory
         try
         {
             var bytes = await File.ReadAllBytesAsync(path, ct).ConfigureAwait(false);
-            if (bytes.Length > MaxUserDataBytes)
+            if (bytes.Length > InstanceMetadata.MaxUserDataBytes)
             {
-                errors.Add($"{ctx}user_data file '{path}' has {bytes.Length} bytes; Linode takes at most {MaxUserDataBytes}");
+                errors.Add($"{ctx}user_data file '{path}' has {bytes.Length} bytes; Linode takes at most {InstanceMetadata.MaxUserDataBytes} (after base64 decoding)");
                 return null;
             }
 

@@ -2,6 +2,7 @@ using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Pools;
 using Autoscaler.Core.Providers;
 using Autoscaler.Linode.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace Autoscaler.Linode.Provider;
 
@@ -11,7 +12,7 @@ namespace Autoscaler.Linode.Provider;
 /// <see cref="LinodeInstancePoolFactory"/> (so every pool shares the account's create limiter). The properties adjust
 /// the client and the pools (tests pace retries and inject handlers here).
 /// </summary>
-public sealed class LinodeProvider : IProviderKind
+public sealed partial class LinodeProvider : IProviderKind
 {
     /// <summary>Adjusts the client's options (URL and token come from the configuration).</summary>
     public Action<LinodeClientOptions>? ConfigureClient { get; init; }
@@ -44,11 +45,22 @@ public sealed class LinodeProvider : IProviderKind
         ArgumentNullException.ThrowIfNull(pools);
         ArgumentNullException.ThrowIfNull(context);
         var linode = context.Config.Linode ?? throw new ProviderSetupException("the configuration has no linode section");
+        var logger = context.LoggerFactory.CreateLogger<LinodeProvider>();
+        foreach (var warning in LinodeConfigWarnings.Of(context.Config))
+        {
+            LogConfigWarning(logger, warning);
+        }
+
         var options = new LinodeClientOptions { BaseUrl = linode.Url.ToString(), Token = linode.Token.Reveal() };
         ConfigureClient?.Invoke(options);
         var client = LinodeClient.Create(options, context.Time, context.LoggerFactory, context.MeterFactory, Handler);
         context.Own(client);
-        var factory = new LinodeInstancePoolFactory(client, timeProvider: context.Time, loggerFactory: context.LoggerFactory, options: (PoolOptions ?? new LinodeInstancePoolFactoryOptions()) with { BillingPeriod = linode.BillingPeriod });
+        // The create limiter follows the limit the API announces to this client.
+        var limiter = new InstanceCreateRateLimiter(context.Time, announced: client.RateLimits);
+        var factory = new LinodeInstancePoolFactory(client, limiter, timeProvider: context.Time, loggerFactory: context.LoggerFactory, options: (PoolOptions ?? new LinodeInstancePoolFactoryOptions()) with { BillingPeriod = linode.BillingPeriod, NodeApplyDelay = linode.ApplyDelay });
         return await factory.CreateAllAsync(pools, cancellationToken).ConfigureAwait(false);
     }
+
+    [LoggerMessage(EventId = 210, Level = LogLevel.Warning, Message = "configuration: {Warning}")]
+    private static partial void LogConfigWarning(ILogger logger, string warning);
 }

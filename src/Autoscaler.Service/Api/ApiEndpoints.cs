@@ -164,7 +164,9 @@ public sealed partial class ApiEndpoints
 
     private IResult Health() => Results.Text("ok\n", "text/plain");
 
-    /// <summary>Every running member of every pool, as Prometheus http_sd target groups (node_exporter port).</summary>
+    /// <summary>Every serving member of every pool (node UP in the NodeBalancer), as Prometheus http_sd target groups
+    /// (node_exporter port). Members still booting or installing run at full CPU while serving nothing: listed, they
+    /// would pull the pool's average up and fire a second scale-up before the first one serves.</summary>
     private List<HttpSdTargetGroup> HttpSd()
     {
         var groups = new List<HttpSdTargetGroup>();
@@ -174,7 +176,7 @@ public sealed partial class ApiEndpoints
             var config = _config.FindPool(name)!;
             foreach (var m in status.View?.Members ?? [])
             {
-                if (m.Member.State != InstanceState.Running || string.IsNullOrEmpty(m.Member.Address))
+                if (m.Lifecycle != MemberLifecycle.Serving || string.IsNullOrEmpty(m.Member.Address))
                 {
                     continue;
                 }

@@ -39,6 +39,8 @@ public sealed class ServiceMetrics : IDisposable
     private readonly Counter _linodeRequests;
     private readonly Counter _linodeRetries;
     private readonly Histogram _linodeDuration;
+    private readonly Gauge _linodeBucketLimit;
+    private readonly Gauge _linodeBucketRemaining;
     private readonly MeterListener? _listener;
     private readonly object? _scope;
 
@@ -85,6 +87,8 @@ public sealed class ServiceMetrics : IDisposable
         _linodeRetries = f.CreateCounter("autoscaler_linode_api_retries_total", "Linode API retries, by endpoint template and the outcome that caused them.", "endpoint", "outcome");
         _linodeDuration = f.CreateHistogram("autoscaler_linode_api_request_duration_seconds", "Duration of one Linode API attempt, by endpoint template and status.",
             new HistogramConfiguration { LabelNames = ["endpoint", "status"], Buckets = Histogram.ExponentialBuckets(0.005, 2, 14) });
+        _linodeBucketLimit = f.CreateGauge("autoscaler_linode_api_ratelimit_limit", "Requests a Linode rate-limit bucket (endpoint template) allows per window, as the API last announced (X-RateLimit-Limit).", "bucket");
+        _linodeBucketRemaining = f.CreateGauge("autoscaler_linode_api_ratelimit_remaining", "Requests left in the bucket's window, as the API last announced (X-RateLimit-Remaining).", "bucket");
         if (linodeMeterScope is not null)
         {
             _scope = linodeMeterScope;
@@ -225,7 +229,7 @@ public sealed class ServiceMetrics : IDisposable
 
     private void OnLinodeMeasurement(string instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        string endpoint = "", status = "", outcome = "";
+        string endpoint = "", status = "", outcome = "", bucket = "";
         foreach (var (key, v) in tags)
         {
             switch (key)
@@ -238,6 +242,9 @@ public sealed class ServiceMetrics : IDisposable
                     break;
                 case "outcome":
                     outcome = v?.ToString() ?? "";
+                    break;
+                case "bucket":
+                    bucket = v?.ToString() ?? "";
                     break;
             }
         }
@@ -252,6 +259,12 @@ public sealed class ServiceMetrics : IDisposable
                 break;
             case "linode.client.request.duration":
                 _linodeDuration.WithLabels(endpoint, status).Observe(value);
+                break;
+            case "linode.client.ratelimit.limit":
+                _linodeBucketLimit.WithLabels(bucket).Set(value);
+                break;
+            case "linode.client.ratelimit.remaining":
+                _linodeBucketRemaining.WithLabels(bucket).Set(value);
                 break;
         }
     }

@@ -6,14 +6,14 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Autoscaler.Linode.Tests.Provider;
 
-/// <summary>The account-wide limiter on instance creation (Linode: 10 per 30 s), on a fake clock.</summary>
+/// <summary>The account-wide limiter on instance creation (here at the 4.176 spec's 10 per 30 s), on a fake clock.</summary>
 public sealed class CreateRateLimitTests
 {
     [Fact]
     public async Task Acquire_EleventhWithinWindow_WaitsUntilTheFirstLeavesTheWindow()
     {
         var time = new FakeTimeProvider();
-        var limiter = new InstanceCreateRateLimiter(time);
+        var limiter = new InstanceCreateRateLimiter(time, limit: 10, window: TimeSpan.FromSeconds(30));
 
         for (var i = 0; i < 10; i++)
         {
@@ -72,7 +72,7 @@ public sealed class CreateRateLimitTests
         var time = new FakeTimeProvider();
         await using var h = await ProviderHarness.StartAsync(time);
         await h.CreateNodeBalancerAsync("web-nb", ProviderHarness.Region, 80, 81);
-        var factory = h.Factory();
+        var factory = h.Factory(new InstanceCreateRateLimiter(time, limit: 10, window: TimeSpan.FromSeconds(30)));
         var pools = await factory.CreateAllAsync(
             [ProviderHarness.PoolConfig("web"), ProviderHarness.PoolConfig("api", port: 81)], CancellationToken.None);
 

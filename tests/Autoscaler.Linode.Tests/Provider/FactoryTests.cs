@@ -118,7 +118,7 @@ public sealed class FactoryTests
                 "pool 'catalog': type 'g6-nonexistent-1' does not exist",
                 "pool 'catalog': image 'linode/nonexistent' does not exist",
                 $"pool 'catalog': NodeBalancer 'web-nb' ({nb.Id}) is in region 'us-east' but the pool creates instances in 'xx-nowhere' (nodes need a private IP of the same region)",
-                $"pool 'userdata': user_data file '{tooBig}' has 70000 bytes; Linode takes at most 65535",
+                $"pool 'userdata': user_data file '{tooBig}' has 70000 bytes; Linode takes at most 16384 (after base64 decoding)",
             ], ex.Errors);
             foreach (var error in ex.Errors)
             {

@@ -181,8 +181,9 @@ public sealed class ProviderHarness : IAsyncDisposable
         return (nb, configs.ToArray());
     }
 
+    /// <summary>The emulator here applies node changes at once (its fast profile): no apply delay unless a test sets one.</summary>
     public LinodeInstancePoolFactory Factory(InstanceCreateRateLimiter? limiter = null, LinodeInstancePoolFactoryOptions? options = null) =>
-        new(Client, limiter ?? new InstanceCreateRateLimiter(Time), Time, LoggerFactory, options);
+        new(Client, limiter ?? new InstanceCreateRateLimiter(Time), Time, LoggerFactory, options ?? new LinodeInstancePoolFactoryOptions { NodeApplyDelay = TimeSpan.Zero });
 
     /// <summary>A NodeBalancer <c>web-nb</c> with a config on port 80, and the pool on it.</summary>
     public async Task<LinodeInstancePool> StartPoolAsync(PoolConfig? config = null)
