@@ -29,6 +29,7 @@ public sealed class TlsTests
         var keyPath = dir.File(name + ".key");
         File.WriteAllText(certPath, cert.ExportCertificatePem());
         File.WriteAllText(keyPath, key.ExportPkcs8PrivateKeyPem());
+        File.SetUnixFileMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         return (certPath, keyPath, cert.Thumbprint);
     }
 
