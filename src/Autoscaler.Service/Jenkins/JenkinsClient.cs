@@ -125,6 +125,12 @@ public sealed partial class JenkinsClient(HttpClient http, TimeProvider time, IL
             }
 
             if (item.TryGetProperty("executable", out var executable) && executable.ValueKind == JsonValueKind.Object
+                && executable.TryGetProperty("url", out var url) && url.ValueKind != JsonValueKind.String)
+            {
+                throw new JenkinsException($"Jenkins sent a build url of an unexpected shape ({url.ValueKind}) for {itemApi.AbsolutePath}");
+            }
+
+            if (item.TryGetProperty("executable", out var executable) && executable.ValueKind == JsonValueKind.Object
                 && executable.TryGetProperty("url", out var url) && url.ValueKind == JsonValueKind.String && url.GetString() is { Length: > 0 } u)
             {
                 build = Uri.TryCreate(root, u, out var b) && b.IsAbsoluteUri
@@ -132,6 +138,11 @@ public sealed partial class JenkinsClient(HttpClient http, TimeProvider time, IL
                     : throw new JenkinsException($"Jenkins named a build URL that is not a URL for {itemApi.AbsolutePath}");
                 SameOrigin(root, build, "build");
                 break;
+            }
+
+            if (item.TryGetProperty("executable", out var odd) && odd.ValueKind is not (JsonValueKind.Null or JsonValueKind.Object))
+            {
+                throw new JenkinsException($"Jenkins sent an executable of an unexpected shape ({odd.ValueKind}) for {itemApi.AbsolutePath}");
             }
 
             await Task.Delay(target.PollInterval, time, cancellationToken).ConfigureAwait(false);
