@@ -114,20 +114,20 @@ public sealed partial class JenkinsClient(HttpClient http, TimeProvider time, IL
         {
             using var doc = await GetJsonAsync(target, itemApi, auth, cancellationToken).ConfigureAwait(false);
             var item = doc.RootElement;
-            if (item.TryGetProperty("cancelled", out var cancelled) && cancelled.ValueKind == JsonValueKind.True)
-            {
-                return new JenkinsBuildResult("CANCELLED", null);
-            }
-
             if (item.ValueKind != JsonValueKind.Object)
             {
                 throw new JenkinsException($"Jenkins sent a {item.ValueKind} for the queue item {itemApi.AbsolutePath}, not an object");
             }
 
-            if (item.TryGetProperty("executable", out var executable) && executable.ValueKind == JsonValueKind.Object
-                && executable.TryGetProperty("url", out var url) && url.ValueKind != JsonValueKind.String)
+            if (item.TryGetProperty("cancelled", out var cancelled) && cancelled.ValueKind == JsonValueKind.True)
             {
-                throw new JenkinsException($"Jenkins sent a build url of an unexpected shape ({url.ValueKind}) for {itemApi.AbsolutePath}");
+                return new JenkinsBuildResult("CANCELLED", null);
+            }
+
+            if (item.TryGetProperty("executable", out var named) && named.ValueKind == JsonValueKind.Object
+                && named.TryGetProperty("url", out var namedUrl) && namedUrl.ValueKind != JsonValueKind.String)
+            {
+                throw new JenkinsException($"Jenkins sent a build url of an unexpected shape ({namedUrl.ValueKind}) for {itemApi.AbsolutePath}");
             }
 
             if (item.TryGetProperty("executable", out var executable) && executable.ValueKind == JsonValueKind.Object
