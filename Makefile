@@ -19,6 +19,7 @@ build:
 test: test-deps
 	npm ci --prefix tests/third-party-client --no-audit --no-fund
 	$(DOTNET) test linode-autoscaler.slnx -c $(CONFIG) --nologo --logger "console;verbosity=minimal"
+	bash tools/check-advisories.sh
 	$(MAKE) --no-print-directory check-deploy
 
 test-deps:

@@ -10,6 +10,7 @@ using Autoscaler.Service.Commands;
 using Autoscaler.Service.Configuration;
 using Autoscaler.Service.Dashboard;
 using Autoscaler.Service.Engine;
+using Autoscaler.Service.Logging;
 using Autoscaler.Service.Metrics;
 using Autoscaler.Service.Security;
 using Autoscaler.Service.Signals;
@@ -17,6 +18,8 @@ using Autoscaler.Service.Storage;
 using Autoscaler.Service.Webhook;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -118,15 +121,24 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
         services ??= new AutoscalerServices();
         var endpoint = ParseListen(config.Listen);
         var time = services.Time ?? TimeProvider.System;
-        var loggerFactory = services.LoggerFactory ?? NullLoggerFactory.Instance;
+        // Every value logged by the service and its providers has its control characters escaped: one event, one line.
+        var loggerFactory = new EscapingLoggerFactory(services.LoggerFactory ?? NullLoggerFactory.Instance);
         var logger = loggerFactory.CreateLogger<AutoscalerHost>();
-        LogConfiguration(logger, config.Describe());
+        if (config.Webhook.Auth is null && !IPAddress.IsLoopback(endpoint.Address))
+        {
+            throw new ArgumentException($"listen {config.Listen} is reachable from other machines and webhook.auth is not set: "
+                + "set webhook.auth (and api.auth for writes), or listen on 127.0.0.1", nameof(config));
+        }
+
+        LogConfiguration(logger, new VerbatimLogText(config.Describe()));
 
         var owned = new List<IDisposable>();
         try
         {
             // First, so a bad TLS file stops the start before any cloud call (a NodeBalancer may be created below).
-            var certificate = config.Tls is { } tlsConfig ? TlsCertificateLoader.Load(tlsConfig) : null;
+            var certificate = config.Tls is { } tlsConfig
+                ? new TlsCertificateReloader(tlsConfig, time, loggerFactory.CreateLogger<TlsCertificateReloader>())
+                : null;
             if (certificate is not null)
             {
                 owned.Add(certificate);
@@ -183,7 +195,10 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
                     BillingLedger = store,
                 });
             var nudger = new EngineNudger();
-            var loop = new EngineLoop(engine, nudger, time, config.Engine.EvaluationInterval, metrics, alerts, loggerFactory.CreateLogger<EngineLoop>());
+            var loop = new EngineLoop(engine, nudger, time, config.Engine.EvaluationInterval, metrics, alerts, loggerFactory.CreateLogger<EngineLoop>())
+            {
+                MinNudgeInterval = config.Webhook.MinEvaluationInterval,
+            };
 
             var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
             {
@@ -197,7 +212,8 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
                 {
                     if (certificate is not null)
                     {
-                        listen.UseHttps(certificate);
+                        // Asked per handshake, so a renewed certificate is served without a restart.
+                        listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificateSelector = (_, _) => certificate.Current });
                     }
                 });
             });
@@ -221,12 +237,23 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
             builder.Services.AddHostedService(_ => sampler);
 
             var app = builder.Build();
+            var guard = new RequestGuard(config);
+            app.Use(async (context, next) =>
+            {
+                if (guard.Screen(context) is { } refused)
+                {
+                    await refused.ExecuteAsync(context).ConfigureAwait(false);
+                    return;
+                }
+
+                await next(context).ConfigureAwait(false);
+            });
             app.UseRouting();
             CommandDispatcher? commands = null;
             if (config.Commands.Count > 0)
             {
                 commands = new CommandDispatcher(config.Commands, metrics.Registry, time, loggerFactory.CreateLogger<CommandDispatcher>(),
-                    jenkinsLogger: loggerFactory.CreateLogger<Jenkins.JenkinsClient>());
+                    jenkinsLogger: loggerFactory.CreateLogger<Jenkins.JenkinsClient>(), maxConcurrent: config.Service.CommandLimits.MaxConcurrent);
                 owned.Add(commands);
             }
 
@@ -248,6 +275,7 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             var baseAddress = new Uri(address.TrimEnd('/') + "/");
             LogListening(logger, baseAddress, string.Join(", ", WebhookEndpoint.Paths), config.Pools.Count, config.Engine.EvaluationInterval, config.Engine.DryRun);
+            LogAccess(logger, config.Webhook.Auth is null ? "open (loopback listener)" : "needs webhook.auth", guard.WritesDescription, guard.ReadsDescription);
             return new AutoscalerHost(app, baseAddress, config, engine, loop, alerts, store, metrics, nudger, owned);
         }
         catch
@@ -309,7 +337,10 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "configuration (secrets redacted):\n{Configuration}")]
-    private static partial void LogConfiguration(ILogger logger, string configuration);
+    private static partial void LogConfiguration(ILogger logger, VerbatimLogText configuration);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "access: webhook {Webhook}; {Writes}; {Reads}")]
+    private static partial void LogAccess(ILogger logger, string webhook, string writes, string reads);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "journal: {Path}")]
     private static partial void LogJournal(ILogger logger, string path);

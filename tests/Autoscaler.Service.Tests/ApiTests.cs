@@ -10,6 +10,8 @@ public sealed class ApiTests
         FakeService.StartAsync(dir => TestConfig.Build(dir, TestConfig.Pool("web", min: 2, max: 6) + "\n" + TestConfig.Pool("api", min: 1, max: 3),
             apiAuth: apiAuth, webhookAuth: webhookAuth));
 
+    private const string ApiAuth = "{ bearer_token: " + TestConfig.ApiToken + " }";
+
     private static async Task<JsonElement> GetJsonAsync(HttpClient http, string path) =>
         JsonDocument.Parse(await http.GetStringAsync(path)).RootElement;
 
@@ -71,12 +73,12 @@ public sealed class ApiTests
     }
 
     [Theory]
-    [InlineData(null, null, HttpStatusCode.Unauthorized)]
-    [InlineData("webhook", null, HttpStatusCode.OK)]
-    [InlineData("wrong", null, HttpStatusCode.Unauthorized)]
+    [InlineData(null, null, HttpStatusCode.Forbidden)]
+    [InlineData("webhook", null, HttpStatusCode.Forbidden)]
+    [InlineData("wrong", null, HttpStatusCode.Forbidden)]
     [InlineData("api", "api", HttpStatusCode.OK)]
     [InlineData("webhook", "api", HttpStatusCode.Unauthorized)]
-    public async Task Scale_Credentials_ApiAuthOrElseWebhookAuth(string? presented, string? configured, HttpStatusCode expected)
+    public async Task Scale_Credentials_OnlyTheApisOwnNeverTheWebhooks(string? presented, string? configured, HttpStatusCode expected)
     {
         await using var s = await StartAsync(apiAuth: configured is null ? null : $"{{ bearer_token: {TestConfig.ApiToken} }}");
         var auth = presented switch
@@ -90,15 +92,20 @@ public sealed class ApiTests
 
         Assert.Equal(expected, response.StatusCode);
         Assert.Equal(expected == HttpStatusCode.OK, s.Host.Engine.GetStatus("web").Desired == 3);
+        if (expected == HttpStatusCode.Forbidden)
+        {
+            // Without api.auth the answer names the setting to add.
+            Assert.Contains("set api.auth", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
     }
 
     [Fact]
     public async Task Scale_WithinBounds_DesiredSetDecisionRecordedAndPoolGrows()
     {
-        await using var s = await StartAsync();
+        await using var s = await StartAsync(apiAuth: ApiAuth);
         await ServingAsync(s, "web", 2);
 
-        using var response = await ScaleAsync(s, "web", """{"desired": 4}""", TestConfig.BearerHeader(TestConfig.WebhookToken));
+        using var response = await ScaleAsync(s, "web", """{"desired": 4}""", TestConfig.BearerHeader(TestConfig.ApiToken));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
@@ -117,8 +124,8 @@ public sealed class ApiTests
     [InlineData(1)]
     public async Task Scale_OutsideBounds_400WithTheBounds(int desired)
     {
-        await using var s = await StartAsync();
-        using var response = await ScaleAsync(s, "web", $$"""{"desired": {{desired}}}""", TestConfig.BearerHeader(TestConfig.WebhookToken));
+        await using var s = await StartAsync(apiAuth: ApiAuth);
+        using var response = await ScaleAsync(s, "web", $$"""{"desired": {{desired}}}""", TestConfig.BearerHeader(TestConfig.ApiToken));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
@@ -133,8 +140,8 @@ public sealed class ApiTests
     [InlineData("nope")]
     public async Task Scale_BadBody_400(string body)
     {
-        await using var s = await StartAsync();
-        using var response = await ScaleAsync(s, "web", body, TestConfig.BearerHeader(TestConfig.WebhookToken));
+        await using var s = await StartAsync(apiAuth: ApiAuth);
+        using var response = await ScaleAsync(s, "web", body, TestConfig.BearerHeader(TestConfig.ApiToken));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("must be {\\\"desired\\\": N}", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
@@ -142,8 +149,8 @@ public sealed class ApiTests
     [Fact]
     public async Task Scale_UnknownPool_404()
     {
-        await using var s = await StartAsync();
-        using var response = await ScaleAsync(s, "nope", """{"desired": 3}""", TestConfig.BearerHeader(TestConfig.WebhookToken));
+        await using var s = await StartAsync(apiAuth: ApiAuth);
+        using var response = await ScaleAsync(s, "nope", """{"desired": 3}""", TestConfig.BearerHeader(TestConfig.ApiToken));
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
 

@@ -100,7 +100,8 @@ public sealed class CliTests
     [Fact]
     public async Task StatusAndScale_AgainstARunningService_ShowDecisionsAndChangeTheSize()
     {
-        await using var s = await FakeService.StartAsync(dir => TestConfig.Build(dir, TestConfig.Pool(min: 2, max: 6)));
+        await using var s = await FakeService.StartAsync(dir => TestConfig.Build(dir, TestConfig.Pool(min: 2, max: 6),
+            apiAuth: "{ bearer_token: " + TestConfig.ApiToken + " }"));
         await Wait.UntilAsync(() =>
         {
             s.Host.Nudger.Nudge("web", "test");
@@ -108,11 +109,11 @@ public sealed class CliTests
         }, "two serving");
         var url = s.Host.BaseAddress.ToString();
 
-        var (code, stdout, stderr) = await RunAsync("scale", "web", "--to", "4", "--url", url, "--token", TestConfig.WebhookToken);
+        var (code, stdout, stderr) = await RunAsync("scale", "web", "--to", "4", "--url", url, "--token", TestConfig.ApiToken);
         Assert.True(code == 0, stderr);
         Assert.Equal("pool web: desired 2 → 4 (manual: desired set to 4)\n", stdout);
 
-        (code, _, stderr) = await RunAsync("scale", "web", "--to", "9", "--url", url, "--token", TestConfig.WebhookToken);
+        (code, _, stderr) = await RunAsync("scale", "web", "--to", "9", "--url", url, "--token", TestConfig.ApiToken);
         Assert.Equal(1, code);
         Assert.Equal("scale: desired 9 is outside min..max (2..6) of pool 'web' (min 2, max 6)\n", stderr);
 

@@ -12,7 +12,7 @@ public sealed class IntegrationTests
         (dir, url) => TestConfig.Build(dir, TestConfig.Pool(min: min, max: max, extra: $$"""
                 scale_up: { step: 1, cooldown: 0s }
                 scale_down: { step: 1, cooldown: 0s, drain: {{drain}}, billing: none }
-            """), linodeUrl: url, interval: interval);
+            """), linodeUrl: url, interval: interval, apiAuth: "{ bearer_token: " + TestConfig.ApiToken + " }");
 
     private static async Task<JsonElement> GetJsonAsync(HttpClient http, string path) =>
         JsonDocument.Parse(await http.GetStringAsync(path)).RootElement;

@@ -175,6 +175,7 @@ public sealed class WebhookTests
         await using var s = await StartAsync();
         var bytes = Encoding.UTF8.GetBytes("{\"version\":\"4\",\"pad\":\"" + new string('a', 100_000) + "\"}");
         using var request = new HttpRequestMessage(HttpMethod.Post, "hook") { Content = new StreamContent(new NoLengthStream(bytes)) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
         request.Headers.Authorization = TestConfig.BearerHeader(TestConfig.WebhookToken);
         request.Headers.TransferEncodingChunked = true;
         using var response = await s.Http.SendAsync(request);

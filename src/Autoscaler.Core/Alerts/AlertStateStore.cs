@@ -18,6 +18,17 @@ public sealed record AlertStoreOptions
     /// Default 10,000.</summary>
     public int MaxAlerts { get; init; } = 10_000;
 
+    /// <summary>Most bytes (UTF-8, names and values) of one alert's labels; an alert with more is refused, since
+    /// labels decide what it matches and cannot be cut. Default 16 KiB.</summary>
+    public int MaxLabelBytes { get; init; } = 16 * 1024;
+
+    /// <summary>Most bytes of one alert's annotations; longer values are cut (a marker says so). Default 64 KiB.</summary>
+    public int MaxAnnotationBytes { get; init; } = 64 * 1024;
+
+    /// <summary>Most bytes of labels and annotations held over every alert; beyond it resolved and expired alerts are
+    /// dropped first, then new alerts refused and updates keep the content already held. Default 64 MiB.</summary>
+    public long MaxTotalBytes { get; init; } = 64L * 1024 * 1024;
+
     /// <summary>Options with <see cref="StaleAfter"/> from the configuration's <c>alerts</c> section.</summary>
     public static AlertStoreOptions FromConfig(Configuration.AlertsConfig alerts)
     {
@@ -30,7 +41,9 @@ public sealed record AlertStoreOptions
 /// Alert state by fingerprint, fed by the webhook and read by the engine. Idempotent: the same notification from
 /// several Alertmanager replicas or repeats only refreshes the last-seen time; an older notification never overrides
 /// newer state (a firing whose start is not after a known resolve is a late copy; a resolve whose end is before the
-/// known start belongs to an earlier episode). Thread-safe.
+/// known start belongs to an earlier episode). Bounded: each alert's labels and annotations (see
+/// <see cref="AlertStoreOptions"/>) and all of them together, so a flood of large alerts costs a known amount of memory.
+/// Thread-safe.
 /// </summary>
 public sealed class AlertStateStore
 {
@@ -38,6 +51,11 @@ public sealed class AlertStateStore
     private readonly Lock _lock = new();
     private readonly TimeProvider _time;
     private readonly AlertStoreOptions _options;
+    private long _bytes;
+    private long _truncated;
+
+    /// <summary>The marker appended to an annotation value cut to fit <see cref="AlertStoreOptions.MaxAnnotationBytes"/>.</summary>
+    public const string TruncationMarker = "…[truncated]";
 
     /// <summary>Creates an empty store.</summary>
     public AlertStateStore(TimeProvider time, AlertStoreOptions? options = null)
@@ -59,10 +77,37 @@ public sealed class AlertStateStore
         }
     }
 
-    /// <summary>Applies one notification's alert.</summary>
+    /// <summary>Bytes of labels and annotations held.</summary>
+    public long Bytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _bytes;
+            }
+        }
+    }
+
+    /// <summary>Alerts whose annotations were cut to <see cref="AlertStoreOptions.MaxAnnotationBytes"/>.</summary>
+    public long Truncated => Interlocked.Read(ref _truncated);
+
+    /// <summary>Applies one notification's alert. <see cref="AlertRecordOutcome.Rejected"/> when its labels exceed
+    /// <see cref="AlertStoreOptions.MaxLabelBytes"/> or the store is full.</summary>
     public AlertRecordOutcome Record(AlertRecord alert)
     {
         ArgumentNullException.ThrowIfNull(alert);
+        if (SizeOf(alert.Labels) > _options.MaxLabelBytes)
+        {
+            return AlertRecordOutcome.Rejected;
+        }
+
+        if (SizeOf(alert.Annotations) > _options.MaxAnnotationBytes)
+        {
+            alert = alert with { Annotations = Cut(alert.Annotations, _options.MaxAnnotationBytes) };
+            Interlocked.Increment(ref _truncated);
+        }
+
         var now = _time.GetUtcNow();
         var fingerprint = string.IsNullOrEmpty(alert.Fingerprint) ? DeriveFingerprint(alert.Labels) : alert.Fingerprint;
         DateTimeOffset? endsAt = alert.EndsAt is { } e && e >= alert.StartsAt ? e : null;
@@ -71,12 +116,13 @@ public sealed class AlertStateStore
         {
             if (!_alerts.TryGetValue(fingerprint, out var known))
             {
-                if (_alerts.Count >= _options.MaxAlerts && !MakeRoom(now))
+                var size = SizeOf(alert.Labels) + SizeOf(alert.Annotations);
+                if ((_alerts.Count >= _options.MaxAlerts || _bytes + size > _options.MaxTotalBytes) && !MakeRoom(now, size))
                 {
                     return AlertRecordOutcome.Rejected;
                 }
 
-                _alerts[fingerprint] = New(alert, fingerprint, endsAt ?? (alert.Status == AlertStatus.Resolved ? now : null), now);
+                Put(fingerprint, New(alert, fingerprint, endsAt ?? (alert.Status == AlertStatus.Resolved ? now : null), now), null);
                 return AlertRecordOutcome.Added;
             }
 
@@ -86,13 +132,13 @@ public sealed class AlertStateStore
                 {
                     if (alert.StartsAt > known.StartsAt)
                     {
-                        _alerts[fingerprint] = New(alert, fingerprint, null, now);
+                        Put(fingerprint, New(alert, fingerprint, null, now), known);
                         return AlertRecordOutcome.Changed;
                     }
 
                     if (alert.StartsAt == known.StartsAt)
                     {
-                        _alerts[fingerprint] = known with { Labels = alert.Labels, Annotations = alert.Annotations, Receiver = alert.Receiver, LastSeenAt = now };
+                        Put(fingerprint, known with { Labels = alert.Labels, Annotations = alert.Annotations, Receiver = alert.Receiver, LastSeenAt = now }, known);
                         return AlertRecordOutcome.Duplicate;
                     }
 
@@ -102,7 +148,7 @@ public sealed class AlertStateStore
                 // Known resolved: only a later start is a new episode; anything else is a late copy from before the resolve.
                 if (alert.StartsAt > (known.EndsAt ?? known.StartsAt))
                 {
-                    _alerts[fingerprint] = New(alert, fingerprint, null, now);
+                    Put(fingerprint, New(alert, fingerprint, null, now), known);
                     return AlertRecordOutcome.Changed;
                 }
 
@@ -114,7 +160,7 @@ public sealed class AlertStateStore
             {
                 if (end >= known.StartsAt)
                 {
-                    _alerts[fingerprint] = known with
+                    Put(fingerprint, known with
                     {
                         Status = AlertStatus.Resolved,
                         EndsAt = end,
@@ -122,7 +168,7 @@ public sealed class AlertStateStore
                         Annotations = alert.Annotations,
                         Receiver = alert.Receiver,
                         LastSeenAt = now,
-                    };
+                    }, known);
                     return AlertRecordOutcome.Changed;
                 }
 
@@ -134,7 +180,7 @@ public sealed class AlertStateStore
                 return AlertRecordOutcome.Stale;
             }
 
-            _alerts[fingerprint] = known with { EndsAt = end, LastSeenAt = now };
+            Put(fingerprint, known with { EndsAt = end, LastSeenAt = now }, known);
             return AlertRecordOutcome.Duplicate;
         }
     }
@@ -216,37 +262,117 @@ public sealed class AlertStateStore
 
         foreach (var fp in drop ?? [])
         {
-            _alerts.Remove(fp);
+            Remove(fp);
         }
 
         return drop?.Count ?? 0;
     }
 
-    private bool MakeRoom(DateTimeOffset now)
+    private bool MakeRoom(DateTimeOffset now, long size)
     {
         PruneLocked(now);
-        if (_alerts.Count < _options.MaxAlerts)
+        while (_alerts.Count >= _options.MaxAlerts || _bytes + size > _options.MaxTotalBytes)
         {
-            return true;
-        }
-
-        // Forget the least recently seen alert that no longer drives anything.
-        AlertState? victim = null;
-        foreach (var s in _alerts.Values)
-        {
-            if ((s.Status == AlertStatus.Resolved || IsExpiredAt(s, now)) && (victim is null || s.LastSeenAt < victim.LastSeenAt))
+            // Forget the least recently seen alert that no longer drives anything.
+            AlertState? victim = null;
+            foreach (var s in _alerts.Values)
             {
-                victim = s;
+                if ((s.Status == AlertStatus.Resolved || IsExpiredAt(s, now)) && (victim is null || s.LastSeenAt < victim.LastSeenAt))
+                {
+                    victim = s;
+                }
             }
+
+            if (victim is null)
+            {
+                return false;
+            }
+
+            Remove(victim.Fingerprint);
         }
 
-        if (victim is null)
-        {
-            return false;
-        }
-
-        _alerts.Remove(victim.Fingerprint);
         return true;
+    }
+
+    /// <summary>Stores <paramref name="state"/> in place of <paramref name="known"/>, keeping the byte count; an update
+    /// that would overflow the budget keeps the content already held (its status and times still change).</summary>
+    private void Put(string fingerprint, AlertState state, AlertState? known)
+    {
+        var before = known is null ? 0 : SizeOf(known.Labels) + SizeOf(known.Annotations);
+        var after = SizeOf(state.Labels) + SizeOf(state.Annotations);
+        if (known is not null && after > before && _bytes - before + after > _options.MaxTotalBytes)
+        {
+            state = state with { Labels = known.Labels, Annotations = known.Annotations };
+            after = before;
+        }
+
+        _alerts[fingerprint] = state;
+        _bytes += after - before;
+    }
+
+    private void Remove(string fingerprint)
+    {
+        if (_alerts.Remove(fingerprint, out var s))
+        {
+            _bytes -= SizeOf(s.Labels) + SizeOf(s.Annotations);
+        }
+    }
+
+    private static long SizeOf(IReadOnlyDictionary<string, string> map)
+    {
+        long n = 0;
+        foreach (var (k, v) in map)
+        {
+            n += Encoding.UTF8.GetByteCount(k) + Encoding.UTF8.GetByteCount(v);
+        }
+
+        return n;
+    }
+
+    /// <summary>Annotations cut to <paramref name="max"/> bytes: names kept in order while they fit, each value cut to
+    /// what is left and marked.</summary>
+    private static Dictionary<string, string> Cut(IReadOnlyDictionary<string, string> annotations, int max)
+    {
+        var cut = new Dictionary<string, string>(StringComparer.Ordinal);
+        var marker = Encoding.UTF8.GetByteCount(TruncationMarker);
+        long left = max;
+        foreach (var (k, v) in annotations.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            var key = Encoding.UTF8.GetByteCount(k);
+            var value = Encoding.UTF8.GetByteCount(v);
+            if (key + value <= left)
+            {
+                cut[k] = v;
+                left -= key + value;
+                continue;
+            }
+
+            if (key + marker > left)
+            {
+                break;
+            }
+
+            var room = (int)(left - key - marker);
+            var chars = 0;
+            var used = 0;
+            while (chars < v.Length)
+            {
+                var width = char.IsHighSurrogate(v[chars]) && chars + 1 < v.Length ? 2 : 1;
+                var bytes = Encoding.UTF8.GetByteCount(v.AsSpan(chars, width));
+                if (used + bytes > room)
+                {
+                    break;
+                }
+
+                used += bytes;
+                chars += width;
+            }
+
+            cut[k] = v[..chars] + TruncationMarker;
+            left -= key + used + marker;
+        }
+
+        return cut;
     }
 
     private bool IsExpiredAt(AlertState state, DateTimeOffset now) =>

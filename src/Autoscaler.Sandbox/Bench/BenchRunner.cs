@@ -287,7 +287,9 @@ public sealed class BenchRunner(BenchSettings settings, TextWriter output)
         sb.Append(CultureInfo.InvariantCulture, $$"""
             linode: { url: "{{linode.ToString().TrimEnd('/')}}/v4", token: {{LinodeToken}} }
             listen: 127.0.0.1:0
-            webhook: { auth: { bearer_token: {{WebhookToken}} } }
+            # min_evaluation_interval 0s: the latency figure is of each alert's own evaluation; the default (2s) merges
+            # the nudges of a pool within 2s into one, which is what a flood of webhooks meets in service.
+            webhook: { auth: { bearer_token: {{WebhookToken}} }, min_evaluation_interval: 0s }
             engine: { evaluation_interval: 1h }
             alerts: { repeat_interval: 1h, expire_after_repeats: 3 }
             journal: { path: bench.db }
@@ -307,9 +309,11 @@ public sealed class BenchRunner(BenchSettings settings, TextWriter output)
         if (withCommand)
         {
             // /bin/true: the cost measured is the service's (match, environment, fork/exec, wait), not the command's.
+            // The concurrency caps are raised above the 16 clients, so every alert runs its command.
             sb.Append("""
+                command_limits: { max_concurrent: 64 }
                 commands:
-                  - { cmd: /bin/true, match_labels: { alertname: PoolCpuHigh }, max: 0 }
+                  - { cmd: /bin/true, match_labels: { alertname: PoolCpuHigh }, max: 0, max_concurrent: 64 }
 
                 """);
         }

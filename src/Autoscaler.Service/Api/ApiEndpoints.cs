@@ -19,8 +19,8 @@ namespace Autoscaler.Service.Api;
 
 /// <summary>
 /// The HTTP API: pool state, the audit trail, manual scaling, health, Prometheus service discovery and metrics.
-/// Reads are open; the one write (<c>POST /api/v1/pools/{pool}/scale</c>) needs the <c>api.auth</c> credentials, or the
-/// webhook's when <c>api.auth</c> is not set.
+/// Reads are open unless <c>api.auth_reads</c> is set; the one write (<c>POST /api/v1/pools/{pool}/scale</c>) needs the
+/// <c>api.auth</c> credentials and a JSON body (see <see cref="RequestGuard"/>); the webhook's credentials never write.
 /// </summary>
 public sealed partial class ApiEndpoints
 {
@@ -32,7 +32,7 @@ public sealed partial class ApiEndpoints
     private readonly SqliteStore _store;
     private readonly EngineNudger _nudger;
     private readonly ServiceMetrics _metrics;
-    private readonly CredentialCheck _writeAuth;
+    private readonly RequestGuard _guard;
     private readonly ILogger _logger;
     private readonly AlertStateStore? _alerts;
     private readonly BillingFigures _billing;
@@ -51,7 +51,7 @@ public sealed partial class ApiEndpoints
         _nudger = nudger;
         _metrics = metrics;
         _logger = logger;
-        _writeAuth = new CredentialCheck(config.Api.Auth ?? config.Webhook.Auth);
+        _guard = new RequestGuard(config);
     }
 
     /// <summary>Maps every route.</summary>
@@ -123,11 +123,9 @@ public sealed partial class ApiEndpoints
 
     private async Task<IResult> ScaleAsync(string pool, HttpContext context)
     {
-        var auth = _writeAuth.Check(context.Request);
-        if (auth is AuthResult.Missing or AuthResult.Wrong)
+        if (_guard.Write(context) is { } denied)
         {
-            context.Response.Headers.WWWAuthenticate = _writeAuth.Challenge;
-            return Results.Json(new ErrorResponse(auth == AuthResult.Missing ? "authentication required" : "invalid credentials"), ApiJson.Options, statusCode: StatusCodes.Status401Unauthorized);
+            return denied;
         }
 
         if (!_engine.Pools.Contains(pool))

@@ -18,7 +18,11 @@ namespace Autoscaler.Service.Commands;
 /// <c>max</c> per fingerprint, <c>ignore_resolved</c>, <c>resolved_signal</c>, same <c>AMX_*</c> environment) but off
 /// the request: the webhook queues the body and answers at once. Each run gets its own process group, so signals and
 /// the timeout's SIGTERM/SIGKILL reach the script's children too; repeats of a notification already handled (another
-/// Alertmanager replica, a retry) are skipped within the command's dedupe window.
+/// Alertmanager replica, a retry) are skipped within the command's dedupe window. However the fingerprints are chosen,
+/// no more than <c>max_concurrent</c> runs of a command and <c>command_limits.max_concurrent</c> runs in all go at
+/// once (the rest are skipped and counted). A run's environment is only PATH, HOME, LANG, its <c>pass_env</c> and the
+/// <c>AMX_*</c> variables (<see cref="CommandEnvironment"/>). Logs and /metrics name a command by
+/// <see cref="CommandConfig.NameAt"/>, never by its arguments.
 /// </summary>
 public sealed partial class CommandDispatcher : IDisposable
 {
@@ -29,6 +33,8 @@ public sealed partial class CommandDispatcher : IDisposable
     public const int MaxOutputChars = 4096;
 
     private readonly IReadOnlyList<CommandConfig> _commands;
+    private readonly string[] _names;
+    private readonly int _maxConcurrent;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CommandMetrics _metrics;
@@ -55,19 +61,30 @@ public sealed partial class CommandDispatcher : IDisposable
     /// <param name="logger">Where runs and their output are logged.</param>
     /// <param name="killGrace">Between a timeout's SIGTERM and SIGKILL. Default 5 s.</param>
     /// <param name="jenkinsLogger">Where Jenkins actions log.</param>
+    /// <param name="maxConcurrent">Most runs at once across every command. Default <see cref="CommandLimits.DefaultMaxConcurrent"/>.</param>
+    /// <param name="jenkinsHandler">Transport of the Jenkins client (tests); default a handler that follows no redirect.</param>
     public CommandDispatcher(IReadOnlyList<CommandConfig> commands, CollectorRegistry registry, TimeProvider time, ILogger<CommandDispatcher> logger,
-        TimeSpan? killGrace = null, ILogger<JenkinsClient>? jenkinsLogger = null)
+        TimeSpan? killGrace = null, ILogger<JenkinsClient>? jenkinsLogger = null, int maxConcurrent = CommandLimits.DefaultMaxConcurrent,
+        HttpMessageHandler? jenkinsHandler = null)
     {
         ArgumentNullException.ThrowIfNull(commands);
         ArgumentNullException.ThrowIfNull(registry);
         _commands = commands;
+        _names = commands.Select((c, i) => c.NameAt(i)).ToArray();
+        _maxConcurrent = Math.Max(1, maxConcurrent);
         _time = time;
         _logger = logger;
         _killGrace = killGrace ?? TimeSpan.FromSeconds(5);
         _metrics = new CommandMetrics(registry);
         if (commands.Any(c => c.Jenkins is not null))
         {
-            _jenkinsHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+#pragma warning disable CA2000 // Owned by the HttpClient, disposed with the dispatcher.
+            // A redirect is never followed: the client decides itself where its credentials may go.
+            _jenkinsHttp = new HttpClient(jenkinsHandler ?? new SocketsHttpHandler { AllowAutoRedirect = false }, disposeHandler: jenkinsHandler is null)
+            {
+                Timeout = TimeSpan.FromSeconds(60),
+            };
+#pragma warning restore CA2000
             _jenkins = new JenkinsClient(_jenkinsHttp, time, jenkinsLogger ?? NullLogger<JenkinsClient>.Instance);
         }
 
@@ -94,9 +111,9 @@ public sealed partial class CommandDispatcher : IDisposable
             return true;
         }
 
-        foreach (var c in _commands)
+        foreach (var name in _names)
         {
-            _metrics.Skip(c.Name, "queue_full");
+            _metrics.Skip(name, "queue_full");
         }
 
         LogQueueFull(_logger, QueueCapacity);
@@ -144,9 +161,10 @@ public sealed partial class CommandDispatcher : IDisposable
             for (var i = 0; i < _commands.Count; i++)
             {
                 var c = _commands[i];
+                var name = _names[i];
                 if (!c.MatchLabels.All(kv => n.CommonLabels.TryGetValue(kv.Key, out var v) && string.Equals(v, kv.Value, StringComparison.Ordinal)))
                 {
-                    _metrics.Skip(c.Name, "no_match");
+                    _metrics.Skip(name, "no_match");
                     continue;
                 }
 
@@ -155,8 +173,8 @@ public sealed partial class CommandDispatcher : IDisposable
                     var key = DedupeKey(i, n);
                     if (_seen.TryGetValue(key, out var until) && until > now)
                     {
-                        _metrics.Skip(c.Name, "duplicate");
-                        LogSkipped(_logger, c.Name, "duplicate", n.Status);
+                        _metrics.Skip(name, "duplicate");
+                        LogSkipped(_logger, name, "duplicate", n.Status);
                         continue;
                     }
 
@@ -165,7 +183,7 @@ public sealed partial class CommandDispatcher : IDisposable
 
                 if (resolved && c.IgnoreResolved)
                 {
-                    _metrics.Skip(c.Name, "resolved_ignored");
+                    _metrics.Skip(name, "resolved_ignored");
                     continue;
                 }
 
@@ -176,15 +194,30 @@ public sealed partial class CommandDispatcher : IDisposable
                     {
                         r.Signaled = true;
                         var sent = ProcessGroup.Signal(r.Pid, signal);
-                        LogSignaled(_logger, c.Name, fingerprint, signal, r.Pid, sent);
+                        LogSignaled(_logger, name, fingerprint, signal, r.Pid, sent);
                     }
                 }
 
                 // A run already told to stop no longer holds its slot, or a resolve could never run after a firing.
                 if (c.Max > 0 && fingerprint.Length > 0 && _runs.Count(r => r.Index == i && r.Fingerprint == fingerprint && !r.Signaled) >= c.Max)
                 {
-                    _metrics.Skip(c.Name, "max_running");
-                    LogSkipped(_logger, c.Name, "max_running", n.Status);
+                    _metrics.Skip(name, "max_running");
+                    LogSkipped(_logger, name, "max_running", n.Status);
+                    continue;
+                }
+
+                // However many fingerprints an attacker invents, the processes stay few.
+                if (_runs.Count(r => r.Index == i) >= c.MaxConcurrent)
+                {
+                    _metrics.Skip(name, "max_concurrent");
+                    LogSkipped(_logger, name, "max_concurrent", n.Status);
+                    continue;
+                }
+
+                if (_runs.Count >= _maxConcurrent)
+                {
+                    _metrics.Skip(name, "max_concurrent_total");
+                    LogSkipped(_logger, name, "max_concurrent_total", n.Status);
                     continue;
                 }
 
@@ -215,8 +248,9 @@ public sealed partial class CommandDispatcher : IDisposable
 
     private async Task RunAsync(CommandConfig c, Run run, IReadOnlyDictionary<string, string> env)
     {
+        var name = _names[run.Index];
         var started = _time.GetTimestamp();
-        _metrics.Running(c.Name, 1);
+        _metrics.Running(name, 1);
         try
         {
             var psi = new ProcessStartInfo(ProcessGroup.Setsid ?? c.Cmd)
@@ -236,9 +270,17 @@ public sealed partial class CommandDispatcher : IDisposable
                 psi.ArgumentList.Add(a);
             }
 
-            foreach (var (k, v) in env)
+            // From nothing: the service's own environment holds the Linode token and the webhook's credentials.
+            psi.Environment.Clear();
+            var (vars, truncated) = CommandEnvironment.Build(c, env, Environment.GetEnvironmentVariable);
+            foreach (var (k, v) in vars)
             {
                 psi.Environment[k] = v;
+            }
+
+            if (truncated.Count > 0)
+            {
+                LogTruncated(_logger, name, truncated.Count, string.Join(", ", truncated.Take(10)) + (truncated.Count > 10 ? ", …" : ""));
             }
 
             using var process = new Process { StartInfo = psi };
@@ -248,8 +290,8 @@ public sealed partial class CommandDispatcher : IDisposable
             }
             catch (Exception ex) when (ex is Win32Exception or InvalidOperationException)
             {
-                _metrics.Run(c.Name, "start_failed");
-                LogStartFailed(_logger, c.Name, ex.Message);
+                _metrics.Run(name, "start_failed");
+                LogStartFailed(_logger, name, ex.Message);
                 return;
             }
 
@@ -288,21 +330,21 @@ public sealed partial class CommandDispatcher : IDisposable
                 await Task.WhenAny(pumps, Task.Delay(Timeout.InfiniteTimeSpan, drain.Token)).ConfigureAwait(false);
             }
 
-            _metrics.Run(c.Name, result);
+            _metrics.Run(name, result);
             var seconds = _time.GetElapsedTime(started).TotalSeconds;
             var exit = process.HasExited ? process.ExitCode : -1;
             if (result is "succeeded" or "signaled" or "stopped" || !c.NotifyOnFailure)
             {
-                LogRan(_logger, c.Name, run.Fingerprint, result, exit, seconds, output.Text);
+                LogRan(_logger, name, run.Fingerprint, result, exit, seconds, output.Text);
             }
             else
             {
-                LogFailed(_logger, c.Name, run.Fingerprint, result, exit, seconds, output.Text);
+                LogFailed(_logger, name, run.Fingerprint, result, exit, seconds, output.Text);
             }
         }
         finally
         {
-            _metrics.Running(c.Name, -1);
+            _metrics.Running(name, -1);
             lock (_lock)
             {
                 _runs.Remove(run);
@@ -312,8 +354,9 @@ public sealed partial class CommandDispatcher : IDisposable
 
     private async Task RunJenkinsAsync(CommandConfig c, JenkinsActionConfig j, Run run, IReadOnlyDictionary<string, string> env)
     {
+        var name = _names[run.Index];
         var started = _time.GetTimestamp();
-        _metrics.Running(c.Name, 1);
+        _metrics.Running(name, 1);
         try
         {
             var target = new JenkinsTarget { Url = j.Url, User = j.User, ApiToken = j.ApiToken.Reveal(), Job = j.Job, PollInterval = j.PollInterval };
@@ -339,22 +382,29 @@ public sealed partial class CommandDispatcher : IDisposable
                     result = "failed";
                     detail = ex.Message;
                 }
+#pragma warning disable CA1031 // An answer of a shape nobody foresaw must end as a counted, logged run, not vanish with its task.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    result = "unexpected_answer";
+                    detail = $"{ex.GetType().Name}: {ex.Message}";
+                }
             }
 
-            _metrics.Run(c.Name, result);
+            _metrics.Run(name, result);
             var seconds = _time.GetElapsedTime(started).TotalSeconds;
             if (result is "succeeded" or "stopped" || !c.NotifyOnFailure)
             {
-                LogRan(_logger, c.Name, run.Fingerprint, result, 0, seconds, detail);
+                LogRan(_logger, name, run.Fingerprint, result, 0, seconds, detail);
             }
             else
             {
-                LogFailed(_logger, c.Name, run.Fingerprint, result, 0, seconds, detail);
+                LogFailed(_logger, name, run.Fingerprint, result, 0, seconds, detail);
             }
         }
         finally
         {
-            _metrics.Running(c.Name, -1);
+            _metrics.Running(name, -1);
             lock (_lock)
             {
                 _runs.Remove(run);
@@ -483,6 +533,9 @@ public sealed partial class CommandDispatcher : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "command {Command} ({Fingerprint}): {Result}, exit {Exit}, {Seconds:0.0}s; output: {Output}")]
     private static partial void LogFailed(ILogger logger, string command, string fingerprint, string result, int exit, double seconds, string output);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "command {Command}: {Count} environment value(s) too long for execve were truncated (listed in AMX_TRUNCATED): {Names}")]
+    private static partial void LogTruncated(ILogger logger, string command, int count, string names);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "command {Command} could not start: {Error}")]
     private static partial void LogStartFailed(ILogger logger, string command, string error);

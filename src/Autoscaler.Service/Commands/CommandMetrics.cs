@@ -12,8 +12,8 @@ internal sealed class CommandMetrics
     public CommandMetrics(CollectorRegistry registry)
     {
         var f = Prometheus.Metrics.WithCustomRegistry(registry);
-        _runs = f.CreateCounter("autoscaler_command_runs_total", "Command runs (command: cmd and args) by result (succeeded, failed, timeout, signaled, start_failed).", "command", "result");
-        _skips = f.CreateCounter("autoscaler_command_skips_total", "Notifications a command did not run for, by reason (no_match, duplicate, resolved_ignored, max_running, queue_full).", "command", "reason");
+        _runs = f.CreateCounter("autoscaler_command_runs_total", "Command runs (command: its name, or INDEX:PROGRAM; never its arguments) by result (succeeded, failed, timeout, signaled, start_failed, unexpected_answer).", "command", "result");
+        _skips = f.CreateCounter("autoscaler_command_skips_total", "Notifications a command did not run for, by reason (no_match, duplicate, resolved_ignored, max_running, max_concurrent, max_concurrent_total, queue_full).", "command", "reason");
         _running = f.CreateGauge("autoscaler_command_running", "Command runs in progress.", "command");
     }
 

@@ -26,6 +26,20 @@ public sealed record CommandConfig
     /// <summary>Most concurrent runs per alert fingerprint; 0 = unlimited.</summary>
     public int Max { get; init; }
 
+    /// <summary>Default <see cref="MaxConcurrent"/>.</summary>
+    public const int DefaultMaxConcurrent = 4;
+
+    /// <summary>Most runs of this command at once, whatever the fingerprints (<see cref="Max"/> counts per fingerprint
+    /// and an attacker chooses fingerprints); beyond it a notification is skipped and counted. Default 4.</summary>
+    public int MaxConcurrent { get; init; } = DefaultMaxConcurrent;
+
+    /// <summary>Names of the service's environment variables the command also gets. Commands start from an empty
+    /// environment: PATH, HOME, LANG, the <c>AMX_*</c> variables and these, never the Linode token or other secrets.</summary>
+    public IReadOnlyList<string> PassEnv { get; init; } = [];
+
+    /// <summary>What logs and /metrics call the command (<c>name:</c>); null: its position and program.</summary>
+    public string? Label { get; init; }
+
     /// <summary>Whether a failed run is logged as a warning (am-executor answered 500 instead).</summary>
     public bool NotifyOnFailure { get; init; } = true;
 
@@ -44,8 +58,14 @@ public sealed record CommandConfig
     /// <summary>Instead of a program: a Jenkins job to trigger and follow to its result.</summary>
     public JenkinsActionConfig? Jenkins { get; init; }
 
-    /// <summary>How logs and metrics name it: <c>cmd arg…</c>, or <c>jenkins JOB</c>.</summary>
+    /// <summary>The command line, <c>cmd arg…</c> (or <c>jenkins JOB</c>); it may carry secrets in its arguments, so it
+    /// never reaches /metrics or a log: see <see cref="NameAt"/>.</summary>
     public string Name => Jenkins is { } j ? "jenkins " + j.Job : Args.Count == 0 ? Cmd : Cmd + " " + string.Join(' ', Args);
+
+    /// <summary>How logs and /metrics name the command at <paramref name="index"/> of the list: its <c>name:</c>, else
+    /// <c>INDEX:PROGRAM</c> (the file name of <c>cmd</c>) or <c>INDEX:jenkins JOB</c> — never its arguments.</summary>
+    public string NameAt(int index) => Label ?? index.ToString(System.Globalization.CultureInfo.InvariantCulture) + ":"
+        + (Jenkins is { } j ? "jenkins " + j.Job : System.IO.Path.GetFileName(Cmd));
 
     /// <summary>Linux signal numbers by name (with or without SIG), for <c>resolved_signal</c>.</summary>
     public static readonly IReadOnlyDictionary<string, int> Signals = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase)

@@ -82,6 +82,27 @@ public static class CommandsReader
                 m.Error($"{root.Context}{field}.dedupe_window must not be negative", m.Raw("dedupe_window"));
             }
 
+            var maxConcurrent = m.Int("max_concurrent") ?? CommandConfig.DefaultMaxConcurrent;
+            if (maxConcurrent < 1)
+            {
+                m.Error($"{root.Context}{field}.max_concurrent must be 1 or more (got {maxConcurrent})", m.Raw("max_concurrent"));
+            }
+
+            var passEnv = m.StringList("pass_env") ?? [];
+            foreach (var name in passEnv)
+            {
+                if (name.Length == 0 || name.Contains('=', StringComparison.Ordinal) || name.StartsWith("AMX_", StringComparison.Ordinal))
+                {
+                    m.Error($"{root.Context}{field}.pass_env: '{name}' must be a variable name (without '=', not AMX_*)", m.Raw("pass_env"));
+                }
+            }
+
+            var label = m.String("name");
+            if (label is { Length: 0 })
+            {
+                m.Error($"{root.Context}{field}.name must not be empty", m.Raw("name"));
+            }
+
             m.Done();
             if (cmd is { Length: > 0 } || jenkins is not null)
             {
@@ -89,6 +110,7 @@ public static class CommandsReader
                 {
                     Cmd = cmd ?? "", Jenkins = jenkins, Args = args, MatchLabels = labels, Max = Math.Max(0, max), NotifyOnFailure = notify,
                     IgnoreResolved = ignore, ResolvedSignal = signal, Timeout = timeout, DedupeWindow = dedupe,
+                    MaxConcurrent = Math.Max(1, maxConcurrent), PassEnv = passEnv, Label = label is { Length: > 0 } ? label : null,
                 });
             }
         }
@@ -105,6 +127,12 @@ public static class CommandsReader
         }
 
         var url = m.HttpUrl("url", required: true);
+        if (url is not null && url.Scheme == Uri.UriSchemeHttp && !url.IsLoopback)
+        {
+            // The API token would cross the network in clear text; as the Linode client, only loopback may be plain http.
+            m.Error($"{m.Context}{m.Field("url")} must be https (plain http only to a loopback Jenkins): got {url.GetLeftPart(UriPartial.Authority)}", m.Raw("url"));
+        }
+
         var user = m.String("user", required: true);
         var token = m.SecretValue("api_token", required: true);
         var job = m.String("job", required: true);

@@ -36,6 +36,13 @@ public sealed record ServiceConfig : IConfigSectionValue
     /// <summary>Commands run for matching webhook notifications (prometheus-am-executor compatible), in file order.</summary>
     public IReadOnlyList<CommandConfig> Commands { get; init; } = [];
 
+    /// <summary>Limits shared by every command.</summary>
+    public CommandLimits CommandLimits { get; init; } = new();
+
+    /// <summary>Host names (besides IP literals and <c>localhost</c>) a request's <c>Host</c> header may carry: the names
+    /// the service is reached by. Anything else is refused, so a DNS-rebinding page cannot reach it.</summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
+
     /// <inheritdoc />
     public void Describe(StringBuilder text, string indent)
     {
@@ -46,12 +53,18 @@ public sealed record ServiceConfig : IConfigSectionValue
             text.Append(CultureInfo.InvariantCulture, $"{indent}tls: {{ cert_file: {tls.CertFile}, key_file: {tls.KeyFile} }}\n");
         }
 
-        text.Append(CultureInfo.InvariantCulture, $"{indent}webhook: {{ auth: {Auth(Webhook.Auth)}, max_body_bytes: {Webhook.MaxBodyBytes} }}\n");
-        text.Append(CultureInfo.InvariantCulture, $"{indent}api: {{ auth: {Auth(Api.Auth)} }}\n");
+        if (AllowedHosts.Count > 0)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{indent}allowed_hosts: [{string.Join(", ", AllowedHosts)}]\n");
+        }
+
+        text.Append(CultureInfo.InvariantCulture, $"{indent}webhook: {{ auth: {Auth(Webhook.Auth)}, max_body_bytes: {Webhook.MaxBodyBytes}, min_evaluation_interval: {Durations.Format(Webhook.MinEvaluationInterval)} }}\n");
+        text.Append(CultureInfo.InvariantCulture, $"{indent}api: {{ auth: {Auth(Api.Auth)}, auth_reads: {Bool(Api.AuthReads)} }}\n");
         text.Append(CultureInfo.InvariantCulture, $"{indent}journal: {{ path: {Journal.Path} }}\n");
         text.Append(CultureInfo.InvariantCulture, $"{indent}dashboard: {{ sample_interval: {Durations.Format(Dashboard.SampleInterval)}, history: {Durations.Format(Dashboard.History)} }}\n");
         if (Commands.Count > 0)
         {
+            text.Append(CultureInfo.InvariantCulture, $"{indent}command_limits: {{ max_concurrent: {CommandLimits.MaxConcurrent} }}\n");
             text.Append(CultureInfo.InvariantCulture, $"{indent}commands:\n");
             foreach (var cmd in Commands)
             {
@@ -59,7 +72,7 @@ public sealed record ServiceConfig : IConfigSectionValue
                     ? $"jenkins: {{ url: {j.Url}, user: {j.User}, api_token: {j.ApiToken}, job: {j.Job}, parameters: [{string.Join(", ", j.Parameters.Keys)}] }}"
                     : $"cmd: {cmd.Cmd}, args: {cmd.Args.Count} (values not shown)";
                 var signal = cmd.ResolvedSignal?.ToString(CultureInfo.InvariantCulture) ?? "~";
-                text.Append(CultureInfo.InvariantCulture, $"{indent}  - {{ {action}, match_labels: {{{string.Join(", ", cmd.MatchLabels.Select(kv => kv.Key + ": " + kv.Value))}}}, max: {cmd.Max}, notify_on_failure: {Bool(cmd.NotifyOnFailure)}, ignore_resolved: {Bool(cmd.IgnoreResolved)}, resolved_signal: {signal}, timeout: {Durations.Format(cmd.Timeout)}, dedupe_window: {Durations.Format(cmd.DedupeWindow)} }}\n");
+                text.Append(CultureInfo.InvariantCulture, $"{indent}  - {{ {action}, match_labels: {{{string.Join(", ", cmd.MatchLabels.Select(kv => kv.Key + ": " + kv.Value))}}}, max: {cmd.Max}, max_concurrent: {cmd.MaxConcurrent}, pass_env: [{string.Join(", ", cmd.PassEnv)}], notify_on_failure: {Bool(cmd.NotifyOnFailure)}, ignore_resolved: {Bool(cmd.IgnoreResolved)}, resolved_signal: {signal}, timeout: {Durations.Format(cmd.Timeout)}, dedupe_window: {Durations.Format(cmd.DedupeWindow)} }}\n");
             }
         }
     }
@@ -113,13 +126,35 @@ public sealed record WebhookConfig
 
     /// <summary>Largest accepted body; larger ones get 413. Default 1 MiB.</summary>
     public long MaxBodyBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Least time between two evaluations of a pool that webhooks ask for; nudges within it are merged into
+    /// one evaluation at its end, so a flood of notifications costs a few Linode calls per pool, not one per
+    /// notification. Default 2 s.</summary>
+    public TimeSpan MinEvaluationInterval { get; init; } = TimeSpan.FromSeconds(2);
+}
+
+/// <summary>Limits shared by every command.</summary>
+public sealed record CommandLimits
+{
+    /// <summary>Default <see cref="MaxConcurrent"/>.</summary>
+    public const int DefaultMaxConcurrent = 16;
+
+    /// <summary>Most command runs (programs and Jenkins jobs) at once across every command, whatever the fingerprints;
+    /// a notification beyond it is skipped and counted (<c>reason="concurrency"</c>). Default 16.</summary>
+    public int MaxConcurrent { get; init; } = DefaultMaxConcurrent;
 }
 
 /// <summary>The HTTP API.</summary>
 public sealed record ApiConfig
 {
-    /// <summary>Credentials for write endpoints; null falls back to the webhook's.</summary>
+    /// <summary>Credentials for write endpoints. They are the API's own: the webhook's never stand in for them. Null:
+    /// writes are answered 403 naming <c>api.auth</c>, unless the service asks no credentials of anyone (no
+    /// <c>webhook.auth</c> either, which only a loopback listener allows).</summary>
     public AuthConfig? Auth { get; init; }
+
+    /// <summary>When true, reads (<c>/api/…</c> GETs, <c>/metrics</c>, <c>/http_sd</c>) need <see cref="Auth"/> too;
+    /// health checks and the dashboard's static files stay open. Default false.</summary>
+    public bool AuthReads { get; init; }
 }
 
 /// <summary>The operation journal.</summary>

@@ -10,7 +10,7 @@ public sealed class ServiceSection : IConfigSection
     public IConfigSectionValue? Read(MapReader root)
     {
         ArgumentNullException.ThrowIfNull(root);
-        return new ServiceConfig
+        var config = new ServiceConfig
         {
             Listen = ReadListen(root),
             Tls = ReadTls(root),
@@ -19,7 +19,64 @@ public sealed class ServiceSection : IConfigSection
             Journal = ReadJournal(root),
             Dashboard = DashboardSection.ReadDashboard(root),
             Commands = CommandsReader.Read(root),
+            CommandLimits = ReadCommandLimits(root),
+            AllowedHosts = ReadAllowedHosts(root),
         };
+        if (config.Webhook.Auth is null && !IsLoopbackListen(config.Listen))
+        {
+            // An open webhook runs commands and scales pools for whoever reaches it: that is for one machine only.
+            root.Error($"listen {config.Listen} is reachable from other machines and webhook.auth is not set: "
+                + "set webhook.auth (and api.auth for writes), or listen on 127.0.0.1", root.Raw("listen"));
+        }
+
+        if (config.Api.AuthReads && config.Api.Auth is null)
+        {
+            root.Error("api.auth_reads needs api.auth (the credentials reads would ask for)", root.Raw("api"));
+        }
+
+        return config;
+    }
+
+    /// <summary>True when <paramref name="listen"/> binds loopback only (127.0.0.0/8, ::1 or localhost).</summary>
+    public static bool IsLoopbackListen(string listen)
+    {
+        ArgumentNullException.ThrowIfNull(listen);
+        var colon = listen.LastIndexOf(':');
+        var host = (colon > 0 ? listen[..colon] : listen).Trim('[', ']');
+        return string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+            || (System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
+    }
+
+    private static CommandLimits ReadCommandLimits(MapReader root)
+    {
+        var m = root.Map("command_limits");
+        if (m is null)
+        {
+            return new CommandLimits();
+        }
+
+        var max = m.Int("max_concurrent") ?? CommandLimits.DefaultMaxConcurrent;
+        if (max < 1)
+        {
+            m.Error($"command_limits.max_concurrent must be 1 or more (got {max})", m.Raw("max_concurrent"));
+        }
+
+        m.Done();
+        return new CommandLimits { MaxConcurrent = Math.Max(1, max) };
+    }
+
+    private static List<string> ReadAllowedHosts(MapReader root)
+    {
+        var hosts = root.StringList("allowed_hosts") ?? [];
+        foreach (var h in hosts)
+        {
+            if (h.Length == 0 || h.Contains(':', StringComparison.Ordinal) || h.Contains('/', StringComparison.Ordinal))
+            {
+                root.Error($"allowed_hosts: '{h}' must be a host name without scheme or port, e.g. autoscaler.example.com", root.Raw("allowed_hosts"));
+            }
+        }
+
+        return hosts;
     }
 
     private static string ReadListen(MapReader root)
@@ -70,8 +127,19 @@ public sealed class ServiceSection : IConfigSection
             m.Error("webhook.max_body_bytes must be between 1 and 67108864", m.Raw("max_body_bytes"));
         }
 
+        var minInterval = m.Duration("min_evaluation_interval");
+        if (minInterval < TimeSpan.Zero || minInterval > TimeSpan.FromMinutes(10))
+        {
+            m.Error("webhook.min_evaluation_interval must be between 0s and 10m", m.Raw("min_evaluation_interval"));
+        }
+
         m.Done();
-        return new WebhookConfig { Auth = auth, MaxBodyBytes = max ?? new WebhookConfig().MaxBodyBytes };
+        return new WebhookConfig
+        {
+            Auth = auth,
+            MaxBodyBytes = max ?? new WebhookConfig().MaxBodyBytes,
+            MinEvaluationInterval = minInterval ?? new WebhookConfig().MinEvaluationInterval,
+        };
     }
 
     private static ApiConfig ReadApi(MapReader root)
@@ -83,8 +151,9 @@ public sealed class ServiceSection : IConfigSection
         }
 
         var auth = ReadAuth(m);
+        var reads = m.Bool("auth_reads") ?? false;
         m.Done();
-        return new ApiConfig { Auth = auth };
+        return new ApiConfig { Auth = auth, AuthReads = reads };
     }
 
     private static AuthConfig? ReadAuth(MapReader parent)

@@ -37,12 +37,21 @@ public sealed partial class DashboardEndpoints
 
     private static readonly Lazy<IReadOnlyDictionary<string, Asset>> EmbeddedAssets = new(LoadAssets);
 
+    /// <summary>Alerts on a page of <c>/api/v1/alerts</c> unless <c>limit</c> says otherwise.</summary>
+    public const int DefaultPageSize = 100;
+
+    /// <summary>Most alerts on one page.</summary>
+    public const int MaxPageSize = 1000;
+
+    /// <summary>Characters of labels and annotations after which a page ends (at least one alert per page).</summary>
+    public const long MaxPageBytes = 1024 * 1024;
+
     private readonly AutoscalerConfig _config;
     private readonly ScalingEngine _engine;
     private readonly AlertStateStore _alerts;
     private readonly DashboardHistory _history;
     private readonly EngineNudger _nudger;
-    private readonly CredentialCheck _writeAuth;
+    private readonly RequestGuard _guard;
     private readonly ILogger _logger;
 
     /// <summary>Creates the endpoints.</summary>
@@ -56,7 +65,7 @@ public sealed partial class DashboardEndpoints
         _history = history;
         _nudger = nudger;
         _logger = logger;
-        _writeAuth = new CredentialCheck(config.Api.Auth ?? config.Webhook.Auth);
+        _guard = new RequestGuard(config);
     }
 
     /// <summary>The page's files by the path they are served at (below <c>dashboard/</c>, except the page itself).</summary>
@@ -103,7 +112,8 @@ public sealed partial class DashboardEndpoints
 
     private IResult Info()
     {
-        var auth = _config.Api.Auth ?? _config.Webhook.Auth;
+        // The API's own credentials: the webhook's never write.
+        var auth = _config.Api.Auth;
         var interval = _config.Dashboard.SampleInterval;
         return Results.Json(new DashboardInfo
         {
@@ -153,9 +163,24 @@ public sealed partial class DashboardEndpoints
             return NotFound(pool);
         }
 
+        if (!Paging(context.Request.Query, out var offset, out var limit, out var problem))
+        {
+            return BadRequest(problem);
+        }
+
         var firing = _alerts.Snapshot()
-            .Where(a => a.Status == AlertStatus.Firing && !_alerts.IsExpired(a))
-            .Select(a => new AlertDto
+            .Where(a => a.Status == AlertStatus.Firing && !_alerts.IsExpired(a)
+                && (pool is null || a.Labels.GetValueOrDefault(AlertMatcher.PoolLabel) == pool))
+            .ToArray();
+        // A page ends at limit alerts or at MaxPageBytes of labels and annotations, whichever comes first (at least one
+        // alert), so no answer carries the whole store.
+        var page = new List<AlertDto>();
+        long bytes = 0;
+        for (var i = offset; i < firing.Length && page.Count < limit && (page.Count == 0 || bytes < MaxPageBytes); i++)
+        {
+            var a = firing[i];
+            bytes += a.Labels.Sum(kv => kv.Key.Length + kv.Value.Length) + a.Annotations.Sum(kv => kv.Key.Length + kv.Value.Length);
+            page.Add(new AlertDto
             {
                 Fingerprint = a.Fingerprint,
                 Alertname = a.AlertName,
@@ -165,10 +190,35 @@ public sealed partial class DashboardEndpoints
                 StartsAt = a.StartsAt,
                 FirstSeenAt = a.FirstSeenAt,
                 LastSeenAt = a.LastSeenAt,
-            })
-            .Where(a => pool is null || a.Pool == pool)
-            .ToArray();
-        return Results.Json(new AlertsResponse(firing), ApiJson.Options);
+            });
+        }
+
+        var next = offset + page.Count;
+        return Results.Json(new AlertsResponse(page) { Total = firing.Length, NextOffset = next < firing.Length ? next : null }, ApiJson.Options);
+    }
+
+    /// <summary>Reads <c>offset</c> (default 0) and <c>limit</c> (1 to <see cref="MaxPageSize"/>, default
+    /// <see cref="DefaultPageSize"/>).</summary>
+    private static bool Paging(IQueryCollection query, out int offset, out int limit, out string problem)
+    {
+        offset = 0;
+        limit = DefaultPageSize;
+        problem = "";
+        if (query.TryGetValue("offset", out var o) && o.ToString().Length > 0
+            && (!int.TryParse(o.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out offset) || offset < 0))
+        {
+            problem = "offset must be a whole number, 0 or more";
+            return false;
+        }
+
+        if (query.TryGetValue("limit", out var l) && l.ToString().Length > 0
+            && (!int.TryParse(l.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxPageSize))
+        {
+            problem = $"limit must be an integer between 1 and {MaxPageSize}";
+            return false;
+        }
+
+        return true;
     }
 
     private async Task<IResult> SetPoolDryRunAsync(string pool, HttpContext context)
@@ -223,18 +273,7 @@ public sealed partial class DashboardEndpoints
         return new DryRunResponse(pool, enabled, message);
     }
 
-    private IResult? Unauthorized(HttpContext context)
-    {
-        var auth = _writeAuth.Check(context.Request);
-        if (auth is not (AuthResult.Missing or AuthResult.Wrong))
-        {
-            return null;
-        }
-
-        context.Response.Headers.WWWAuthenticate = _writeAuth.Challenge;
-        return Results.Json(new ErrorResponse(auth == AuthResult.Missing ? "authentication required" : "invalid credentials"), ApiJson.Options,
-            statusCode: StatusCodes.Status401Unauthorized);
-    }
+    private IResult? Unauthorized(HttpContext context) => _guard.Write(context);
 
     private static async Task<bool?> ReadDryRunAsync(HttpContext context)
     {

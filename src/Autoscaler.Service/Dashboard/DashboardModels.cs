@@ -84,7 +84,14 @@ public sealed record SeriesResponse
 }
 
 /// <summary><c>GET /api/v1/alerts</c>.</summary>
-public sealed record AlertsResponse(IReadOnlyList<AlertDto> Alerts);
+public sealed record AlertsResponse(IReadOnlyList<AlertDto> Alerts)
+{
+    /// <summary>Firing alerts (of the pool asked for) in all, on every page.</summary>
+    public int Total { get; init; }
+
+    /// <summary>The <c>offset</c> of the next page; null on the last page.</summary>
+    public int? NextOffset { get; init; }
+}
 
 /// <summary>A firing alert as the webhook received it.</summary>
 public sealed record AlertDto

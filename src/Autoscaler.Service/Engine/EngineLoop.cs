@@ -25,8 +25,10 @@ public sealed class EngineNudger
 /// <summary>
 /// Runs <see cref="ScalingEngine.RunCycleAsync"/> every <c>engine.evaluation_interval</c> on the
 /// <see cref="TimeProvider"/>, and a single pool's cycle as soon as it is nudged (an alert arrived for it), so the time
-/// from a webhook to the first cloud call is a few milliseconds rather than an interval. Pools are evaluated one at a
-/// time; a failing cycle is logged and the loop goes on. Stops when the host stops.
+/// from a webhook to the first cloud call is a few milliseconds rather than an interval. A webhook nudge within
+/// <see cref="MinNudgeInterval"/> of the pool's last evaluation waits for the end of it, merged with every other nudge
+/// of the pool meanwhile: a flood of notifications costs a few evaluations per pool, not one per notification. Pools
+/// are evaluated one at a time; a failing cycle is logged and the loop goes on. Stops when the host stops.
 /// </summary>
 public sealed partial class EngineLoop : BackgroundService
 {
@@ -37,6 +39,8 @@ public sealed partial class EngineLoop : BackgroundService
     private readonly ServiceMetrics _metrics;
     private readonly AlertStateStore _alerts;
     private readonly ILogger<EngineLoop> _logger;
+    private readonly Dictionary<string, DateTimeOffset> _lastRun = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (DateTimeOffset Due, string Trigger)> _deferred = new(StringComparer.Ordinal);
     private long _cycles;
 
     /// <summary>Creates the loop.</summary>
@@ -51,6 +55,10 @@ public sealed partial class EngineLoop : BackgroundService
         _alerts = alerts;
         _logger = logger;
     }
+
+    /// <summary>Least time between a pool's last evaluation and one a webhook asks for (API nudges are never held).
+    /// Default zero.</summary>
+    public TimeSpan MinNudgeInterval { get; init; }
 
     /// <summary>Pool cycles run so far (all triggers).</summary>
     public long Cycles => Interlocked.Read(ref _cycles);
@@ -87,8 +95,19 @@ public sealed partial class EngineLoop : BackgroundService
                 continue;
             }
 
+            if (await RunDueAsync(now, stoppingToken).ConfigureAwait(false))
+            {
+                continue;
+            }
+
+            var wake = nextFull;
+            foreach (var (_, d) in _deferred)
+            {
+                wake = d.Due < wake ? d.Due : wake;
+            }
+
             using var delayCts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            var delay = Task.Delay(nextFull - now, _time, delayCts.Token);
+            var delay = Task.Delay(wake - now, _time, delayCts.Token);
             // One wait at a time on the channel: a wait that outlived the last delay is reused.
             nudged ??= reader.WaitToReadAsync(stoppingToken).AsTask();
             await Task.WhenAny(delay, nudged).ConfigureAwait(false);
@@ -123,12 +142,33 @@ public sealed partial class EngineLoop : BackgroundService
                     }
                 }
 
+                var asked = _time.GetUtcNow();
                 foreach (var (pool, trigger) in pools)
                 {
+                    if (trigger == "webhook" && _lastRun.TryGetValue(pool, out var last) && asked - last < MinNudgeInterval)
+                    {
+                        // Held to the end of the interval; later nudges of the pool join it.
+                        _deferred[pool] = (last + MinNudgeInterval, trigger);
+                        _metrics.NudgeDeferred();
+                        continue;
+                    }
+
                     await RunPoolAsync(pool, trigger, stoppingToken).ConfigureAwait(false);
                 }
             }
         }
+    }
+
+    /// <summary>Runs the held webhook nudges whose time has come; true when it ran any.</summary>
+    private async Task<bool> RunDueAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        var due = _deferred.Where(d => d.Value.Due <= now).Select(d => (d.Key, d.Value.Trigger)).ToArray();
+        foreach (var (pool, trigger) in due)
+        {
+            await RunPoolAsync(pool, trigger, ct).ConfigureAwait(false);
+        }
+
+        return due.Length > 0;
     }
 
     private async Task RunPoolAsync(string pool, string trigger, CancellationToken ct)
@@ -137,6 +177,10 @@ public sealed partial class EngineLoop : BackgroundService
         {
             return;
         }
+
+        // Whatever asked, this evaluation answers every nudge held for the pool.
+        _deferred.Remove(pool);
+        _lastRun[pool] = _time.GetUtcNow();
 
         try
         {

@@ -49,7 +49,10 @@ public sealed class JenkinsException(string message) : Exception(message);
 /// <c>POST /job/NAME/buildWithParameters</c> with HTTP basic auth (user and API token) and, when
 /// <c>/crumbIssuer/api/json</c> answers 200, the crumb in the header it names; then the <c>Location</c> queue item
 /// (<c>/queue/item/N/api/json</c>) until <c>executable.url</c>, then <c>BUILD/api/json</c> until <c>result</c>. 5xx
-/// answers and connection failures are retried with exponential backoff. The token is never logged nor put in an error.
+/// answers and connection failures are retried with exponential backoff. The token is never logged nor put in an error,
+/// and goes only to the configured scheme, host and port: a queue item or build Jenkins names elsewhere (a misconfigured
+/// "Jenkins URL", or a hostile answer) ends the run with a <see cref="JenkinsException"/> instead of being followed.
+/// Answers of an unexpected shape end it the same way.
 /// </summary>
 public sealed partial class JenkinsClient(HttpClient http, TimeProvider time, ILogger<JenkinsClient> logger)
 {
@@ -68,7 +71,9 @@ public sealed partial class JenkinsClient(HttpClient http, TimeProvider time, IL
             if (response.StatusCode == HttpStatusCode.OK)
             {
                 using var doc = await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
-                if (doc.RootElement.TryGetProperty("crumbRequestField", out var f) && doc.RootElement.TryGetProperty("crumb", out var c)
+                if (doc.RootElement.ValueKind == JsonValueKind.Object
+                    && doc.RootElement.TryGetProperty("crumbRequestField", out var f) && doc.RootElement.TryGetProperty("crumb", out var c)
+                    && f.ValueKind == JsonValueKind.String && c.ValueKind == JsonValueKind.String
                     && f.GetString() is { Length: > 0 } field && c.GetString() is { } value)
                 {
                     crumb = (field, value);
@@ -99,6 +104,7 @@ public sealed partial class JenkinsClient(HttpClient http, TimeProvider time, IL
             queueItem = response.Headers.Location is { } location
                 ? (location.IsAbsoluteUri ? location : new Uri(root, location))
                 : throw new JenkinsException($"Jenkins accepted {trigger.AbsolutePath} but sent no queue item Location");
+            SameOrigin(root, queueItem, "queue item");
         }
 
         LogQueued(logger, target.Job, queueItem);
@@ -108,16 +114,35 @@ public sealed partial class JenkinsClient(HttpClient http, TimeProvider time, IL
         {
             using var doc = await GetJsonAsync(target, itemApi, auth, cancellationToken).ConfigureAwait(false);
             var item = doc.RootElement;
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                throw new JenkinsException($"Jenkins sent a {item.ValueKind} for the queue item {itemApi.AbsolutePath}, not an object");
+            }
+
             if (item.TryGetProperty("cancelled", out var cancelled) && cancelled.ValueKind == JsonValueKind.True)
             {
                 return new JenkinsBuildResult("CANCELLED", null);
             }
 
-            if (item.TryGetProperty("executable", out var executable) && executable.ValueKind == JsonValueKind.Object
-                && executable.TryGetProperty("url", out var url) && url.GetString() is { Length: > 0 } u)
+            if (item.TryGetProperty("executable", out var named) && named.ValueKind == JsonValueKind.Object
+                && named.TryGetProperty("url", out var namedUrl) && namedUrl.ValueKind != JsonValueKind.String)
             {
-                build = new Uri(u);
+                throw new JenkinsException($"Jenkins sent a build url of an unexpected shape ({namedUrl.ValueKind}) for {itemApi.AbsolutePath}");
+            }
+
+            if (item.TryGetProperty("executable", out var executable) && executable.ValueKind == JsonValueKind.Object
+                && executable.TryGetProperty("url", out var url) && url.ValueKind == JsonValueKind.String && url.GetString() is { Length: > 0 } u)
+            {
+                build = Uri.TryCreate(root, u, out var b) && b.IsAbsoluteUri
+                    ? b
+                    : throw new JenkinsException($"Jenkins named a build URL that is not a URL for {itemApi.AbsolutePath}");
+                SameOrigin(root, build, "build");
                 break;
+            }
+
+            if (item.TryGetProperty("executable", out var odd) && odd.ValueKind is not (JsonValueKind.Null or JsonValueKind.Object))
+            {
+                throw new JenkinsException($"Jenkins sent an executable of an unexpected shape ({odd.ValueKind}) for {itemApi.AbsolutePath}");
             }
 
             await Task.Delay(target.PollInterval, time, cancellationToken).ConfigureAwait(false);
@@ -128,13 +153,31 @@ public sealed partial class JenkinsClient(HttpClient http, TimeProvider time, IL
         while (true)
         {
             using var doc = await GetJsonAsync(target, buildApi, auth, cancellationToken).ConfigureAwait(false);
-            if (doc.RootElement.TryGetProperty("result", out var result) && result.GetString() is { Length: > 0 } r)
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new JenkinsException($"Jenkins sent a {doc.RootElement.ValueKind} for the build {buildApi.AbsolutePath}, not an object");
+            }
+
+            if (doc.RootElement.TryGetProperty("result", out var result) && result.ValueKind == JsonValueKind.String && result.GetString() is { Length: > 0 } r)
             {
                 LogFinished(logger, target.Job, build, r);
                 return new JenkinsBuildResult(r, build);
             }
 
             await Task.Delay(target.PollInterval, time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Refuses a URL Jenkins named on another scheme, host or port than the configured one: the credentials
+    /// would go there with the next request.</summary>
+    private static void SameOrigin(Uri root, Uri named, string what)
+    {
+        if (!string.Equals(root.Scheme, named.Scheme, StringComparison.OrdinalIgnoreCase)
+            || !string.Equals(root.IdnHost, named.IdnHost, StringComparison.OrdinalIgnoreCase)
+            || root.Port != named.Port)
+        {
+            throw new JenkinsException($"Jenkins named its {what} at {named.GetLeftPart(UriPartial.Authority)}, not at the configured "
+                + $"{root.GetLeftPart(UriPartial.Authority)}; not followed, so the credentials stay there (check Jenkins' \"Jenkins URL\" setting)");
         }
     }
 

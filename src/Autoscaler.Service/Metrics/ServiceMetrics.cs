@@ -29,6 +29,7 @@ public sealed class ServiceMetrics : IDisposable
     private readonly Counter _webhookAlerts;
     private readonly Counter _metricMisses;
     private readonly Counter _engineCycles;
+    private readonly Counter _nudgesDeferred;
     private readonly Histogram _operationDuration;
     private readonly Gauge _alertsHeld;
     private readonly Gauge _signals;
@@ -68,6 +69,7 @@ public sealed class ServiceMetrics : IDisposable
         _webhookAlerts = f.CreateCounter("autoscaler_webhook_alerts_total", "Alerts received by what the alert store did with them (added, changed, duplicate, stale, rejected).", "outcome");
         _metricMisses = f.CreateCounter("autoscaler_metric_source_missing_total", "Prometheus readings without a usable value, by reason.", "reason");
         _engineCycles = f.CreateCounter("autoscaler_engine_cycles_total", "Pool evaluations run, by trigger (interval, webhook, api).", "trigger");
+        _nudgesDeferred = f.CreateCounter("autoscaler_engine_nudges_deferred_total", "Webhook nudges held to webhook.min_evaluation_interval after the pool's last evaluation (merged into one).");
         _operationDuration = f.CreateHistogram("autoscaler_operation_duration_seconds", "Time from an operation's start to its end, by kind and outcome.",
             new HistogramConfiguration
             {
@@ -179,6 +181,9 @@ public sealed class ServiceMetrics : IDisposable
 
     /// <summary>Counts an evaluation run.</summary>
     public void Cycle(string trigger) => _engineCycles.WithLabels(trigger).Inc();
+
+    /// <summary>Counts a webhook nudge held to the pool's minimum interval.</summary>
+    public void NudgeDeferred() => _nudgesDeferred.Inc();
 
     /// <summary>Sets how many of a pool's signals are in each state (every state, zeros included).</summary>
     public void PoolSignals(string pool, IEnumerable<Autoscaler.Core.Signals.SignalState> states)

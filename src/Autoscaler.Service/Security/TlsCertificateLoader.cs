@@ -8,7 +8,7 @@ namespace Autoscaler.Service.Security;
 /// <summary>
 /// Loads the listener's certificate from the <c>tls</c> section. Every way it can fail (a file that is missing or
 /// unreadable, no PEM in it, a key that does not belong to the certificate) becomes an <see cref="ArgumentException"/>
-/// naming the setting and the file, so <c>serve</c> stops at once with one clear line instead of a stack trace. The
+/// naming the setting and the file (a private key others may read or write is one of them), so <c>serve</c> stops at once with one clear line instead of a stack trace. The
 /// key's content never reaches a message.
 /// </summary>
 public static class TlsCertificateLoader
@@ -40,6 +40,17 @@ public static class TlsCertificateLoader
             throw new ArgumentException($"tls: tls.key_file '{tls.KeyFile}' has no private key for the certificate in tls.cert_file '{tls.CertFile}'");
         }
 
+        try
+        {
+            // After the content checks, so a swapped or garbled pair is named as such first.
+            Private(tls.KeyFile);
+        }
+        catch
+        {
+            certificate.Dispose();
+            throw;
+        }
+
         return certificate;
     }
 
@@ -62,6 +73,25 @@ public static class TlsCertificateLoader
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new ArgumentException($"tls: {setting} '{path}' cannot be read: {ex.Message}");
+        }
+    }
+
+    /// <summary>Refuses a key that users other than its owner (and its group, for reading) may read or change: anyone
+    /// who can read it can impersonate the service, anyone who can write it can swap it.</summary>
+    private static void Private(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        const UnixFileMode Loose = UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.GroupWrite;
+        var mode = File.GetUnixFileMode(path);
+        if ((mode & Loose) != 0)
+        {
+            var octal = Convert.ToString((int)mode & 0x1FF, 8).PadLeft(4, '0');
+            throw new ArgumentException($"tls: tls.key_file '{path}' may be read or written by other users (mode {octal}); "
+                + $"make it private: chmod 600 '{path}' (or 640 with a trusted group)");
         }
     }
 

@@ -156,26 +156,9 @@ public sealed partial class WebhookEndpoint
         return Results.Json(new WebhookResponse("ok", notification.Alerts.Count, added, changed, duplicate, stale, rejected), ApiJson.Options);
     }
 
-    /// <summary>The declared media type when it is not JSON, cut short for the answer; null when it is JSON or absent
-    /// (a POST without the header is read as JSON).</summary>
-    internal static string? UnsupportedContentType(string? contentType)
-    {
-        if (string.IsNullOrWhiteSpace(contentType))
-        {
-            return null;
-        }
-
-        var semicolon = contentType.IndexOf(';', StringComparison.Ordinal);
-        var mediaType = (semicolon < 0 ? contentType : contentType[..semicolon]).Trim();
-        if (mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-            || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase))
-        {
-            return null;
-        }
-
-        var shown = mediaType.Length <= 64 ? mediaType : mediaType[..64] + "…";
-        return "'" + new string(shown.Select(c => char.IsControl(c) ? '?' : c).ToArray()) + "'";
-    }
+    /// <summary>The declared media type when it is not JSON, cut short for the answer; null when it is JSON. A POST
+    /// without the header is refused too: Alertmanager always sends it, and a cross-site form or beacon can omit it.</summary>
+    internal static string? UnsupportedContentType(string? contentType) => RequestGuard.MediaType(contentType);
 
     private IResult TooLarge(long? length)
     {

@@ -10,10 +10,10 @@ public sealed class CommandTests
 {
     private sealed record Script(string Path, string Dir)
     {
-        /// <summary>How the metrics name the command: cmd and args.</summary>
-        public string Label => "/bin/sh " + Path;
+        /// <summary>How the metrics name the command: its <c>name:</c> (here the script's file name), never its args.</summary>
+        public string Label => System.IO.Path.GetFileName(Path);
 
-        public string Yaml(string extra = "") => $"{{ cmd: /bin/sh, args: [\"{Path}\"]{(extra.Length > 0 ? ", " + extra : "")} }}";
+        public string Yaml(string extra = "") => $"{{ cmd: /bin/sh, args: [\"{Path}\"], name: \"{Label}\"{(extra.Length > 0 ? ", " + extra : "")} }}";
 
         public string Out(string name) => System.IO.Path.Combine(Dir, name);
     }
@@ -96,7 +96,7 @@ public sealed class CommandTests
         Assert.Equal("505e845896f2651e", env["AMX_ALERT_1_FINGERPRINT"]);
         Assert.Equal("page", env["AMX_ALERT_1_LABEL_severity"]);
         Assert.False(env.ContainsKey("AMX_ALERT_0_STATUS"));
-        Assert.True(env.ContainsKey("PATH"), "the service's own environment is passed on, as am-executor does");
+        Assert.True(env.ContainsKey("PATH"), "PATH comes from the service (the rest of its environment does not)");
         await MetricReachesAsync(s, Runs(script!, "succeeded"), 1);
     }
 
@@ -299,7 +299,8 @@ public sealed class CommandTests
         Assert.Equal(HttpStatusCode.OK, await PostAsync(s, TestConfig.Fixture("webhook-firing.json")));
 
         await MetricReachesAsync(s, Runs(script!, "failed"), 1);
-        await MetricReachesAsync(s, "autoscaler_command_runs_total{command=\"/nonexistent/program\",result=\"failed\"}", 1);
+        // Without a name: its position and the program's file name.
+        await MetricReachesAsync(s, "autoscaler_command_runs_total{command=\"1:program\",result=\"failed\"}", 1);
     }
 
     [Fact]

@@ -38,12 +38,29 @@ internal sealed class FakeJenkins : IAsyncDisposable
 
     public ConcurrentDictionary<string, string> Parameters { get; } = new();
 
+    /// <summary>Where the trigger's Location points (default: this Jenkins' queue item 7).</summary>
+    public Uri? QueueItemAt { get; set; }
+
+    /// <summary>The build URL the queue item names (default: this Jenkins' job/scale/12/).</summary>
+    public string? BuildUrlAt { get; set; }
+
+    /// <summary>When set, the queue item's whole answer (to try shapes the client does not expect).</summary>
+    public object? QueueAnswer { get; set; }
+
+    /// <summary>Every request: method, path and whether it carried an Authorization header.</summary>
+    public ConcurrentQueue<(string Request, bool Authorization)> Seen { get; } = new();
+
     public static async Task<FakeJenkins> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
         var j = new FakeJenkins(app);
+        app.Use(async (c, next) =>
+        {
+            j.Seen.Enqueue(($"{c.Request.Method} {c.Request.Path}", c.Request.Headers.Authorization.Count > 0));
+            await next(c);
+        });
 
         app.MapGet("/crumbIssuer/api/json", (HttpContext c) => !Authorized(c) ? Results.StatusCode(401)
             : j.CrumbEnabled ? Results.Json(new Dictionary<string, string> { ["_class"] = "hudson.security.csrf.DefaultCrumbIssuer", ["crumb"] = Crumb, ["crumbRequestField"] = "Jenkins-Crumb" })
@@ -73,13 +90,14 @@ internal sealed class FakeJenkins : IAsyncDisposable
             }
 
             j.Triggered.Enqueue(path);
-            c.Response.Headers.Location = new Uri(j.BaseAddress, "queue/item/7/").AbsoluteUri;
+            c.Response.Headers.Location = (j.QueueItemAt ?? new Uri(j.BaseAddress, "queue/item/7/")).AbsoluteUri;
             return Results.StatusCode(201);
         });
         app.MapGet("/queue/item/7/api/json", (HttpContext c) => !Authorized(c) ? Results.StatusCode(401)
+            : j.QueueAnswer is { } answer ? Results.Json(answer)
             : Interlocked.Increment(ref j._queuePolls) <= j.QueuePollsBeforeStart
                 ? Results.Json(new { blocked = false, why = "Waiting for next available executor" })
-                : Results.Json(new { executable = new { number = 12, url = new Uri(j.BaseAddress, "job/scale/12/").AbsoluteUri } }));
+                : Results.Json(new { executable = new { number = 12, url = j.BuildUrlAt ?? new Uri(j.BaseAddress, "job/scale/12/").AbsoluteUri } }));
         app.MapGet("/job/scale/12/api/json", (HttpContext c) => !Authorized(c) ? Results.StatusCode(401)
             : Interlocked.Increment(ref j._buildPolls) <= j.BuildPollsBeforeResult
                 ? Results.Json(new { building = true, result = (string?)null })

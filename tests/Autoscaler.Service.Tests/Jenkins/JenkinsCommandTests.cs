@@ -27,7 +27,7 @@ public sealed class JenkinsCommandTests
         using var response = await s.Http.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
-        await Wait.UntilAsync(async () => await MetricAsync(s, "autoscaler_command_runs_total{command=\"jenkins scale\",result=\"succeeded\"}") >= 1, "the Jenkins build's success");
+        await Wait.UntilAsync(async () => await MetricAsync(s, "autoscaler_command_runs_total{command=\"0:jenkins scale\",result=\"succeeded\"}") >= 1, "the Jenkins build's success");
         Assert.Equal("web", j.Parameters["POOL"]);
         Assert.Equal("firing", j.Parameters["STATUS"]);
         Assert.Equal("fp=505e845896f2651e", j.Parameters["FP"]);

@@ -111,7 +111,8 @@ public sealed partial class FuzzBodies
     {
         0 => Case("empty", [], 400, "the body is empty"),
         1 => Case("empty", Encoding.UTF8.GetBytes(Pick([" ", "\n", "\r\n\t "])), 400, "not valid JSON"),
-        _ => new FuzzCase(_index++, "empty", [], null, false, 400, ["the body is empty"]),
+        // No Content-Type at all: refused like any other non-JSON type (a cross-site beacon can omit it).
+        _ => new FuzzCase(_index++, "wrong_content_type", [], null, false, 400, ["Content-Type must be application/json (got none)"]),
     };
 
     private FuzzCase WrongContentType()

@@ -4,7 +4,10 @@ using System.Security.Cryptography.X509Certificates;
 using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Pools;
 using Autoscaler.Service.Configuration;
+using Autoscaler.Service.Security;
 using Autoscaler.Service.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Autoscaler.Service.Tests.Reliability;
 
@@ -29,6 +32,10 @@ public sealed class TlsTests
         var keyPath = dir.File(name + ".key");
         File.WriteAllText(certPath, cert.ExportCertificatePem());
         File.WriteAllText(keyPath, key.ExportPkcs8PrivateKeyPem());
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
         return (certPath, keyPath, cert.Thumbprint);
     }
 
@@ -166,5 +173,65 @@ public sealed class TlsTests
         Assert.Equal(1, code);
         Assert.Equal($"serve: cannot start: tls: tls.cert_file '{missing}' does not exist\n", stderr);
         Assert.DoesNotContain("listening", stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0666", false)]
+    [InlineData("0644", false)]
+    [InlineData("0620", false)]
+    [InlineData("0604", false)]
+    [InlineData("0640", true)]
+    [InlineData("0600", true)]
+    [InlineData("0400", true)]
+    public void Load_KeyReadableOrWritableByOthers_RefusedInOneLine(string mode, bool accepted)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // Unix file modes
+        }
+
+        using var dir = new TempDir();
+        var (cert, key, _) = MakeCertificate(dir, "server");
+        File.SetUnixFileMode(key, (UnixFileMode)Convert.ToInt32(mode, 8));
+        var tls = new TlsConfig { CertFile = cert, KeyFile = key };
+
+        if (accepted)
+        {
+            using var loaded = TlsCertificateLoader.Load(tls);
+            Assert.True(loaded.HasPrivateKey);
+            return;
+        }
+
+        var error = Assert.Throws<ArgumentException>(() => TlsCertificateLoader.Load(tls));
+        Assert.Equal($"tls: tls.key_file '{key}' may be read or written by other users (mode {mode}); make it private: chmod 600 '{key}' (or 640 with a trusted group)",
+            error.Message);
+    }
+
+    [Fact]
+    public void Current_FilesReplacedByARenewedPair_ServedWithoutRestartAndABrokenChangeKeepsTheOld()
+    {
+        using var dir = new TempDir();
+        var (cert, key, first) = MakeCertificate(dir, "server");
+        var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        using var reloader = new TlsCertificateReloader(new TlsConfig { CertFile = cert, KeyFile = key }, time, NullLogger.Instance);
+        Assert.Equal(first, reloader.Current.Thumbprint);
+
+        // Renewed in place (as certbot or an operator would), with a later modification time.
+        var (renewedCert, renewedKey, second) = MakeCertificate(dir, "renewed");
+        File.Copy(renewedCert, cert, overwrite: true);
+        File.Copy(renewedKey, key, overwrite: true);
+        File.SetLastWriteTimeUtc(cert, TimeProvider.System.GetUtcNow().UtcDateTime.AddSeconds(5));
+        File.SetLastWriteTimeUtc(key, TimeProvider.System.GetUtcNow().UtcDateTime.AddSeconds(5));
+        Assert.Equal(first, reloader.Current.Thumbprint); // not looked at again within a second
+        time.Advance(TlsCertificateReloader.CheckInterval + TimeSpan.FromMilliseconds(1));
+        Assert.Equal(second, reloader.Current.Thumbprint);
+        Assert.Equal(1, reloader.Reloads);
+
+        // Half written: the renewed certificate stays in use.
+        File.WriteAllText(cert, "-----BEGIN CERTIFICATE-----\n");
+        File.SetLastWriteTimeUtc(cert, TimeProvider.System.GetUtcNow().UtcDateTime.AddSeconds(10));
+        time.Advance(TlsCertificateReloader.CheckInterval + TimeSpan.FromMilliseconds(1));
+        Assert.Equal(second, reloader.Current.Thumbprint);
+        Assert.Equal(1, reloader.Reloads);
     }
 }

@@ -118,7 +118,8 @@ public sealed class EmulatedService : IAsyncDisposable
     public async Task ScaleAsync(int desired, string pool = "web")
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"api/v1/pools/{pool}/scale") { Content = TestConfig.Json($$"""{"desired": {{desired}}}""") };
-        request.Headers.Authorization = TestConfig.BearerHeader(TestConfig.WebhookToken);
+        // The API's own token: the webhook's never writes (the configuration must set api.auth to it).
+        request.Headers.Authorization = TestConfig.BearerHeader(TestConfig.ApiToken);
         using var response = await Http!.SendAsync(request);
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
     }

@@ -86,12 +86,15 @@ internal static class TestConfig
         return result.Config;
     }
 
-    /// <summary>A whole configuration listening on a free loopback port with its journal in <paramref name="dir"/>.</summary>
+    /// <summary>A whole configuration listening on a free loopback port with its journal in <paramref name="dir"/>.
+    /// <paramref name="minEvaluationInterval"/> is webhook.min_evaluation_interval: 0s by default, so a test's alerts are
+    /// each evaluated at once (the flood tests set the default, 2s, themselves).</summary>
     public static AutoscalerConfig Build(TempDir dir, string pools, string linodeUrl = "http://127.0.0.1:1/v4", string? webhookAuth = null,
-        string? apiAuth = null, string interval = "1h", string extraTop = "")
+        string? apiAuth = null, string interval = "1h", string extraTop = "", string minEvaluationInterval = "0s")
     {
         webhookAuth ??= "{ bearer_token: " + WebhookToken + " }";
-        var webhook = webhookAuth.Length == 0 ? "{ max_body_bytes: 65536 }" : "{ auth: " + webhookAuth + ", max_body_bytes: 65536 }";
+        var limits = $"max_body_bytes: 65536, min_evaluation_interval: {minEvaluationInterval}";
+        var webhook = webhookAuth.Length == 0 ? "{ " + limits + " }" : "{ auth: " + webhookAuth + ", " + limits + " }";
         var api = apiAuth is null ? "" : "api: { auth: " + apiAuth + " }";
         return Parse($$"""
             linode: { url: {{linodeUrl}}, token: {{LinodeToken}} }

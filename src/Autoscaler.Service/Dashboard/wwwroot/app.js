@@ -87,7 +87,8 @@
 
   // credentials 'omit': a 401 must come back to the page as an answer, never as the browser's login prompt.
   async function getJson(path) {
-    const response = await fetch(path, { cache: 'no-store', credentials: 'omit', headers: { Accept: 'application/json' } });
+    // The API's credentials go with reads too: with api.auth_reads the service asks for them.
+    const response = await fetch(path, { cache: 'no-store', credentials: 'omit', headers: { Accept: 'application/json', ...authHeaders() } });
     if (!response.ok) {
       throw new Error(`${path}: HTTP ${response.status}`);
     }
