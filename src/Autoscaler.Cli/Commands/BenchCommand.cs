@@ -37,7 +37,7 @@ internal static class BenchCommand
             var unknown = only.Where(p => !BenchRunner.AllParts.Contains(p, StringComparer.Ordinal)).ToArray();
             if (unknown.Length > 0)
             {
-                await Console.Error.WriteLineAsync($"bench: unknown part(s) {string.Join(", ", unknown)}; choose from {string.Join(", ", BenchRunner.AllParts)}");
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"bench: unknown part(s) {string.Join(", ", unknown)}; choose from {string.Join(", ", BenchRunner.AllParts)}");
                 return 2;
             }
 

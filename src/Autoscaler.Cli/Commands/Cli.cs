@@ -25,7 +25,8 @@ internal static class ExitCodes
 
     /// <summary>The line every <c>--help</c> ends with.</summary>
     public const string Help = "Exit codes: 0 ok; 1 runtime failure (service or Linode API unreachable or refusing, port taken); "
-        + "2 usage or configuration error (bad argument, missing or invalid file); 130 interrupted (Ctrl-C, SIGTERM).";
+        + "2 usage or configuration error (bad argument, missing or invalid file); 130 a run cut short by Ctrl-C or SIGTERM "
+        + "(serve and emulator run until stopped and then exit 0).";
 }
 
 /// <summary>

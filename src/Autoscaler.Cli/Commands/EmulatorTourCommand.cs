@@ -29,7 +29,7 @@ internal static class EmulatorTourCommand
             var count = parse.GetValue(instances);
             if (count is < 2 or > 20)
             {
-                await Console.Error.WriteLineAsync($"tour: --instances must be between 2 and 20 (got {count})");
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"tour: --instances must be between 2 and 20 (got {count})");
                 return 2;
             }
             var options = parse.GetValue(config) is { } file ? EmulatorOptions.Load(file.FullName) : new EmulatorOptions();
@@ -39,7 +39,7 @@ internal static class EmulatorTourCommand
             {
                 foreach (var error in errors)
                 {
-                    await Console.Error.WriteLineAsync("tour: " + error);
+                    await parse.InvocationConfiguration.Error.WriteLineAsync("tour: " + error);
                 }
                 return 2;
             }

@@ -47,7 +47,12 @@ public sealed record ServiceConfig : IConfigSectionValue
         }
 
         text.Append(CultureInfo.InvariantCulture, $"{indent}webhook: {{ auth: {Auth(Webhook.Auth)}, max_body_bytes: {Webhook.MaxBodyBytes} }}\n");
-        text.Append(CultureInfo.InvariantCulture, $"{indent}api: {{ auth: {Auth(Api.Auth)} }}\n");
+        // What the write endpoints really accept, not only what the api section says (issue 13: "auth: none" while the
+        // webhook's credentials were required confused the first user of `scale`).
+        var apiAuth = Api.Auth is not null ? Auth(Api.Auth)
+            : Webhook.Auth is not null ? "none (writes take webhook.auth's credentials)"
+            : "none (writes are open)";
+        text.Append(CultureInfo.InvariantCulture, $"{indent}api: {{ auth: {apiAuth} }}\n");
         text.Append(CultureInfo.InvariantCulture, $"{indent}journal: {{ path: {Journal.Path} }}\n");
         text.Append(CultureInfo.InvariantCulture, $"{indent}dashboard: {{ sample_interval: {Durations.Format(Dashboard.SampleInterval)}, history: {Durations.Format(Dashboard.History)} }}\n");
         if (Commands.Count > 0)
