@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Http;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Autoscaler.Core.Audit;
 using Autoscaler.Core.Pools;
 using Autoscaler.Core.Signals;
 using Autoscaler.Service.Api;
@@ -221,7 +222,8 @@ internal static class StatusCommand
             {
                 // The size column holds sizes only; the member goes with the event.
                 var member = o.Label ?? o.MemberId;
-                log.AddRow(Time(e.At), Markup.Escape($"{Snake(o.Kind.ToString())} {Snake(o.Event.ToString())}{(member is null ? "" : " " + member)}"), "-", Markup.Escape(o.Detail));
+                var what = o.Event == OperationEventType.Joined ? "joined / UP" : $"{Snake(o.Kind.ToString())} {Snake(o.Event.ToString())}";
+                log.AddRow(Time(e.At), Markup.Escape($"{what}{(member is null ? "" : " " + member)}"), "-", Markup.Escape(o.Detail));
             }
         }
 
