@@ -12,7 +12,7 @@ namespace Autoscaler.Cli.Tests.Documented;
 /// Linode, as the documents say), each checked to succeed as documented. A new documented command that is not
 /// classified below fails <see cref="Documents_EveryCommand_IsRunOrListedWithAReason"/>.
 /// </summary>
-[Collection(DocumentedPortsCollection.Name)]
+[Collection(DocumentedPorts.Name)]
 public sealed class DocumentedCommandsTests
 {
     /// <summary>Commands that run until stopped: started, checked healthy, used by the commands after them, then stopped
@@ -177,8 +177,8 @@ public sealed class DocumentedCommandsTests
     private static async Task WaitReadyAsync(DocumentedCommand command, ShellProcess process)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
-        while (DateTime.UtcNow < deadline)
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromMinutes(3))
         {
             Assert.False(process.HasExited, $"{command}: exited ({process.ExitCode}) before it was ready\nstdout:\n{process.Output}\nstderr:\n{process.Errors}");
             var ready = command.Verb switch
@@ -232,7 +232,11 @@ public sealed class DocumentedCommandsTests
         var bin = Directory.CreateDirectory(Path.Combine(checkout, "bin")).FullName;
         var program = Path.Combine(bin, "linode-autoscaler");
         File.WriteAllText(program, $"#!/bin/sh\nexec dotnet \"{Path.Combine(AppContext.BaseDirectory, "linode-autoscaler.dll")}\" \"$@\"\n");
-        File.SetUnixFileMode(program, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(program, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
         CopyDirectory(Path.Combine(RepoRoot, "examples"), Path.Combine(checkout, "examples"));
 
         var traces = Directory.CreateDirectory(Path.Combine(root, "shared", "traces")).FullName;
@@ -269,7 +273,7 @@ public sealed class DocumentedCommandsTests
 
 /// <summary>The documented commands use fixed ports (8081, 9099, 127.20.0.1:8088): one test of them at a time.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class DocumentedPortsCollection
+public sealed class DocumentedPorts
 {
     public const string Name = "documented ports";
 }
