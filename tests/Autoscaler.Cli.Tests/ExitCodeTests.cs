@@ -20,7 +20,8 @@ public sealed class ExitCodeTests
         var (code, output, _) = await RunAsync(command, "--help");
 
         Assert.Equal(0, code);
-        Assert.Contains("Examples:\n  linode-autoscaler " + command, output, StringComparison.Ordinal);
+        var examples = output[output.IndexOf("Examples:\n", StringComparison.Ordinal)..];
+        Assert.Contains("\n  linode-autoscaler " + command + " ", examples, StringComparison.Ordinal);
         Assert.Contains("Exit codes: 0 ok; 1 runtime failure", output, StringComparison.Ordinal);
         Assert.DoesNotContain("System.", output, StringComparison.Ordinal);
     }

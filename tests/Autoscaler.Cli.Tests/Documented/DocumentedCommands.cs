@@ -48,16 +48,22 @@ public static class DocumentedCommands
 
     private static IEnumerable<DocumentedCommand> FromReadme(string path)
     {
+        // The blocks of one section run in one sequence: "The local Linode" starts the emulator in one block and
+        // talks to it in the next.
         var lines = File.ReadAllLines(path);
-        var block = 0;
+        var section = "";
         for (var i = 0; i < lines.Length; i++)
         {
+            if (lines[i].StartsWith('#'))
+            {
+                section = lines[i].TrimStart('#').Trim();
+            }
+
             if (lines[i].Trim() != "```sh")
             {
                 continue;
             }
 
-            block++;
             var body = new List<string>();
             for (i++; i < lines.Length && lines[i].Trim() != "```"; i++)
             {
@@ -66,7 +72,7 @@ public static class DocumentedCommands
 
             foreach (var command in Join(body))
             {
-                yield return new DocumentedCommand("README.md", $"README.md block {block}", command);
+                yield return new DocumentedCommand("README.md", $"README.md: {section}", command);
             }
         }
     }
