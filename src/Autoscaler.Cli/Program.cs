@@ -1,9 +1,7 @@
 using System.CommandLine;
 using Autoscaler.Cli.Commands;
 
-var root = new RootCommand(
-    "linode-autoscaler: autoscale Linode instances behind a NodeBalancer from Prometheus signals")
-{
+var root = Cli.Root(
     EmulatorCommand.Create(),
     EmulatorTourCommand.Create(),
     DemoCommand.Create(),
@@ -13,8 +11,7 @@ var root = new RootCommand(
     ValidateCommand.Create(),
     LoadgenCommand.Create(),
     SimulateCommand.Create(),
-    BenchCommand.Create(),
-};
+    BenchCommand.Create());
 
 // Ctrl-C and SIGTERM cancel the command's token; commands clean up what they started before exiting.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });
+return await Cli.RunAsync(root, args, new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });

@@ -232,6 +232,12 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
             });
             builder.Services.AddHostedService(_ => loop);
             var history = new DashboardHistory(engine.Pools, config.Dashboard.Capacity);
+            var restored = HistoryFromJournal.Restore(history, store, engine.Pools, time.GetUtcNow() - config.Dashboard.History, config.Dashboard.Capacity);
+            if (restored > 0)
+            {
+                LogHistoryRestored(logger, restored);
+            }
+
             var sampler = new DashboardSampler(config, engine, new PrometheusMetricSource(promHttp, services.PrometheusTimeout), history, time,
                 loggerFactory.CreateLogger<DashboardSampler>());
             builder.Services.AddHostedService(_ => sampler);
@@ -344,6 +350,9 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "journal: {Path}")]
     private static partial void LogJournal(ILogger logger, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "dashboard: restored {Samples} samples of the pools' sizes from the journal")]
+    private static partial void LogHistoryRestored(ILogger logger, int samples);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "listening on {Address} (webhook: {Paths}); {Pools} pool(s), evaluation every {Interval}, dry run {DryRun}")]
     private static partial void LogListening(ILogger logger, Uri address, string paths, int pools, TimeSpan interval, bool dryRun);

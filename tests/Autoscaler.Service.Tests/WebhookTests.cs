@@ -46,6 +46,22 @@ public sealed class WebhookTests
     }
 
     [Fact]
+    public async Task Post_AlertForAPoolThatDoesNotExist_AnsweredUnmatchedAndCounted()
+    {
+        await using var s = await StartAsync();
+        var body = TestConfig.Fixture("webhook-firing.json").Replace("\"pool\": \"web\"", "\"pool\": \"nope\"", StringComparison.Ordinal);
+
+        using var response = await PostAsync(s, body);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var json = await JsonAsync(response);
+        Assert.Equal((1, 1), (json.GetProperty("added").GetInt32(), json.GetProperty("unmatched").GetInt32()));
+        using var http = new HttpClient { BaseAddress = s.Host.BaseAddress };
+        var metrics = await http.GetStringAsync(new Uri("metrics", UriKind.Relative));
+        Assert.Contains("autoscaler_webhook_alerts_unmatched_total 1", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Post_RightBearer_200AndAlertRecordedByFingerprint()
     {
         await using var s = await StartAsync();

@@ -13,19 +13,23 @@ internal static class BenchCommand
     {
         var parts = new Option<string[]>("--only")
         {
+            HelpName = "PART",
             Description = "Measure only these parts: " + string.Join(", ", BenchRunner.AllParts),
             AllowMultipleArgumentsPerToken = true,
         };
-        var alerts = new Option<int>("--alerts") { Description = "Distinct alerts for the latency figure", DefaultValueFactory = _ => 1000 };
-        var clients = new Option<int>("--clients") { Description = "Concurrent webhook clients", DefaultValueFactory = _ => 16 };
-        var perClient = new Option<int>("--requests-per-client") { Description = "Webhook requests each client sends", DefaultValueFactory = _ => 500 };
-        var seconds = new Option<int>("--balancer-seconds") { Description = "Seconds of each NodeBalancer run", DefaultValueFactory = _ => 10 };
-        var json = new Option<FileInfo?>("--json") { Description = "Also write the figures as JSON to FILE" };
+        var alerts = new Option<int>("--alerts") { HelpName = "N", Description = "Distinct alerts for the latency figure", DefaultValueFactory = _ => 1000 };
+        var clients = new Option<int>("--clients") { HelpName = "N", Description = "Concurrent webhook clients", DefaultValueFactory = _ => 16 };
+        var perClient = new Option<int>("--requests-per-client") { HelpName = "N", Description = "Webhook requests each client sends", DefaultValueFactory = _ => 500 };
+        var seconds = new Option<int>("--balancer-seconds") { HelpName = "N", Description = "Seconds of each NodeBalancer run", DefaultValueFactory = _ => 10 };
+        var json = new Option<FileInfo?>("--json") { HelpName = "FILE", Description = "Also write the figures as JSON to FILE" };
         var command = new Command("bench", "Measure webhook → first Linode API call latency, webhook requests/s and memory "
             + "(native actions and a command per alert), and the emulated NodeBalancer's throughput")
         {
             parts, alerts, clients, perClient, seconds, json,
         };
+        command.WithExamples(
+            "linode-autoscaler bench",
+            "linode-autoscaler bench --only webhook nodebalancer --json bench.json");
 
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -33,7 +37,7 @@ internal static class BenchCommand
             var unknown = only.Where(p => !BenchRunner.AllParts.Contains(p, StringComparer.Ordinal)).ToArray();
             if (unknown.Length > 0)
             {
-                await Console.Error.WriteLineAsync($"bench: unknown part(s) {string.Join(", ", unknown)}; choose from {string.Join(", ", BenchRunner.AllParts)}");
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"bench: unknown part(s) {string.Join(", ", unknown)}; choose from {string.Join(", ", BenchRunner.AllParts)}");
                 return 2;
             }
 

@@ -17,21 +17,25 @@ internal static class DemoCommand
     {
         var duration = new Option<string>("--duration", "-d")
         {
+            HelpName = "DURATION",
             Description = "Length of the load profile (steady → spike → steady → quiet): 180s, 150s, 4m",
             DefaultValueFactory = _ => "180s",
         };
-        var summary = new Option<FileInfo?>("--summary") { Description = "Write the summary as JSON to FILE" };
-        var plot = new Option<FileInfo?>("--plot") { Description = "Write the PNG plot to FILE (default: beside the summary, else in the work folder)" };
-        var workDir = new Option<DirectoryInfo?>("--work-dir") { Description = "Folder for configs, data and logs (default: a new temporary folder)" };
+        var summary = new Option<FileInfo?>("--summary") { HelpName = "FILE", Description = "Write the summary as JSON to FILE" };
+        var plot = new Option<FileInfo?>("--plot") { HelpName = "FILE", Description = "Write the PNG plot to FILE (default: beside the summary, else in the work folder)" };
+        var workDir = new Option<DirectoryInfo?>("--work-dir") { HelpName = "DIR", Description = "Folder for configs, data and logs (default: a new temporary folder)" };
         var keepLogs = new Option<bool>("--keep-logs") { Description = "Keep the logs, configs and data of a successful run" };
-        var seed = new Option<int?>("--seed") { Description = "Seed of the load's Poisson arrivals (default: random, printed)" };
-        var prometheus = new Option<string?>("--prometheus") { Description = "Prometheus binary (default: prometheus in PATH)" };
-        var alertmanager = new Option<string?>("--alertmanager") { Description = "Alertmanager binary (default: prometheus-alertmanager in PATH)" };
+        var seed = new Option<int?>("--seed") { HelpName = "N", Description = "Seed of the load's Poisson arrivals (default: random, printed)" };
+        var prometheus = new Option<string?>("--prometheus") { HelpName = "PATH", Description = "Prometheus binary (default: prometheus in PATH)" };
+        var alertmanager = new Option<string?>("--alertmanager") { HelpName = "PATH", Description = "Alertmanager binary (default: prometheus-alertmanager in PATH)" };
         var command = new Command("demo", "Run the whole reference architecture locally (emulator, NodeBalancer, autoscaler, real "
             + "Prometheus and Alertmanager) under a load spike and show it scale out and back in")
         {
             duration, summary, plot, workDir, keepLogs, seed, prometheus, alertmanager,
         };
+        command.WithExamples(
+            "linode-autoscaler demo",
+            "linode-autoscaler demo --duration 150s --summary out.json --plot out.png");
 
         command.SetAction(async (parse, ct) =>
         {

@@ -16,17 +16,20 @@ internal static class EmulatorTourCommand
 {
     public static Command Create()
     {
-        var instances = new Option<int>("--instances") { Description = "Instances in the pool (2..20)", DefaultValueFactory = _ => 3 };
-        var requests = new Option<int>("--requests") { Description = "Requests sent through the NodeBalancer per phase", DefaultValueFactory = _ => 30 };
-        var config = new Option<FileInfo?>("--emulator-config") { Description = "Emulator YAML config (e.g. the realistic delay profile)" };
+        var instances = new Option<int>("--instances") { HelpName = "N", Description = "Instances in the pool (2..20)", DefaultValueFactory = _ => 3 };
+        var requests = new Option<int>("--requests") { HelpName = "N", Description = "Requests sent through the NodeBalancer per phase", DefaultValueFactory = _ => 30 };
+        var config = new Option<FileInfo?>("--emulator-config") { HelpName = "FILE", Description = "Emulator YAML config (e.g. the realistic delay profile)" };
         var command = new Command("tour", "Tour the local Linode: boot a pool behind a NodeBalancer, send traffic, "
             + "kill an instance, drain and delete everything") { instances, requests, config };
+        command.WithExamples(
+            "linode-autoscaler tour",
+            "linode-autoscaler tour --instances 5 --emulator-config examples/emulator.yaml");
         command.SetAction(async (parse, ct) =>
         {
             var count = parse.GetValue(instances);
             if (count is < 2 or > 20)
             {
-                await Console.Error.WriteLineAsync($"tour: --instances must be between 2 and 20 (got {count})");
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"tour: --instances must be between 2 and 20 (got {count})");
                 return 2;
             }
             var options = parse.GetValue(config) is { } file ? EmulatorOptions.Load(file.FullName) : new EmulatorOptions();
@@ -36,7 +39,7 @@ internal static class EmulatorTourCommand
             {
                 foreach (var error in errors)
                 {
-                    await Console.Error.WriteLineAsync("tour: " + error);
+                    await parse.InvocationConfiguration.Error.WriteLineAsync("tour: " + error);
                 }
                 return 2;
             }

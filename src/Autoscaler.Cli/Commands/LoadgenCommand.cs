@@ -16,48 +16,54 @@ public static class LoadgenCommand
             Description = "Target URL(s), requested in turn, e.g. http://127.20.0.1:80/ (only 127.0.0.0/8 unless --allow-remote)",
             Arity = ArgumentArity.OneOrMore,
         };
-        var rate = new Option<double?>("--rate", "-r") { Description = "Constant rate in requests per second (with --duration)" };
-        var duration = new Option<string?>("--duration", "-d") { Description = "How long to send at --rate: 90s, 2m, 1h30m" };
+        var rate = new Option<double?>("--rate", "-r") { HelpName = "K", Description = "Constant rate in requests per second (with --duration)" };
+        var duration = new Option<string?>("--duration", "-d") { HelpName = "DURATION", Description = "How long to send at --rate: 90s, 2m, 1h30m" };
         var profile = new Option<string?>("--profile", "-p")
         {
+            HelpName = "PROFILE",
             Description = "Segments DURATION@RATE (constant) or DURATION@FROM..TO (linear ramp), comma-separated, "
                 + "e.g. \"60s@20,30s@20..80,60s@80,60s@20\"",
         };
         var profileFile = new Option<FileInfo?>("--profile-file")
         {
+            HelpName = "FILE",
             Description = "Replay a rate trace: CSV t_seconds,requests_per_second (e.g. the NASA traces)",
         };
-        var scale = new Option<double>("--scale") { Description = "Multiply the trace's rates by K", DefaultValueFactory = _ => 1 };
+        var scale = new Option<double>("--scale") { HelpName = "K", Description = "Multiply the trace's rates by K", DefaultValueFactory = _ => 1 };
         var speedup = new Option<double>("--speedup")
         {
+            HelpName = "K",
             Description = "Replay the trace S times faster (60: one minute of trace per second); rates are kept, only --scale changes them",
             DefaultValueFactory = _ => 1,
         };
-        var traceStart = new Option<string?>("--trace-start") { Description = "Trace time to start from, e.g. 1072000s or 12.4d" };
-        var traceLength = new Option<string?>("--trace-length") { Description = "Trace time to replay from --trace-start, e.g. 3h" };
+        var traceStart = new Option<string?>("--trace-start") { HelpName = "DURATION", Description = "Trace time to start from, e.g. 1072000s or 12.4d" };
+        var traceLength = new Option<string?>("--trace-length") { HelpName = "DURATION", Description = "Trace time to replay from --trace-start, e.g. 3h" };
         var arrivals = new Option<ArrivalProcess>("--arrivals")
         {
             Description = "Arrival spacing: Poisson (random, like real users) or Uniform (evenly spaced)",
             DefaultValueFactory = _ => ArrivalProcess.Poisson,
         };
-        var seed = new Option<int?>("--seed") { Description = "Seed of the Poisson arrivals (default: random, printed)" };
+        var seed = new Option<int?>("--seed") { HelpName = "N", Description = "Seed of the Poisson arrivals (default: random, printed)" };
         var timeout = new Option<string>("--timeout")
         {
+            HelpName = "DURATION",
             Description = "Each request's own timeout from its send (connect, answer and body)",
             DefaultValueFactory = _ => "10s",
         };
         var maxInFlight = new Option<int>("--max-in-flight")
         {
+            HelpName = "N",
             Description = "Requests in flight at most; an arrival beyond it is counted as dropped (the schedule never waits)",
             DefaultValueFactory = _ => 1000,
         };
         var connections = new Option<int?>("--connections")
         {
+            HelpName = "N",
             Description = "Keep-alive connections per target host (default: --max-in-flight, so requests never queue in the client)",
         };
-        var workMs = new Option<int?>("--work-ms") { Description = "Add ?work_ms=N to every target (the Workload's CPU cost per request)" };
+        var workMs = new Option<int?>("--work-ms") { HelpName = "N", Description = "Add ?work_ms=N to every target (the Workload's CPU cost per request)" };
         var allowRemote = new Option<bool>("--allow-remote") { Description = "Allow targets outside 127.0.0.0/8" };
-        var json = new Option<FileInfo?>("--json") { Description = "Write per-second rows and totals as JSON to FILE" };
+        var json = new Option<FileInfo?>("--json") { HelpName = "FILE", Description = "Write per-second rows and totals as JSON to FILE" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No line per second; only the summary" };
         var noWarmup = new Option<bool>("--no-warmup")
         {
@@ -70,6 +76,10 @@ public static class LoadgenCommand
             targets, rate, duration, profile, profileFile, scale, speedup, traceStart, traceLength, arrivals, seed,
             timeout, maxInFlight, connections, workMs, allowRemote, json, quiet, noWarmup,
         };
+        command.WithExamples(
+            "linode-autoscaler loadgen http://127.20.0.1:8088/ --rate 20 --duration 60s",
+            "linode-autoscaler loadgen http://127.20.0.1:8088/ --profile \"60s@20,30s@20..80,60s@80,60s@20\" --json load.json",
+            "linode-autoscaler loadgen http://127.20.0.1:8088/ --profile-file ../shared/traces/nasa_http_1995_1min.csv --scale 10 --speedup 60");
 
         command.SetAction(async (parse, cancellationToken) =>
         {

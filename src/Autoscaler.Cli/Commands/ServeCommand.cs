@@ -1,43 +1,43 @@
 using System.CommandLine;
-using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Providers;
+using Autoscaler.Linode.Configuration;
 using Autoscaler.Service;
 using Autoscaler.Service.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace Autoscaler.Cli.Commands;
 
-/// <summary><c>linode-autoscaler serve --config FILE</c>: runs the autoscaler service until Ctrl-C or SIGTERM.</summary>
+/// <summary><c>linode-autoscaler serve FILE</c>: runs the autoscaler service until Ctrl-C or SIGTERM.</summary>
 internal static class ServeCommand
 {
     public static Command Create()
     {
-        var config = new Option<FileInfo>("--config", "-c")
-        {
-            Description = "Autoscaler YAML configuration (see examples/autoscaler.emulator.yaml)",
-            Required = true,
-        };
+        var config = ConfigFile.Create();
         var verbose = new Option<bool>("--verbose") { Description = "Log every evaluation, including holds" };
         var amExecutor = new Option<FileInfo?>("--am-executor-config")
         {
             Description = "A prometheus-am-executor YAML file whose commands run beside the config's own "
                 + "(same AMX_* environment); its listen_address is ignored: the service listens on the config's 'listen'",
+            HelpName = "FILE",
         };
         var command = new Command("serve", "Run the autoscaler: Alertmanager webhook (POST /hook), HTTP API, http_sd, /metrics "
-            + "and the scaling engine") { config, verbose, amExecutor };
+            + "and the scaling engine, until Ctrl-C or SIGTERM") { verbose, amExecutor };
+        config.AddTo(command);
+        command.WithExamples(
+            "linode-autoscaler serve examples/autoscaler.emulator.yaml",
+            "linode-autoscaler serve --config examples/autoscaler.emulator.yaml --verbose",
+            "linode-autoscaler serve autoscaler.yaml --am-executor-config examples/am-executor.yaml");
 
         command.SetAction(async (parse, cancellationToken) =>
         {
             var error = parse.InvocationConfiguration.Error;
-            var file = parse.GetValue(config)!;
-            var loaded = ServiceSchema.Load(file.FullName);
-            if (!loaded.IsValid)
+            var output = parse.InvocationConfiguration.Output;
+            if (await config.LoadAsync(parse, "serve", error) is not { } effective)
             {
-                await error.WriteAsync(ValidateCommand.Report(loaded));
-                return 2;
+                return ExitCodes.Usage;
             }
 
-            var effective = loaded.Config;
+            var shown = ConfigFile.Shown((await config.PathAsync(parse, "serve", error))!);
             if (parse.GetValue(amExecutor) is { } amFile)
             {
                 var am = AmExecutorConfig.Load(amFile.FullName);
@@ -51,16 +51,32 @@ internal static class ServeCommand
                             : e.Message));
                     }
 
-                    return 2;
+                    return ExitCodes.Usage;
                 }
 
                 effective = effective.WithService(s => s with { Commands = [.. s.Commands, .. am.Config.Commands] });
+            }
+
+            // Before any cloud call (a NodeBalancer may be created at start): a taken port is one line naming the setting.
+            if (Preflight.PortTaken(effective.Listen))
+            {
+                await error.WriteLineAsync($"serve: cannot listen on {effective.Listen}: the address is in use (another serve?); change 'listen' in {shown}");
+                return ExitCodes.Failure;
+            }
+
+            if (effective.Linode is { } linode && effective.Pools.Count > 0
+                && await Preflight.UnreachableAsync(linode.Url, TimeSpan.FromSeconds(5), cancellationToken) is { } why)
+            {
+                await error.WriteLineAsync($"serve: cannot reach the Linode API at {linode.Url} ({why}); start it (linode-autoscaler emulator) or change linode.url in {shown}");
+                return ExitCodes.Failure;
             }
 
             using var loggerFactory = LoggerFactory.Create(b => b
                 .AddSimpleConsole(o => { o.SingleLine = false; o.TimestampFormat = "HH:mm:ss "; })
                 .SetMinimumLevel(parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information)
                 .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
+                // Kestrel's own "Unable to start" (with its stack trace) is told below in one line.
+                .AddFilter("Microsoft.AspNetCore.Server.Kestrel", level => level is >= LogLevel.Warning and < LogLevel.Critical)
                 .AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning)
                 .AddFilter("Autoscaler.Linode.LinodeClient", parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Warning));
 
@@ -76,33 +92,39 @@ internal static class ServeCommand
                     await error.WriteLineAsync("serve: " + problem);
                 }
 
-                return 1;
+                return ExitCodes.Failure;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                return 130;
+                return ExitCodes.Interrupted;
             }
-            catch (Exception ex) when (ex is IOException or ArgumentException or Microsoft.Data.Sqlite.SqliteException or Autoscaler.Linode.LinodeException)
+            catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                await error.WriteLineAsync($"serve: cannot listen on {effective.Listen}: the address is in use (another serve?); change 'listen' in {shown}");
+                return ExitCodes.Failure;
+            }
+            catch (Exception ex) when (ex is IOException or ArgumentException or Microsoft.Data.Sqlite.SqliteException or Autoscaler.Linode.LinodeException
+                or HttpRequestException)
             {
                 await error.WriteLineAsync($"serve: cannot start: {ex.Message}");
-                return 1;
+                return ExitCodes.Failure;
             }
 
             await using (host)
             {
-                await parse.InvocationConfiguration.Output.WriteLineAsync($"linode-autoscaler serving on {host.BaseAddress} (Ctrl-C to stop)");
-                await parse.InvocationConfiguration.Output.WriteLineAsync($"dashboard: {host.BaseAddress}");
+                await output.WriteLineAsync($"linode-autoscaler serving on {host.BaseAddress} (Ctrl-C to stop)");
+                await output.WriteLineAsync($"dashboard: {host.BaseAddress}");
                 try
                 {
                     await Task.Delay(Timeout.Infinite, cancellationToken);
                 }
                 catch (OperationCanceledException)
                 {
-                    await parse.InvocationConfiguration.Output.WriteLineAsync("linode-autoscaler: stopping");
+                    await output.WriteLineAsync("linode-autoscaler: stopping");
                 }
             }
 
-            return 0;
+            return ExitCodes.Ok;
         });
         return command;
     }

@@ -31,28 +31,28 @@ public static class SimulateCommand
     /// <param name="http">The client for --prometheus (null: a new one).</param>
     public static Command Create(TimeProvider time, HttpClient? http)
     {
-        var trace = new Option<FileInfo?>("--trace") { Description = "Request-rate trace: CSV t_seconds,requests_per_second (.csv or .csv.gz), e.g. the NASA traces" };
-        var prometheus = new Option<string?>("--prometheus") { Description = "Backtest on a Prometheus range query instead: the server's base URL" };
-        var query = new Option<string?>("--query") { Description = "With --prometheus: PromQL giving the request rate as one series, e.g. sum(rate(http_requests_total[1m]))" };
-        var from = new Option<string?>("--from") { Description = "With --prometheus: start, RFC 3339 (2025-07-01T00:00:00Z), Unix seconds, now or now-7d" };
-        var to = new Option<string?>("--to") { Description = "With --prometheus: end, same forms as --from" };
-        var step = new Option<string>("--step") { Description = "With --prometheus: resolution of the range query", DefaultValueFactory = _ => "60s" };
-        var scale = new Option<double?>("--scale") { Description = "Multiply the trace's rates by K" };
-        var peak = new Option<int?>("--peak-instances") { Description = "Scale the rates so that the trace's peak needs N instances at the target utilisation" };
-        var config = new Option<FileInfo?>("--config") { Description = "The autoscaler configuration whose pool is simulated" };
-        var pool = new Option<string?>("--pool") { Description = "The pool to simulate (needed when the configuration has several)" };
-        var bootTime = new Option<string>("--boot-time") { Description = "From the create call to the instance running", DefaultValueFactory = _ => "65s" };
-        var healthDelay = new Option<string>("--health-check-delay") { Description = "From running and joined to the NodeBalancer node UP", DefaultValueFactory = _ => "10s" };
-        var traceStart = new Option<string?>("--trace-start") { Description = "With --trace: replay from this far into the trace, e.g. 12.4d or 1072000" };
-        var traceLength = new Option<string?>("--trace-length") { Description = "With --trace: replay this much of the trace, e.g. 39692m (NASA July 1-28)" };
-        var clockStart = new Option<string?>("--clock-start") { Description = "With --trace: the date of t_seconds = 0 (for schedules), RFC 3339; default: t_seconds are Unix time" };
-        var workMs = new Option<double>("--work-ms") { Description = "CPU milliseconds per request (the Workload's cost); capacity = vCPUs × 1000 / work-ms", DefaultValueFactory = _ => InstancePlans.DefaultWorkMs };
-        var capacity = new Option<double?>("--capacity") { Description = "Requests per second one instance serves at 100 % CPU, instead of the type's vCPUs and --work-ms" };
-        var price = new Option<decimal?>("--price") { Description = "USD per started instance-hour (default: the pool type's Linode list price); without --monthly-price, no monthly cap" };
-        var monthlyPrice = new Option<decimal?>("--monthly-price") { Description = "USD cap per instance per calendar month (default: the type's, or none with --price)" };
-        var billingPeriod = new Option<string>("--billing-period") { Description = "Every started period is billed; a whole number of trace steps", DefaultValueFactory = _ => "1h" };
-        var target = new Option<double?>("--target") { Description = "The target CPU % (warm start, --peak-instances, oracle-at-target) when the pool has no target tracking (default: its target)" };
-        var report = new Option<DirectoryInfo?>("--report") { Description = $"Folder for {ReportFile}, {InstancesFile} and {PlotFile}" };
+        var trace = new Option<FileInfo?>("--trace") { HelpName = "FILE", Description = "Request-rate trace: CSV t_seconds,requests_per_second (.csv or .csv.gz), e.g. the NASA traces" };
+        var prometheus = new Option<string?>("--prometheus") { HelpName = "URL", Description = "Backtest on a Prometheus range query instead: the server's base URL" };
+        var query = new Option<string?>("--query") { HelpName = "PROMQL", Description = "With --prometheus: PromQL giving the request rate as one series, e.g. sum(rate(http_requests_total[1m]))" };
+        var from = new Option<string?>("--from") { HelpName = "TIME", Description = "With --prometheus: start, RFC 3339 (2025-07-01T00:00:00Z), Unix seconds, now or now-7d" };
+        var to = new Option<string?>("--to") { HelpName = "TIME", Description = "With --prometheus: end, same forms as --from" };
+        var step = new Option<string>("--step") { HelpName = "DURATION", Description = "With --prometheus: resolution of the range query", DefaultValueFactory = _ => "60s" };
+        var scale = new Option<double?>("--scale") { HelpName = "K", Description = "Multiply the trace's rates by K" };
+        var peak = new Option<int?>("--peak-instances") { HelpName = "N", Description = "Scale the rates so that the trace's peak needs N instances at the target utilisation" };
+        var config = new Option<FileInfo?>("--config") { HelpName = "FILE", Description = "The autoscaler configuration whose pool is simulated" };
+        var pool = new Option<string?>("--pool") { HelpName = "POOL", Description = "The pool to simulate (needed when the configuration has several)" };
+        var bootTime = new Option<string>("--boot-time") { HelpName = "DURATION", Description = "From the create call to the instance running", DefaultValueFactory = _ => "65s" };
+        var healthDelay = new Option<string>("--health-check-delay") { HelpName = "DURATION", Description = "From running and joined to the NodeBalancer node UP", DefaultValueFactory = _ => "10s" };
+        var traceStart = new Option<string?>("--trace-start") { HelpName = "DURATION", Description = "With --trace: replay from this far into the trace, e.g. 12.4d or 1072000" };
+        var traceLength = new Option<string?>("--trace-length") { HelpName = "DURATION", Description = "With --trace: replay this much of the trace, e.g. 39692m (NASA July 1-28)" };
+        var clockStart = new Option<string?>("--clock-start") { HelpName = "TIME", Description = "With --trace: the date of t_seconds = 0 (for schedules), RFC 3339; default: t_seconds are Unix time" };
+        var workMs = new Option<double>("--work-ms") { HelpName = "K", Description = "CPU milliseconds per request (the Workload's cost); capacity = vCPUs × 1000 / work-ms", DefaultValueFactory = _ => InstancePlans.DefaultWorkMs };
+        var capacity = new Option<double?>("--capacity") { HelpName = "K", Description = "Requests per second one instance serves at 100 % CPU, instead of the type's vCPUs and --work-ms" };
+        var price = new Option<decimal?>("--price") { HelpName = "USD", Description = "USD per started instance-hour (default: the pool type's Linode list price); without --monthly-price, no monthly cap" };
+        var monthlyPrice = new Option<decimal?>("--monthly-price") { HelpName = "USD", Description = "USD cap per instance per calendar month (default: the type's, or none with --price)" };
+        var billingPeriod = new Option<string>("--billing-period") { HelpName = "DURATION", Description = "Every started period is billed; a whole number of trace steps", DefaultValueFactory = _ => "1h" };
+        var target = new Option<double?>("--target") { HelpName = "PERCENT", Description = "The target CPU % (warm start, --peak-instances, oracle-at-target) when the pool has no target tracking (default: its target)" };
+        var report = new Option<DirectoryInfo?>("--report") { HelpName = "DIR", Description = $"Folder for {ReportFile}, {InstancesFile} and {PlotFile}" };
 
         var command = new Command("simulate", "Backtest scaling policies on a request-rate trace: the configuration's own (target-tracking, "
             + "and target-tracking-unaware without billing awareness), the reference architecture's CPU alerts (seed-threshold) and the cheapest "
@@ -62,6 +62,9 @@ public static class SimulateCommand
             trace, prometheus, query, from, to, step, scale, peak, config, pool, bootTime, healthDelay, traceStart, traceLength, clockStart,
             workMs, capacity, price, monthlyPrice, billingPeriod, target, report,
         };
+        command.WithExamples(
+            "linode-autoscaler simulate --trace ../shared/traces/nasa_http_1995_1min.csv --trace-length 39692m --peak-instances 12 --config examples/simulate.yaml --report out/simulate",
+            "linode-autoscaler simulate --prometheus http://127.0.0.1:9090 --query \"sum(rate(http_requests_total[1m]))\" --from now-7d --to now --config examples/simulate.yaml");
 
         command.SetAction(async (parse, cancellationToken) =>
         {

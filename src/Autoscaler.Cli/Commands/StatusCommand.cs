@@ -1,6 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net.Http;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Autoscaler.Core.Audit;
+using Autoscaler.Core.Pools;
 using Autoscaler.Core.Signals;
 using Autoscaler.Service.Api;
 using Autoscaler.Service.Signals;
@@ -15,6 +19,7 @@ internal static class StatusCommand
     {
         Description = "The service's address (its listen setting)",
         DefaultValueFactory = _ => "http://127.0.0.1:9099",
+        HelpName = "URL",
     };
 
     /// <summary>The --url value as an http(s) URL, or null after printing why not.</summary>
@@ -31,71 +36,130 @@ internal static class StatusCommand
 
     public static Command Create()
     {
-        var pool = new Argument<string?>("pool") { Description = "Only this pool", Arity = ArgumentArity.ZeroOrOne };
+        var pool = new Argument<string?>("pool") { Description = "Only this pool", Arity = ArgumentArity.ZeroOrOne, HelpName = "POOL" };
         var url = UrlOption();
-        var events = new Option<int>("--events", "-n") { Description = "Recent audit entries to show per pool", DefaultValueFactory = _ => 10 };
+        var events = new Option<int>("--events", "-n") { Description = "Recent audit entries to show per pool", DefaultValueFactory = _ => 10, HelpName = "N" };
+        var changes = new Option<bool>("--changes") { Description = "Only entries that changed something: size changes and operations (no holds)" };
+        var json = new Option<bool>("--json") { Description = "Print the pools and their entries as JSON (the API's field names), for scripts" };
         var command = new Command("status", "Show each pool of the running service (size, members, cooldowns, open operations) "
-            + "and its recent decisions with their reasons") { pool, url, events };
+            + "and its recent decisions with their reasons") { pool, url, events, changes, json };
+        command.WithExamples(
+            "linode-autoscaler status",
+            "linode-autoscaler status web --changes -n 20",
+            "linode-autoscaler status web --json | jq '.pools[0].desired'",
+            "linode-autoscaler status --url http://127.0.0.1:9099");
         command.SetAction(async (parse, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
             if (await ParseUrlAsync(parse.GetValue(url), "status", error) is not { } baseUrl)
             {
-                return 2;
+                return ExitCodes.Usage;
             }
 
             var limit = Math.Clamp(parse.GetValue(events), 1, 1000);
+            var onlyChanges = parse.GetValue(changes);
             using var client = new AutoscalerApiClient(baseUrl);
             try
             {
                 var only = parse.GetValue(pool);
                 var pools = only is null ? await client.GetPoolsAsync(cancellationToken) : [await client.GetPoolAsync(only, cancellationToken)];
+                var recent = new List<(PoolDto Pool, IReadOnlyList<EventDto> Events)>();
+                foreach (var p in pools)
+                {
+                    // Holds are most entries: look further back for the changes.
+                    var fetched = await client.GetEventsAsync(p.Pool, onlyChanges ? Math.Min(1000, limit * 20) : limit, cancellationToken);
+                    recent.Add((p, onlyChanges ? [.. fetched.Where(IsChange).Take(limit)] : fetched));
+                }
+
+                if (parse.GetValue(json))
+                {
+                    var doc = new JsonObject
+                    {
+                        ["pools"] = new JsonArray([.. recent.Select(r =>
+                        {
+                            var node = JsonSerializer.SerializeToNode(r.Pool, ApiJson.Options)!.AsObject();
+                            node["events"] = JsonSerializer.SerializeToNode(r.Events, ApiJson.Options);
+                            return (JsonNode)node;
+                        })]),
+                    };
+                    await output.WriteLineAsync(doc.ToJsonString(ApiJson.Options));
+                    return ExitCodes.Ok;
+                }
+
+                var terminal = output == Console.Out && !Console.IsOutputRedirected;
                 var console = AnsiConsole.Create(new AnsiConsoleSettings
                 {
                     Out = new AnsiConsoleOutput(output),
-                    Ansi = output == Console.Out && !Console.IsOutputRedirected ? AnsiSupport.Detect : AnsiSupport.No,
-                    ColorSystem = output == Console.Out && !Console.IsOutputRedirected ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+                    Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+                    ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
                 });
-                if (output != Console.Out || Console.IsOutputRedirected)
+                // The terminal's width; COLUMNS when set (as `COLUMNS=120 status | less`); else wide enough that reasons
+                // stay on one line for grep and logs.
+                if (int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), NumberStyles.None, CultureInfo.InvariantCulture, out var columns) && columns >= 40)
                 {
-                    // Not a terminal: wide enough that reasons stay on one line for grep and logs.
+                    console.Profile.Width = columns;
+                }
+                else if (!terminal)
+                {
                     console.Profile.Width = 200;
                 }
 
-                foreach (var p in pools)
+                var now = TimeProvider.System.GetUtcNow();
+                foreach (var (p, entries) in recent)
                 {
-                    var recent = await client.GetEventsAsync(p.Pool, limit, cancellationToken);
-                    Render(console, p, recent);
+                    Render(console, p, entries, now);
                 }
 
-                return 0;
+                return ExitCodes.Ok;
             }
             catch (AutoscalerApiException ex)
             {
                 await error.WriteLineAsync($"status: {ex.Message}");
-                return 1;
+                return ExitCodes.Failure;
             }
             catch (HttpRequestException ex)
             {
-                await error.WriteLineAsync($"status: cannot reach the service at {baseUrl}: {ex.Message}");
-                return 1;
+                await error.WriteLineAsync($"status: cannot reach the service at {baseUrl}: {ex.Message}; is serve running? (--url <URL>, its listen setting)");
+                return ExitCodes.Failure;
             }
         });
         return command;
     }
 
-    private static void Render(IAnsiConsole console, PoolDto p, IReadOnlyList<EventDto> recent)
+    /// <summary>An entry that changed something: a decision that moved the desired size, or an operation's step.</summary>
+    internal static bool IsChange(EventDto e) => e.Decision is { } d ? d.Desired != d.PreviousDesired : e.Operation is not null;
+
+    /// <summary>"ends in 12 s" while <paramref name="until"/> is ahead, else null (a cooldown that is over is not shown).</summary>
+    internal static string? EndsIn(DateTimeOffset? until, DateTimeOffset now)
     {
-        var cooldowns = new List<string>();
-        if (p.ScaleUpCooldownUntil is { } up)
+        if (until is not { } u || u <= now)
         {
-            cooldowns.Add("up until " + Time(up));
+            return null;
         }
 
-        if (p.ScaleDownCooldownUntil is { } down)
+        var left = u - now;
+        return left < TimeSpan.FromSeconds(120)
+            ? $"ends in {Math.Ceiling(left.TotalSeconds).ToString(CultureInfo.InvariantCulture)} s"
+            : $"ends in {Math.Ceiling(left.TotalMinutes).ToString(CultureInfo.InvariantCulture)} min";
+    }
+
+    /// <summary>Instances on their way: those the cloud shows launching, or the open launch operations when more (the
+    /// create call is made but the instance is not in the cloud's list yet), so a scale-up shows from its first second.</summary>
+    internal static int Launching(PoolDto p) =>
+        Math.Max(p.Launching, p.Operations.Count(o => o.Kind == OperationKind.Launch && o.Phase == OperationPhase.Launching));
+
+    private static void Render(IAnsiConsole console, PoolDto p, IReadOnlyList<EventDto> recent, DateTimeOffset now)
+    {
+        var cooldowns = new List<string>();
+        if (EndsIn(p.ScaleUpCooldownUntil, now) is { } up)
         {
-            cooldowns.Add("down until " + Time(down));
+            cooldowns.Add("up: " + up);
+        }
+
+        if (EndsIn(p.ScaleDownCooldownUntil, now) is { } down)
+        {
+            cooldowns.Add("down: " + down);
         }
 
         console.Write(new Rule($"[bold]pool {Markup.Escape(p.Pool)}[/]{(p.DryRun ? " (dry run)" : "")}").LeftJustified());
@@ -103,7 +167,7 @@ internal static class StatusCommand
             .AddColumns("desired", "actual", "serving", "launching", "removing", "kept", "min..max", "cooldowns", "billed (month)", "projected");
         summary.AddRow(
             p.Desired?.ToString(CultureInfo.InvariantCulture) ?? "-",
-            N(p.Actual), N(p.Serving), N(p.Launching), N(p.Removing), N(p.Kept),
+            N(p.Actual), N(p.Serving), N(Launching(p)), N(p.Removing), N(p.Kept),
             $"{N(p.Min)}..{N(p.Max)}",
             Markup.Escape(cooldowns.Count == 0 ? "-" : string.Join(", ", cooldowns)),
             Usd(p.BilledCostUsd), Usd(p.ProjectedCostUsd) + (p.BudgetUsd is { } b ? " of " + Usd(b) : ""));
@@ -123,7 +187,6 @@ internal static class StatusCommand
 
         if (p.Members.Count > 0)
         {
-            var now = TimeProvider.System.GetUtcNow();
             var members = new Table().Border(TableBorder.Simple).AddColumns("id", "label", "state", "lifecycle", "node", "address", "paid until");
             foreach (var m in p.Members)
             {
@@ -157,7 +220,10 @@ internal static class StatusCommand
             }
             else if (e.Operation is { } o)
             {
-                log.AddRow(Time(e.At), Markup.Escape($"{Snake(o.Kind.ToString())} {Snake(o.Event.ToString())}"), Markup.Escape(o.Label ?? o.MemberId ?? "-"), Markup.Escape(o.Detail));
+                // The size column holds sizes only; the member goes with the event.
+                var member = o.Label ?? o.MemberId;
+                var what = o.Event == OperationEventType.Joined ? "joined / UP" : $"{Snake(o.Kind.ToString())} {Snake(o.Event.ToString())}";
+                log.AddRow(Time(e.At), Markup.Escape($"{what}{(member is null ? "" : " " + member)}"), "-", Markup.Escape(o.Detail));
             }
         }
 

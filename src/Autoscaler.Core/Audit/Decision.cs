@@ -129,6 +129,9 @@ public enum OperationEventType
     /// <summary>A surplus member is kept serving until its release point, just before its paid period ends.</summary>
     Kept,
 
+    /// <summary>A member's node turned UP in the NodeBalancer: it serves (what a scale-up's cooldown waits for).</summary>
+    Joined,
+
     /// <summary>A kept member is no longer surplus (the need came back): it keeps serving, nothing is released.</summary>
     ReleaseCancelled,
 }

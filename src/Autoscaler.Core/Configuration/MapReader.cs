@@ -84,9 +84,44 @@ public sealed class MapReader
         {
             if (!_used.Contains(key))
             {
-                Reader.Error($"{Context}unknown key '{Prefix}{key}'", _entries[key].Key);
+                Reader.Error($"{Context}unknown key '{Prefix}{key}'{Suggest(key)}", _entries[key].Key);
             }
         }
+    }
+
+    /// <summary>" (did you mean min?)" when a key this mapping reads is within a typo of <paramref name="key"/>.</summary>
+    private string Suggest(string key)
+    {
+        var best = _used.Select(k => (Key: k, Distance: EditDistance(key, k)))
+            .Where(c => c.Distance <= Math.Max(1, Math.Min(3, c.Key.Length / 3)))
+            .OrderBy(c => c.Distance).ThenBy(c => c.Key, StringComparer.Ordinal)
+            .FirstOrDefault();
+        return best.Key is null ? "" : $" (did you mean {Prefix}{best.Key}?)";
+    }
+
+    /// <summary>Levenshtein distance, case-insensitive (keys are short).</summary>
+    internal static int EditDistance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = char.ToLowerInvariant(a[i - 1]) == char.ToLowerInvariant(b[j - 1]) ? 0 : 1;
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
     }
 
     /// <summary>Marks every key as used (after an error that makes the rest meaningless).</summary>
@@ -122,7 +157,7 @@ public sealed class MapReader
             return v;
         }
 
-        Reader.Error($"{Context}{Field(key)} must be an integer", node);
+        Reader.Error($"{Context}{Field(key)} must be an integer, got '{s}'", node);
         return null;
     }
 
@@ -140,7 +175,7 @@ public sealed class MapReader
             return v;
         }
 
-        Reader.Error($"{Context}{Field(key)} must be an integer", node);
+        Reader.Error($"{Context}{Field(key)} must be an integer, got '{s}'", node);
         return null;
     }
 
@@ -158,7 +193,7 @@ public sealed class MapReader
             return v;
         }
 
-        Reader.Error($"{Context}{Field(key)} must be a number", node);
+        Reader.Error($"{Context}{Field(key)} must be a number, got '{s}'", node);
         return null;
     }
 
@@ -194,7 +229,7 @@ public sealed class MapReader
             return v;
         }
 
-        Reader.Error($"{Context}{Field(key)} must be true or false", node);
+        Reader.Error($"{Context}{Field(key)} must be true or false, got '{s}'", node);
         return null;
     }
 
@@ -312,7 +347,8 @@ public sealed class MapReader
             return uri;
         }
 
-        Reader.Error($"{Context}{Field(key)} must be an absolute http or https URL", Raw(key));
+        // The refused value is shown unless it could carry credentials (user:password@host).
+        Reader.Error($"{Context}{Field(key)} must be an absolute http or https URL{(text.Contains('@', StringComparison.Ordinal) ? "" : $", got '{text}'")}", Raw(key));
         return null;
     }
 

@@ -208,8 +208,22 @@ public sealed partial class ScalingEngine
         var view = await rt.Reconciler.ObserveAsync(snapshot, ct).ConfigureAwait(false);
         var state = rt.Reconciler.StateOf(view);
         rt.View = view;
-        var record = rt.Record ?? await _services.Journal.GetPoolAsync(name, ct).ConfigureAwait(false)
-            ?? new PoolRecord { Pool = name, Desired = ScalingPolicy.InitialDesired(rt.Config, state) };
+        var record = rt.Record;
+        if (record is null)
+        {
+            // The first evaluation after a start: say where the desired size came from, so a restart is explainable.
+            record = await _services.Journal.GetPoolAsync(name, ct).ConfigureAwait(false);
+            if (record is not null)
+            {
+                LogRestored(name, record.Desired);
+            }
+            else
+            {
+                record = new PoolRecord { Pool = name, Desired = ScalingPolicy.InitialDesired(rt.Config, state) };
+                LogInitial(name, record.Desired, view.Live, rt.Config.Min, rt.Config.Max);
+            }
+        }
+
         record = ScalingPolicy.Settle(record, state, now);
         await SaveRecordAsync(rt, record, ct).ConfigureAwait(false);
 

@@ -32,6 +32,7 @@ public sealed partial class Reconciler
     private readonly Lock _lock = new();
     private readonly Dictionary<string, OperationRecord> _ops = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _notServingSince = new(StringComparer.Ordinal);
+    private HashSet<string>? _servingSeen;
     private readonly Dictionary<string, (int Failures, DateTimeOffset RetryAt)> _retry = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _joinFailures = new(StringComparer.Ordinal);
     private bool _loaded;
@@ -114,7 +115,33 @@ public sealed partial class Reconciler
             }
         }
 
-        return BuildView(snapshot, now);
+        var view = BuildView(snapshot, now);
+        await RecordJoinsAsync(view, now, cancellationToken).ConfigureAwait(false);
+        return view;
+    }
+
+    /// <summary>An event for each member whose node turned UP since the last pass (not at the first pass after a
+    /// start, which finds the pool as it is), so the audit trail shows when new capacity began to serve.</summary>
+    private async Task RecordJoinsAsync(PoolView view, DateTimeOffset now, CancellationToken ct)
+    {
+        var serving = view.Members.Where(m => m.Lifecycle == MemberLifecycle.Serving).ToDictionary(m => m.Member.Id, StringComparer.Ordinal);
+        var previous = _servingSeen;
+        _servingSeen = [.. serving.Keys];
+        if (previous is null)
+        {
+            return;
+        }
+
+        foreach (var (id, m) in serving)
+        {
+            if (!previous.Contains(id))
+            {
+                const string detail = "node UP in the NodeBalancer: serving";
+                LogOperation(_config.Name, "member-" + id, OperationKind.Launch, OperationEventType.Joined, m.Member.Label, detail);
+                await _log.RecordOperationAsync(new OperationEvent(_config.Name, now, "member-" + id, OperationKind.Launch, OperationEventType.Joined,
+                    OperationPhase.Launching, id, m.Member.Label, detail), ct).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>One pass towards <paramref name="desired"/> members, never leaving fewer than <paramref name="min"/>.</summary>

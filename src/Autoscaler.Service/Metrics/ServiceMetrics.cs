@@ -27,6 +27,7 @@ public sealed class ServiceMetrics : IDisposable
     private readonly Counter _evaluationErrors;
     private readonly Counter _webhookRequests;
     private readonly Counter _webhookAlerts;
+    private readonly Counter _webhookUnmatched;
     private readonly Counter _metricMisses;
     private readonly Counter _engineCycles;
     private readonly Counter _nudgesDeferred;
@@ -67,6 +68,7 @@ public sealed class ServiceMetrics : IDisposable
         _evaluationErrors = f.CreateCounter("autoscaler_evaluation_errors_total", "Evaluations that could not read the pool or a signal.", "pool");
         _webhookRequests = f.CreateCounter("autoscaler_webhook_requests_total", "Webhook requests by outcome (accepted, unauthorized, bad_request, too_large, unsupported_media_type).", "outcome");
         _webhookAlerts = f.CreateCounter("autoscaler_webhook_alerts_total", "Alerts received by what the alert store did with them (added, changed, duplicate, stale, rejected).", "outcome");
+        _webhookUnmatched = f.CreateCounter("autoscaler_webhook_alerts_unmatched_total", "New or changed alerts that no pool's signal listens to (e.g. a pool label naming no configured pool): recorded, they scale nothing.");
         _metricMisses = f.CreateCounter("autoscaler_metric_source_missing_total", "Prometheus readings without a usable value, by reason.", "reason");
         _engineCycles = f.CreateCounter("autoscaler_engine_cycles_total", "Pool evaluations run, by trigger (interval, webhook, api).", "trigger");
         _nudgesDeferred = f.CreateCounter("autoscaler_engine_nudges_deferred_total", "Webhook nudges held to webhook.min_evaluation_interval after the pool's last evaluation (merged into one).");
@@ -175,6 +177,9 @@ public sealed class ServiceMetrics : IDisposable
 
     /// <summary>Counts an alert of an accepted notification.</summary>
     public void WebhookAlert(string outcome) => _webhookAlerts.WithLabels(outcome).Inc();
+
+    /// <summary>Counts a new or changed alert that no pool's signal listens to.</summary>
+    public void WebhookAlertUnmatched() => _webhookUnmatched.Inc();
 
     /// <summary>Counts a metric reading without a value.</summary>
     public void MetricMissing(string reason) => _metricMisses.WithLabels(reason).Inc();

@@ -16,8 +16,9 @@ using Microsoft.Extensions.Logging;
 
 namespace Autoscaler.Service.Webhook;
 
-/// <summary>Answer to an accepted notification: how many alerts and what the store did with them.</summary>
-public sealed record WebhookResponse(string Status, int Alerts, int Added, int Changed, int Duplicate, int Stale, int Rejected);
+/// <summary>Answer to an accepted notification: how many alerts and what the store did with them;
+/// <c>Unmatched</c> counts the new or changed alerts no pool's signal listens to (logged and counted in /metrics).</summary>
+public sealed record WebhookResponse(string Status, int Alerts, int Added, int Changed, int Duplicate, int Stale, int Rejected, int Unmatched = 0);
 
 /// <summary>
 /// The Alertmanager receiver: <c>POST /hook</c> (also <c>/webhook</c> and <c>/alerts</c>). Authenticates, bounds and
@@ -105,7 +106,7 @@ public sealed partial class WebhookEndpoint
             return Results.Json(new ErrorResponse("invalid Alertmanager webhook payload: " + error.Message) { Problems = error.Problems }, ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);
         }
 
-        int added = 0, changed = 0, duplicate = 0, stale = 0, rejected = 0;
+        int added = 0, changed = 0, duplicate = 0, stale = 0, rejected = 0, unmatched = 0;
         HashSet<string>? pools = null;
         foreach (var alert in notification.Alerts)
         {
@@ -135,12 +136,23 @@ public sealed partial class WebhookEndpoint
             if (outcome is AlertRecordOutcome.Added or AlertRecordOutcome.Changed || (revived && outcome == AlertRecordOutcome.Duplicate))
             {
                 LogAlert(_logger, alert.AlertName ?? "?", alert.Status == AlertStatus.Firing ? "firing" : "resolved", alert.Fingerprint, outcome);
+                var matched = false;
                 foreach (var (pool, signal) in _signals)
                 {
                     if (signal.ListensTo(alert.Labels, pool))
                     {
                         (pools ??= new HashSet<string>(StringComparer.Ordinal)).Add(pool);
+                        matched = true;
                     }
+                }
+
+                if (!matched)
+                {
+                    // Recorded all the same (a pool may be added later), but an operator must see that it scales nothing.
+                    unmatched++;
+                    _metrics.WebhookAlertUnmatched();
+                    LogUnmatched(_logger, alert.AlertName ?? "?", alert.Labels.TryGetValue("pool", out var named) ? $"pool '{named}'" : "no pool label",
+                        string.Join(", ", _signals.Select(s => s.Pool).Distinct(StringComparer.Ordinal)));
                 }
             }
         }
@@ -153,7 +165,7 @@ public sealed partial class WebhookEndpoint
         // Queued, never run here: Alertmanager gets its answer whatever the commands take.
         _commands?.Enqueue(body.Value);
         _metrics.WebhookRequest("accepted");
-        return Results.Json(new WebhookResponse("ok", notification.Alerts.Count, added, changed, duplicate, stale, rejected), ApiJson.Options);
+        return Results.Json(new WebhookResponse("ok", notification.Alerts.Count, added, changed, duplicate, stale, rejected, unmatched), ApiJson.Options);
     }
 
     /// <summary>The declared media type when it is not JSON, cut short for the answer; null when it is JSON. A POST
@@ -201,6 +213,9 @@ public sealed partial class WebhookEndpoint
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "webhook: refused a payload: {Problems}")]
     private static partial void LogRejected(ILogger logger, string problems);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "webhook: alert {AlertName} ({Target}) matches no pool's signals (pools: {Pools}); it is recorded but scales nothing")]
+    private static partial void LogUnmatched(ILogger logger, string alertName, string target, string pools);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "webhook: alert {AlertName} {Status} ({Fingerprint}): {Outcome}")]
     private static partial void LogAlert(ILogger logger, string alertName, string status, string fingerprint, AlertRecordOutcome outcome);

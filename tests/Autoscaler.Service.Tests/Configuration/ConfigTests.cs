@@ -170,17 +170,17 @@ public sealed class ConfigTests
         Assert.Equal(
         [
             "pool 'web': type is required",
-            "pool 'web': unknown key 'mins'",
+            "pool 'web': unknown key 'mins' (did you mean min?)",
             "pool 'web': max must be >= 1",
-            "pool 'web': desired must be an integer",
+            "pool 'web': desired must be an integer, got 'x'",
             "pool 'web': nodebalancer needs exactly one of id or label",
             "pool 'web': nodebalancer.port must be between 1 and 65535",
             "pool 'web': health.grace must be a duration like 30s, 5m or 1h (got 'soon')",
             "pool 'web': scale_up.step must be >= 1",
             "pool 'web': scale_down.victim must be one of newest, oldest (got 'youngest')",
-            "pool 'web': unknown key 'scale_down.stepp'",
+            "pool 'web': unknown key 'scale_down.stepp' (did you mean scale_down.step?)",
             "pool 'web': signals[0].action must be one of up, down (got 'sideways')",
-            "pool 'web': signals[1].target_tracking.prometheus must be an absolute http or https URL",
+            "pool 'web': signals[1].target_tracking.prometheus must be an absolute http or https URL, got 'ftp://x'",
             "pool 'web': signals[1].target_tracking.target must be > 0",
             "pool 'web': signals[1].target_tracking.tolerance must be >= 0 and < 1",
             "pool 'web': signals[2].schedule.duration is required",
@@ -196,14 +196,14 @@ public sealed class ConfigTests
         var result = ServiceSchema.Parse(WithPool(Base + "min: 1\nmax: 2\nmins: 1"), Env);
 
         var error = Assert.Single(result.Errors);
-        Assert.Equal("pool 'web': unknown key 'mins'", error.Message);
+        Assert.Equal("pool 'web': unknown key 'mins' (did you mean min?)", error.Message);
         Assert.Equal((10, 5), (error.Line, error.Column));
     }
 
     [Fact]
     public void Parse_UnknownTopLevelKeyAndMissingPools_ReportsBoth()
     {
-        Assert.Equal(["pools is required", "unknown key 'pool'"], Errors("linode: { token: t }\npool: {}\n"));
+        Assert.Equal(["pools is required", "unknown key 'pool' (did you mean pools?)"], Errors("linode: { token: t }\npool: {}\n"));
     }
 
     [Fact]
@@ -221,14 +221,14 @@ public sealed class ConfigTests
 
         Assert.Equal(
         [
-            "linode.url must be an absolute http or https URL",
+            "linode.url must be an absolute http or https URL, got 'not a url'",
             "linode.token must not be empty",
             "listen must be host:port, e.g. 127.0.0.1:9099 (got 'nowhere')",
             "webhook.auth needs exactly one of bearer_token or basic",
             "webhook.max_body_bytes must be between 1 and 67108864",
             "api.auth needs exactly one of bearer_token or basic",
             "engine.evaluation_interval must be > 0",
-            "engine.dry_run must be true or false",
+            "engine.dry_run must be true or false, got 'maybe'",
             "alerts.expire_after_repeats must be >= 1",
             "pools must define at least one pool",
         ], Errors(yaml));

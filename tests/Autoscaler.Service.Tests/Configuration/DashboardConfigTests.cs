@@ -100,7 +100,7 @@ public sealed class DashboardConfigTests
         Assert.Contains("pool 'web': dashboard.cpu must not be empty", errors);
         Assert.Contains("pool 'web': unknown key 'dashboard.colour'", errors);
         Assert.Contains("pool 'web': dashboard.prometheus is required (the pool has no target_tracking signal to take it from)", errors);
-        Assert.Contains("pool 'api': dashboard.prometheus must be an absolute http or https URL", errors);
+        Assert.Contains(errors, e => e.StartsWith("pool 'api': dashboard.prometheus must be an absolute http or https URL, got '", StringComparison.Ordinal));
         Assert.Contains("pool 'api': dashboard needs at least one of requests, cpu, latency_p95", errors);
         Assert.Contains("dashboard.sample_interval must be between 100ms and 1h", errors);
         Assert.Contains("dashboard.history must be > 0", errors);
