@@ -136,6 +136,7 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
             owned.Add(meterFactory);
             var metrics = new ServiceMetrics(meterFactory);
             owned.Add(metrics);
+            metrics.InitialisePools(config.Pools);
             var store = SqliteStore.Open(config.Journal.Path, time, services.Store);
             owned.Add(store);
             LogJournal(logger, store.Path);
@@ -222,6 +223,7 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
 
             var app = builder.Build();
             app.UseRouting();
+            metrics.Http.Use(app);
             CommandDispatcher? commands = null;
             if (config.Commands.Count > 0)
             {
