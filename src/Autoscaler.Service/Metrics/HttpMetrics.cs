@@ -52,11 +52,8 @@ public sealed class HttpMetrics
 
     private void Record(HttpContext context, TimeSpan elapsed)
     {
-        var route = context.GetEndpoint() is RouteEndpoint endpoint ? endpoint.RoutePattern.RawText ?? "unmatched" : "unmatched";
-        if (!route.StartsWith('/'))
-        {
-            route = "/" + route;
-        }
+        var template = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
+        var route = template is null ? "unmatched" : template.StartsWith('/') ? template : "/" + template;
 
         // An aborted request has no status the client saw; 499 is the convention (nginx) for "client closed".
         var status = context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted ? 499 : context.Response.StatusCode;

@@ -78,9 +78,10 @@ public sealed partial class MetricsTests
             text = await s.Http.GetStringAsync("metrics");
         }
 
+        var http = string.Join("\n", text.Split('\n').Where(l => l.StartsWith("autoscaler_http_requests_total", StringComparison.Ordinal)));
         foreach (var series in expected)
         {
-            Assert.Contains(series, text, StringComparison.Ordinal);
+            Assert.True(text.Contains(series, StringComparison.Ordinal), $"{series} not in:\n{http}");
         }
     }
 
