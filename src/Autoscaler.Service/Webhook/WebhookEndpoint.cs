@@ -134,7 +134,7 @@ public sealed partial class WebhookEndpoint
 
             if (outcome is AlertRecordOutcome.Added or AlertRecordOutcome.Changed || (revived && outcome == AlertRecordOutcome.Duplicate))
             {
-                LogAlert(_logger, alert.AlertName ?? "?", alert.Status == AlertStatus.Firing ? "firing" : "resolved", alert.Fingerprint, outcome);
+                LogAlert(_logger, alert.AlertName ?? "?", alert.Status == AlertStatus.Firing ? "firing" : "resolved", alert.Fingerprint, Autoscaler.Common.LogWords.Of(outcome));
                 foreach (var (pool, signal) in _signals)
                 {
                     if (signal.ListensTo(alert.Labels, pool))
@@ -220,5 +220,5 @@ public sealed partial class WebhookEndpoint
     private static partial void LogRejected(ILogger logger, string problems);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "webhook: alert {AlertName} {Status} ({Fingerprint}): {Outcome}")]
-    private static partial void LogAlert(ILogger logger, string alertName, string status, string fingerprint, AlertRecordOutcome outcome);
+    private static partial void LogAlert(ILogger logger, string alertName, string status, string fingerprint, string outcome);
 }
