@@ -59,7 +59,7 @@ public sealed class LoggingTests
             InstancePools = p => new GatedPool(p.Name, TimeProvider.System),
         }))
         {
-            var listening = Assert.Single(capture.Entries, e => e.Contains("listening on", StringComparison.Ordinal));
+            var listening = Assert.Single(capture.Entries, e => e.Contains("(webhook: /hook", StringComparison.Ordinal));
             Assert.Contains("evaluation every 1m30s, dry run off", listening, StringComparison.Ordinal);
             Assert.DoesNotContain("00:01:30", listening, StringComparison.Ordinal);
             Assert.DoesNotContain("False", listening, StringComparison.Ordinal);
