@@ -68,12 +68,17 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly List<IDisposable> _owned;
+    private readonly ILogger _logger;
+    private readonly CommandDispatcher? _commands;
     private int _disposed;
 
     private AutoscalerHost(WebApplication app, Uri baseAddress, AutoscalerConfig config, ScalingEngine engine, EngineLoop loop,
-        AlertStateStore alerts, SqliteStore store, ServiceMetrics metrics, EngineNudger nudger, List<IDisposable> owned)
+        AlertStateStore alerts, SqliteStore store, ServiceMetrics metrics, EngineNudger nudger, List<IDisposable> owned, ILogger logger,
+        CommandDispatcher? commands)
     {
         _app = app;
+        _logger = logger;
+        _commands = commands;
         BaseAddress = baseAddress;
         Config = config;
         Engine = engine;
@@ -148,6 +153,7 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
             owned.Add(meterFactory);
             var metrics = new ServiceMetrics(meterFactory);
             owned.Add(metrics);
+            metrics.InitialisePools(config.Pools);
             var store = SqliteStore.Open(config.Journal.Path, time, services.Store);
             owned.Add(store);
             LogJournal(logger, store.Path);
@@ -255,6 +261,7 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
                 await next(context).ConfigureAwait(false);
             });
             app.UseRouting();
+            metrics.Http.Use(app);
             CommandDispatcher? commands = null;
             if (config.Commands.Count > 0)
             {
@@ -280,9 +287,10 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
 
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             var baseAddress = new Uri(address.TrimEnd('/') + "/");
-            LogListening(logger, baseAddress, string.Join(", ", WebhookEndpoint.Paths), config.Pools.Count, config.Engine.EvaluationInterval, config.Engine.DryRun);
+            LogListening(logger, baseAddress, string.Join(", ", WebhookEndpoint.Paths), config.Pools.Count,
+                Autoscaler.Common.Durations.Format(config.Engine.EvaluationInterval), Autoscaler.Common.LogWords.OnOff(config.Engine.DryRun));
             LogAccess(logger, config.Webhook.Auth is null ? "open (loopback listener)" : "needs webhook.auth", guard.WritesDescription, guard.ReadsDescription);
-            return new AutoscalerHost(app, baseAddress, config, engine, loop, alerts, store, metrics, nudger, owned);
+            return new AutoscalerHost(app, baseAddress, config, engine, loop, alerts, store, metrics, nudger, owned, logger, commands);
         }
         catch
         {
@@ -300,6 +308,8 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
             return;
         }
 
+        // Said before anything stops, so a SIGTERM's log tells what the next start has to pick up.
+        LogStopping(_logger, DescribeInFlight(Engine.Pools.Select(Engine.GetStatus), _commands?.Running ?? 0));
         try
         {
             await _app.StopAsync().ConfigureAwait(false);
@@ -319,6 +329,42 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
         }
 
         owned.Clear();
+    }
+
+    /// <summary>"web: 2 launches (web-3, web-4), 1 drain (web-1); 1 command running (stopped with it)", or "nothing in
+    /// flight".</summary>
+    internal static string DescribeInFlight(IEnumerable<PoolStatus> pools, int commandsRunning)
+    {
+        var parts = new List<string>();
+        foreach (var status in pools)
+        {
+            var groups = status.Operations
+                .Where(o => o.Phase is OperationPhase.Launching or OperationPhase.Draining or OperationPhase.Removing)
+                .GroupBy(o => o.Phase)
+                .OrderBy(g => g.Key)
+                .Select(g => Count(g.Count(), g.Key switch
+                {
+                    OperationPhase.Launching => "launch",
+                    OperationPhase.Draining => "drain",
+                    _ => "removal",
+                }) + Members(g))
+                .ToArray();
+            if (groups.Length > 0)
+            {
+                parts.Add($"{status.Pool}: {string.Join(", ", groups)}");
+            }
+        }
+
+        var text = parts.Count == 0 ? "no launch, drain or removal in flight" : string.Join("; ", parts) + " in flight (the next start resumes them from the journal)";
+        return commandsRunning == 0 ? text : text + $"; {Count(commandsRunning, "command")} running (stopped now)";
+
+        static string Count(int n, string what) => n == 1 ? $"1 {what}" : what.EndsWith('h') ? $"{n} {what}es" : $"{n} {what}s";
+
+        static string Members(IEnumerable<OperationRecord> ops)
+        {
+            var labels = ops.Select(o => o.Label ?? o.MemberId).Where(l => !string.IsNullOrEmpty(l)).ToArray();
+            return labels.Length == 0 ? "" : " (" + string.Join(", ", labels) + ")";
+        }
     }
 
     /// <summary>host:port → endpoint; <c>localhost</c> is loopback, <c>0.0.0.0</c>/<c>[::]</c> every interface.</summary>
@@ -348,6 +394,9 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "access: webhook {Webhook}; {Writes}; {Reads}")]
     private static partial void LogAccess(ILogger logger, string webhook, string writes, string reads);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "stopping: {InFlight}")]
+    private static partial void LogStopping(ILogger logger, string inFlight);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "journal: {Path}")]
     private static partial void LogJournal(ILogger logger, string path);
 
@@ -355,7 +404,7 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
     private static partial void LogHistoryRestored(ILogger logger, int samples);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "listening on {Address} (webhook: {Paths}); {Pools} pool(s), evaluation every {Interval}, dry run {DryRun}")]
-    private static partial void LogListening(ILogger logger, Uri address, string paths, int pools, TimeSpan interval, bool dryRun);
+    private static partial void LogListening(ILogger logger, Uri address, string paths, int pools, string interval, string dryRun);
 
     /// <summary>A meter factory of the service's own, so its /metrics exports only its own Linode client's meter.</summary>
     private sealed class ScopedMeterFactory : IMeterFactory

@@ -65,7 +65,7 @@ public sealed class IntegrationTests
         var metrics = await env.Http!.GetStringAsync("metrics");
         Assert.Contains("autoscaler_pool_desired{pool=\"web\"} 2", metrics, StringComparison.Ordinal);
         Assert.Contains("autoscaler_actions_total{pool=\"web\",direction=\"down\",result=\"succeeded\"} 2", metrics, StringComparison.Ordinal);
-        Assert.True(metrics.Contains("autoscaler_linode_api_requests_total{endpoint=\"POST /linode/instances\",status=\"200\"}", StringComparison.Ordinal), metrics);
+        Assert.True(metrics.Contains("autoscaler_linode_api_requests_total{method=\"POST\",route=\"/linode/instances\",code=\"200\"}", StringComparison.Ordinal), metrics);
     }
 
     [Fact]

@@ -89,8 +89,8 @@ public sealed class LinodeFaultTests(ITestOutputHelper output)
             await Wait.UntilAsync(async () =>
             {
                 metrics = await run.MetricsAsync();
-                var m429 = PromText.Sum(metrics, "autoscaler_linode_api_requests_total", "status=\"429\"");
-                var m500 = PromText.Sum(metrics, "autoscaler_linode_api_requests_total", "status=\"500\"");
+                var m429 = PromText.Sum(metrics, "autoscaler_linode_api_requests_total", "code=\"429\"");
+                var m500 = PromText.Sum(metrics, "autoscaler_linode_api_requests_total", "code=\"500\"");
                 return m429 == tooMany && m500 == serverErrors ? null : $"/metrics says {m429} 429s and {m500} 500s, the wire carried {tooMany} and {serverErrors}";
             }, "/metrics to count the injected failures", TimeSpan.FromSeconds(60));
             var retried429 = PromText.Sum(metrics, "autoscaler_linode_api_retries_total", "outcome=\"429\"");

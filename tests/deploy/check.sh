@@ -143,6 +143,22 @@ readme_sections() {
 }
 run "deploy/README.md covers deployment and the Terraform/autoscaler sharing rule" readme_sections
 
+# --- Self-monitoring of the autoscaler: its alert rules and the Grafana dashboard (deploy/prometheus/rules/autoscaler.*,
+# deploy/grafana; the dashboard's queries are checked against the names the service exports by
+# tests/Autoscaler.Service.Tests, in make test) ---
+self_monitoring() {
+  run "promtool check rules $deploy/prometheus/rules/autoscaler.rules.yml" \
+    promtool check rules "$deploy/prometheus/rules/autoscaler.rules.yml"
+  run "promtool test rules $deploy/prometheus/rules/autoscaler.rules.test.yml (down, stalled, stuck at max, errors, missing data, Linode API)" \
+    promtool test rules "$deploy/prometheus/rules/autoscaler.rules.test.yml"
+  local dashboard
+  for dashboard in "$deploy"/grafana/*.json; do
+    run "$dashboard is valid JSON with panels and a datasource variable" \
+      jq -e '(.panels | length > 0) and ([.templating.list[] | select(.type == "datasource")] | length == 1)' "$dashboard"
+  done
+}
+self_monitoring
+
 echo
 if [ "$failed" -gt 0 ]; then
   printf 'failed: %s\n' "${failures[@]}"

@@ -3,6 +3,7 @@ using Autoscaler.Core.Providers;
 using Autoscaler.Linode.Configuration;
 using Autoscaler.Service;
 using Autoscaler.Service.Configuration;
+using Autoscaler.Service.Logging;
 using Microsoft.Extensions.Logging;
 
 namespace Autoscaler.Cli.Commands;
@@ -72,7 +73,7 @@ internal static class ServeCommand
             }
 
             using var loggerFactory = LoggerFactory.Create(b => b
-                .AddSimpleConsole(o => { o.SingleLine = false; o.TimestampFormat = "HH:mm:ss "; })
+                .AddPlainConsole()
                 .SetMinimumLevel(parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information)
                 .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
                 // Kestrel's own "Unable to start" (with its stack trace) is told below in one line.

@@ -1,3 +1,4 @@
+using Autoscaler.Common;
 using Autoscaler.Core.Audit;
 using Microsoft.Extensions.Logging;
 
@@ -5,11 +6,21 @@ namespace Autoscaler.Core.Pools;
 
 public sealed partial class Reconciler
 {
-    [LoggerMessage(Level = LogLevel.Information, Message = "pool {Pool}: {Kind} {OperationId} {Type} {Label}: {Detail}")]
-    private partial void LogOperation(string pool, string operationId, OperationKind kind, OperationEventType type, string label, string detail);
+    // "pool web: launch web-3f2a started: … (operation 0c1d…)": words, the member first, the operation id last (it
+    // matters only to find the same operation in the journal or the audit trail).
+    private void LogOperation(string pool, string operationId, OperationKind kind, OperationEventType type, string label, string detail) =>
+        LogOperationWords(pool, LogWords.Of(kind), Member(label), LogWords.Of(type), detail, operationId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "pool {Pool}: {Kind} {OperationId} failed {Label}: {Detail}")]
-    private partial void LogOperationFailed(string pool, string operationId, OperationKind kind, string label, string detail);
+    private void LogOperationFailed(string pool, string operationId, OperationKind kind, string label, string detail) =>
+        LogOperationFailedWords(pool, LogWords.Of(kind), Member(label), detail, operationId);
+
+    private static string Member(string label) => label.Length > 0 ? label : "(no instance yet)";
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pool {Pool}: {Kind} {Label} {Type}: {Detail} (operation {OperationId})")]
+    private partial void LogOperationWords(string pool, string kind, string label, string type, string detail, string operationId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "pool {Pool}: {Kind} {Label} failed: {Detail} (operation {OperationId})")]
+    private partial void LogOperationFailedWords(string pool, string kind, string label, string detail, string operationId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "pool {Pool}: joining {Label} to the load balancer failed: {Detail}")]
     private partial void LogJoinFailed(string pool, string label, string detail);

@@ -194,7 +194,7 @@ public sealed partial class CommandDispatcher : IDisposable
                     {
                         r.Signaled = true;
                         var sent = ProcessGroup.Signal(r.Pid, signal);
-                        LogSignaled(_logger, name, fingerprint, signal, r.Pid, sent);
+                        LogSignaled(_logger, name, fingerprint, signal, r.Pid, Autoscaler.Common.LogWords.YesNo(sent));
                     }
                 }
 
@@ -544,7 +544,7 @@ public sealed partial class CommandDispatcher : IDisposable
     private static partial void LogSkipped(ILogger logger, string command, string reason, string status);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "command {Command} ({Fingerprint}) resolved: signal {Signal} to process group {Group} (delivered: {Sent})")]
-    private static partial void LogSignaled(ILogger logger, string command, string fingerprint, int signal, int group, bool sent);
+    private static partial void LogSignaled(ILogger logger, string command, string fingerprint, int signal, int group, string sent);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "commands: a notification could not be dispatched")]
     private static partial void LogDispatchFailed(ILogger logger, Exception exception);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Autoscaler.Core;
 using Autoscaler.Core.Audit;
+using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Engine;
 using Autoscaler.Core.Pools;
 using Prometheus;
@@ -10,8 +11,13 @@ namespace Autoscaler.Service.Metrics;
 
 /// <summary>
 /// The service's Prometheus metrics, in a registry of its own (two services in one process, as in tests, never mix):
-/// pool sizes, decisions, actions, skips, evaluation errors, webhook requests and alerts, metric-source misses,
-/// operation durations, and the Linode client's calls (its <c>Autoscaler.Linode</c> System.Diagnostics.Metrics meter, bridged).
+/// pool sizes and bounds, decisions, actions, skips, evaluation errors, webhook requests and alerts, metric-source
+/// misses, operation durations, the service's own HTTP requests, the Linode client's calls (its <c>Autoscaler.Linode</c>
+/// System.Diagnostics.Metrics meter, bridged), build information and prometheus-net's process and runtime metrics.
+/// Every counter series whose labels are known at start (pools, directions, reasons, outcomes) exists from the first
+/// scrape at zero, so <c>rate()</c> and <c>increase()</c> see the first event instead of the series appearing at 1.
+/// HTTP status labels are named <c>code</c> and the method is a label of its own beside the route template, as the
+/// Prometheus instrumentation guidelines and client libraries do.
 /// </summary>
 public sealed class ServiceMetrics : IDisposable
 {
@@ -21,6 +27,8 @@ public sealed class ServiceMetrics : IDisposable
     private readonly Gauge _launching;
     private readonly Gauge _removing;
     private readonly Gauge _kept;
+    private readonly Gauge _min;
+    private readonly Gauge _max;
     private readonly Counter _decisions;
     private readonly Counter _actions;
     private readonly Counter _skips;
@@ -62,6 +70,8 @@ public sealed class ServiceMetrics : IDisposable
         _launching = f.CreateGauge("autoscaler_pool_launching", "Members launched and not serving yet.", "pool");
         _removing = f.CreateGauge("autoscaler_pool_removing", "Members being drained or removed.", "pool");
         _kept = f.CreateGauge("autoscaler_pool_kept", "Surplus members kept serving until their paid billing period ends (counted in autoscaler_pool_actual).", "pool");
+        _min = f.CreateGauge("autoscaler_pool_min", "Effective minimum size of the pool (the configured one, raised by an active schedule).", "pool");
+        _max = f.CreateGauge("autoscaler_pool_max", "Effective maximum size of the pool (the configured one, or an active schedule's).", "pool");
         _decisions = f.CreateCounter("autoscaler_decisions_total", "Evaluations by outcome (none, scale_up, scale_down, hold, dry_run).", "pool", "action");
         _actions = f.CreateCounter("autoscaler_actions_total", "Cloud actions by direction (up: launch, down: remove) and result (started, succeeded, failed, abandoned).", "pool", "direction", "result");
         _skips = f.CreateCounter("autoscaler_skips_total", "Wanted changes not made, by reason.", "pool", "reason");
@@ -87,10 +97,15 @@ public sealed class ServiceMetrics : IDisposable
             + "month's end; absent when the pool's prices are unknown.", "pool");
         _budget = f.CreateGauge("autoscaler_pool_budget_usd", "The pool's configured monthly budget (budget.monthly_usd); absent without one.", "pool");
 
-        _linodeRequests = f.CreateCounter("autoscaler_linode_api_requests_total", "Linode API requests (each attempt), by endpoint template and status.", "endpoint", "status");
-        _linodeRetries = f.CreateCounter("autoscaler_linode_api_retries_total", "Linode API retries, by endpoint template and the outcome that caused them.", "endpoint", "outcome");
-        _linodeDuration = f.CreateHistogram("autoscaler_linode_api_request_duration_seconds", "Duration of one Linode API attempt, by endpoint template and status.",
-            new HistogramConfiguration { LabelNames = ["endpoint", "status"], Buckets = Histogram.ExponentialBuckets(0.005, 2, 14) });
+        _linodeRequests = f.CreateCounter("autoscaler_linode_api_requests_total", "Linode API requests (each attempt), by method, route template and "
+            + "code (the HTTP status, or timeout or transport when no answer came).", "method", "route", "code");
+        _linodeRetries = f.CreateCounter("autoscaler_linode_api_retries_total", "Linode API retries, by method, route template and the outcome that caused them.",
+            "method", "route", "outcome");
+        _linodeDuration = f.CreateHistogram("autoscaler_linode_api_request_duration_seconds", "Duration of one Linode API attempt, by method, route template and code.",
+            new HistogramConfiguration { LabelNames = ["method", "route", "code"], Buckets = Histogram.ExponentialBuckets(0.005, 2, 14) });
+        Http = new HttpMetrics(f);
+        BuildInfo(f);
+        DotNetStats.Register(Registry);
         _linodeBucketLimit = f.CreateGauge("autoscaler_linode_api_ratelimit_limit", "Requests a Linode rate-limit bucket (endpoint template) allows per window, as the API last announced (X-RateLimit-Limit).", "bucket");
         _linodeBucketRemaining = f.CreateGauge("autoscaler_linode_api_ratelimit_remaining", "Requests left in the bucket's window, as the API last announced (X-RateLimit-Remaining).", "bucket");
         if (linodeMeterScope is not null)
@@ -116,11 +131,89 @@ public sealed class ServiceMetrics : IDisposable
     /// <summary>The registry /metrics exports.</summary>
     public CollectorRegistry Registry { get; }
 
+    /// <summary>The service's own HTTP requests.</summary>
+    public HttpMetrics Http { get; }
+
+    /// <summary>Webhook request outcomes, each series exported from the start.</summary>
+    internal static readonly string[] WebhookRequestOutcomes = ["accepted", "unauthorized", "bad_request", "too_large", "unsupported_media_type"];
+
+    /// <summary>Reasons a Prometheus reading has no value (the metric source's error kinds, and <c>nan</c>).</summary>
+    internal static readonly string[] MetricMissingReasons =
+        ["unreachable", "timeout", "http_error", "query_error", "bad_answer", "unsupported_result", "multiple_series", "empty", "nan"];
+
+    /// <summary>What starts an evaluation.</summary>
+    internal static readonly string[] CycleTriggers = ["interval", "webhook", "api"];
+
+    private static readonly string[] ActionResults = ["started", "succeeded", "failed", "abandoned"];
+    private static readonly string[] OperationOutcomes = ["succeeded", "failed", "abandoned"];
+
+    /// <summary>Creates every series whose labels are known before anything happened: the pools' bounds and, at zero,
+    /// their counters and the service-wide ones.</summary>
+    public void InitialisePools(IEnumerable<PoolConfig> pools)
+    {
+        ArgumentNullException.ThrowIfNull(pools);
+        foreach (var outcome in WebhookRequestOutcomes)
+        {
+            _webhookRequests.WithLabels(outcome);
+        }
+
+        foreach (var outcome in Enum.GetValues<Autoscaler.Core.Alerts.AlertRecordOutcome>())
+        {
+            _webhookAlerts.WithLabels(Snake(outcome.ToString()));
+        }
+
+        foreach (var reason in MetricMissingReasons)
+        {
+            _metricMisses.WithLabels(reason);
+        }
+
+        foreach (var trigger in CycleTriggers)
+        {
+            _engineCycles.WithLabels(trigger);
+        }
+
+        _alertsHeld.Set(0);
+        foreach (var pool in pools)
+        {
+            var name = pool.Name;
+            _min.WithLabels(name).Set(pool.Min);
+            _max.WithLabels(name).Set(pool.Max);
+            _evaluationErrors.WithLabels(name);
+            foreach (var action in Enum.GetValues<DecisionAction>())
+            {
+                _decisions.WithLabels(name, Snake(action.ToString()));
+            }
+
+            foreach (var reason in Enum.GetValues<SkipReason>())
+            {
+                _skips.WithLabels(name, Snake(reason.ToString()));
+            }
+
+            foreach (var direction in (string[])["up", "down"])
+            {
+                foreach (var result in ActionResults)
+                {
+                    _actions.WithLabels(name, direction, result);
+                }
+            }
+
+            foreach (var kind in Enum.GetValues<OperationKind>())
+            {
+                foreach (var outcome in OperationOutcomes)
+                {
+                    _operationDuration.WithLabels(name, Snake(kind.ToString()), outcome);
+                }
+            }
+        }
+    }
+
     /// <summary>Updates the pool gauges and the running totals from the engine's status.</summary>
     public void Observe(PoolStatus status)
     {
         ArgumentNullException.ThrowIfNull(status);
         var pool = status.Pool;
+        _min.WithLabels(pool).Set(status.Min);
+        _max.WithLabels(pool).Set(status.Max);
         if (status.Desired is { } d)
         {
             _desired.WithLabels(pool).Set(d);
@@ -239,7 +332,7 @@ public sealed class ServiceMetrics : IDisposable
 
     private void OnLinodeMeasurement(string instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        string endpoint = "", status = "", outcome = "", bucket = "";
+        string endpoint = "", code = "", outcome = "", bucket = "";
         foreach (var (key, v) in tags)
         {
             switch (key)
@@ -248,7 +341,7 @@ public sealed class ServiceMetrics : IDisposable
                     endpoint = v?.ToString() ?? "";
                     break;
                 case "status":
-                    status = v?.ToString() ?? "";
+                    code = v?.ToString() ?? "";
                     break;
                 case "outcome":
                     outcome = v?.ToString() ?? "";
@@ -259,16 +352,19 @@ public sealed class ServiceMetrics : IDisposable
             }
         }
 
+        // The client names a call "GET /linode/instances/{linodeId}": method and route become labels of their own.
+        var space = endpoint.IndexOf(' ', StringComparison.Ordinal);
+        var (method, route) = space > 0 ? (endpoint[..space], endpoint[(space + 1)..]) : ("", endpoint);
         switch (instrument)
         {
             case "linode.client.requests":
-                _linodeRequests.WithLabels(endpoint, status).Inc(value);
+                _linodeRequests.WithLabels(method, route, code).Inc(value);
                 break;
             case "linode.client.retries":
-                _linodeRetries.WithLabels(endpoint, outcome).Inc(value);
+                _linodeRetries.WithLabels(method, route, outcome).Inc(value);
                 break;
             case "linode.client.request.duration":
-                _linodeDuration.WithLabels(endpoint, status).Observe(value);
+                _linodeDuration.WithLabels(method, route, code).Observe(value);
                 break;
             case "linode.client.ratelimit.limit":
                 _linodeBucketLimit.WithLabels(bucket).Set(value);
@@ -277,6 +373,20 @@ public sealed class ServiceMetrics : IDisposable
                 _linodeBucketRemaining.WithLabels(bucket).Set(value);
                 break;
         }
+    }
+
+    /// <summary><c>autoscaler_build_info{version,revision,dotnet_version} 1</c>, as Prometheus' own <c>prometheus_build_info</c>.</summary>
+    private static void BuildInfo(MetricFactory f)
+    {
+        var informational = typeof(ServiceMetrics).Assembly
+            .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown";
+        var plus = informational.IndexOf('+', StringComparison.Ordinal);
+        var version = plus >= 0 ? informational[..plus] : informational;
+        var revision = plus >= 0 ? informational[(plus + 1)..] : "unknown";
+        f.CreateGauge("autoscaler_build_info", "Always 1; the labels say which build runs (version, source revision, .NET runtime).",
+                "version", "revision", "dotnet_version")
+            .WithLabels(version, revision, Environment.Version.ToString()).Set(1);
     }
 
     /// <summary><c>ScaleUp</c> → <c>scale_up</c>.</summary>

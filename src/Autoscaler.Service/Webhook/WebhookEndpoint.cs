@@ -135,7 +135,7 @@ public sealed partial class WebhookEndpoint
 
             if (outcome is AlertRecordOutcome.Added or AlertRecordOutcome.Changed || (revived && outcome == AlertRecordOutcome.Duplicate))
             {
-                LogAlert(_logger, alert.AlertName ?? "?", alert.Status == AlertStatus.Firing ? "firing" : "resolved", alert.Fingerprint, outcome);
+                LogAlert(_logger, alert.AlertName ?? "?", alert.Status == AlertStatus.Firing ? "firing" : "resolved", alert.Fingerprint, Autoscaler.Common.LogWords.Of(outcome));
                 var matched = false;
                 foreach (var (pool, signal) in _signals)
                 {
@@ -218,5 +218,5 @@ public sealed partial class WebhookEndpoint
     private static partial void LogUnmatched(ILogger logger, string alertName, string target, string pools);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "webhook: alert {AlertName} {Status} ({Fingerprint}): {Outcome}")]
-    private static partial void LogAlert(ILogger logger, string alertName, string status, string fingerprint, AlertRecordOutcome outcome);
+    private static partial void LogAlert(ILogger logger, string alertName, string status, string fingerprint, string outcome);
 }

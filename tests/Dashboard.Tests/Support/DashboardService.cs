@@ -41,7 +41,14 @@ public sealed class DashboardService : IAsyncDisposable
 
     /// <param name="dashboard">The pool's <c>dashboard</c> section (null: queries for all three charts at the fake Prometheus).</param>
     /// <param name="dryRun">engine.dry_run.</param>
-    public static async Task<DashboardService> StartAsync(string? dashboard = null, bool dryRun = false, string sampleInterval = "250ms")
+    public static Task<DashboardService> StartAsync(string? dashboard = null, bool dryRun = false, string sampleInterval = "250ms") =>
+        StartAsync(dashboard is null ? null : (Func<Uri, string>)(_ => dashboard), dryRun, sampleInterval);
+
+    /// <param name="dashboard">The pool's <c>dashboard</c> section given the fake Prometheus' URL (null: queries for
+    /// all three charts at the fake Prometheus).</param>
+    /// <param name="dryRun">engine.dry_run.</param>
+    /// <param name="sampleInterval">dashboard.sample_interval.</param>
+    public static async Task<DashboardService> StartAsync(Func<Uri, string>? dashboard, bool dryRun = false, string sampleInterval = "250ms")
     {
         var dir = Path.Combine(Path.GetTempPath(), "dashboard-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
@@ -49,7 +56,7 @@ public sealed class DashboardService : IAsyncDisposable
         prometheus.Values["http_requests"] = 42.5;
         prometheus.Values["cpu_busy"] = 63.25;
         prometheus.Values["duration_seconds_bucket"] = 0.125;
-        dashboard ??= $$"""{ prometheus: {{prometheus.Url}}, requests: 'sum(rate(http_requests_total{pool="web"}[30s]))', cpu: 'pool:cpu_busy:percent{pool="web"}', latency_p95: 'histogram_quantile(0.95, sum by (le) (rate(request_duration_seconds_bucket{pool="web"}[30s])))' }""";
+        var section = dashboard?.Invoke(prometheus.Url) ?? $$"""{ prometheus: {{prometheus.Url}}, requests: 'sum(rate(http_requests_total{pool="web"}[30s]))', cpu: 'pool:cpu_busy:percent{pool="web"}', latency_p95: 'histogram_quantile(0.95, sum by (le) (rate(request_duration_seconds_bucket{pool="web"}[30s])))' }""";
         var yaml = $$"""
             linode: { url: http://127.0.0.1:1/v4, token: linode-secret-unused }
             listen: 127.0.0.1:0
@@ -71,7 +78,7 @@ public sealed class DashboardService : IAsyncDisposable
                 signals:
                   - { alert: PoolCpuHigh, action: up }
                   - { alert: PoolCpuLow, action: down }
-                dashboard: {{dashboard}}
+                dashboard: {{section}}
             """;
         var parsed = ServiceSchema.Parse(yaml, new Dictionary<string, string>());
         Assert.True(parsed.IsValid, string.Join("\n", parsed.Errors));

@@ -47,10 +47,27 @@
     return node;
   }
 
-  function time(iso) {
-    const d = new Date(iso);
-    return d.toLocaleTimeString([], { hour12: false });
+  function pad(n) {
+    return String(n).padStart(2, '0');
   }
+
+  // The page's one time format: 24-hour local time, with the date in front when it is not today
+  // ("14:02:07", "2026-12-06 23:58:10"). Takes an ISO string, milliseconds or a Date.
+  function time(at, seconds = true) {
+    const d = at instanceof Date ? at : new Date(at);
+    const clock = pad(d.getHours()) + ':' + pad(d.getMinutes()) + (seconds ? ':' + pad(d.getSeconds()) : '');
+    return d.toDateString() === new Date().toDateString()
+      ? clock
+      : `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${clock}`;
+  }
+
+  // The charts' time axis and cursor value in the same format (uPlot's own is 12-hour with am/pm); seconds only
+  // when the ticks are closer than a minute.
+  function timeTicks(u, splits, axisIdx, foundSpace, foundIncr) {
+    return splits.map(v => time(v * 1000, foundIncr < 60));
+  }
+
+  const TIME_SERIES = { value: (u, v) => (v == null ? '–' : time(v * 1000)) };
 
   function number(v, digits) {
     return v == null ? '–' : Number(v).toLocaleString(undefined, { maximumFractionDigits: digits });
@@ -182,18 +199,18 @@
       legend: { live: true },
       plugins: [latestInLegend],
       scales: { x: { time: true } },
-      axes: [{}, { size: 56 }],
+      axes: [{ values: timeTicks }, { size: 56 }],
     };
     switch (kind) {
       case 'requests':
-        return { ...base, series: [{}, lineSeries('req/s', COLORS.requests, true)], scales: { ...base.scales, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } } };
+        return { ...base, series: [TIME_SERIES, lineSeries('req/s', COLORS.requests, true)], scales: { ...base.scales, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } } };
       case 'cpu':
-        return { ...base, series: [{}, lineSeries('CPU %', COLORS.cpu, true)], scales: { ...base.scales, y: { range: (u, min, max) => [0, Math.max(100, max)] } } };
+        return { ...base, series: [TIME_SERIES, lineSeries('CPU %', COLORS.cpu, true)], scales: { ...base.scales, y: { range: (u, min, max) => [0, Math.max(100, max)] } } };
       case 'latency':
         return {
           ...base,
-          axes: [{}, { size: 64, values: latencyTicks }],
-          series: [{}, lineSeries('p95 ms', COLORS.latency, true)],
+          axes: [{ values: timeTicks }, { size: 64, values: latencyTicks }],
+          series: [TIME_SERIES, lineSeries('p95 ms', COLORS.latency, true)],
           scales: { ...base.scales, y: { range: (u, min, max) => [0, Math.max(10, max * 1.1)] } },
         };
       default: {
@@ -206,10 +223,10 @@
           ...base,
           plugins: [latestInLegend, decisionMarks(view)],
           scales: { ...base.scales, y: { range: (u, min, max) => [0, Math.max(2, max + 1)] } },
-          axes: [{}, { size: 40, incrs: [1, 2, 5, 10, 20, 50, 100], values: (u, splits) => splits.map(v => v.toFixed(0)) }],
+          axes: [{ values: timeTicks }, { size: 40, incrs: [1, 2, 5, 10, 20, 50, 100], values: (u, splits) => splits.map(v => v.toFixed(0)) }],
           bands: [{ series: [2, 1] }, { series: [3, 2] }, { series: [4, 3] }],
           series: [
-            {},
+            TIME_SERIES,
             stacked('serving', COLORS.serving, 1.5),
             stacked('booting', COLORS.booting, 0),
             stacked('draining', COLORS.draining, 0),
@@ -548,7 +565,7 @@
       }
       polls++;
       document.body.dataset.polls = String(polls);
-      connection('ok', 'live · updated ' + new Date().toLocaleTimeString([], { hour12: false }));
+      connection('ok', 'live · updated ' + time(new Date()));
     } catch (err) {
       connection('error', `cannot reach the service (${err.message}); retrying`);
     } finally {
