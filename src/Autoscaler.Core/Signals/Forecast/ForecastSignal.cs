@@ -16,6 +16,7 @@ public sealed class ForecastSignal : IScalingSignal
     private readonly ILoadHistory _history;
     private readonly LoadForecaster _model;
     private DateTimeOffset? _fetchedAt;
+    private LoadForecast? _forecast;
 
     /// <summary>Creates the signal for one <c>forecast</c> entry of a pool.</summary>
     public ForecastSignal(ForecastConfig config, ILoadHistory history)
@@ -71,9 +72,11 @@ public sealed class ForecastSignal : IScalingSignal
             // Steps up to now without a sample are gaps, not zeros.
             _model.AdvanceTo(to);
             _fetchedAt = now;
+            // The forecast changes only with new data: made once per read, not per cycle.
+            _forecast = _model.Forecast(_config.Lead, Horizon, _config.KeepHorizon);
         }
 
-        var forecast = _model.Forecast(_config.Lead, Horizon, _config.KeepHorizon);
+        var forecast = _forecast!;
         Last = forecast;
         var forecastOnly = _config.Mode == ForecastMode.ForecastOnly;
         if (!forecast.HasValue)
@@ -82,7 +85,9 @@ public sealed class ForecastSignal : IScalingSignal
         }
 
         var need = Members(forecast.Upper);
-        var keep = _config.KeepHorizon > TimeSpan.Zero ? Members(forecast.NextHour) : 0;
+        // What the forecast raised to stays until the rise has passed: a floor below it would let the reactive signals
+        // take back, a cycle later, what the forecast just bought.
+        var keep = Math.Max(need, _config.KeepHorizon > TimeSpan.Zero ? Members(forecast.NextHour) : 0);
         var why = string.Create(CultureInfo.InvariantCulture,
             $"load forecast {forecast.Point:0.##} at {forecast.For:HH:mm}, upper {forecast.Upper:0.##}{(forecast.Capped ? " (capped)" : "")}: ceil({forecast.Upper:0.##} / {_config.PerInstance:0.##}) = {need}");
         var inputs = new LazyInputs(() => new Dictionary<string, string>(6)
@@ -102,7 +107,7 @@ public sealed class ForecastSignal : IScalingSignal
 
         if (need > context.Desired)
         {
-            return new Recommendation { Signal = Name, Direction = ScaleDirection.Up, Desired = need, Reason = why, Inputs = inputs, KeepFloor = Math.Max(need, keep) };
+            return new Recommendation { Signal = Name, Direction = ScaleDirection.Up, Desired = need, Reason = why, Inputs = inputs, KeepFloor = keep };
         }
 
         return Recommendation.Hold(Name, $"{why}; desired {context.Desired} covers it", inputs) with { KeepFloor = keep > 0 ? keep : null };
