@@ -195,6 +195,7 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
                     DecisionLog = audit,
                     Alerts = alerts,
                     Metrics = metricSource,
+                    History = new PrometheusLoadHistory(promHttp),
                     DryRun = config.Engine.DryRun,
                     LoggerFactory = loggerFactory,
                     // Deleted members' lifetimes in the journal's file, so the month's bill survives a restart.

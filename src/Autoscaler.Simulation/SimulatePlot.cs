@@ -38,6 +38,17 @@ public static class SimulatePlot
             plot.Title(i == 0 ? title + "\n" + Summary(p, report) : Summary(p, report), size: 13);
             Line(plot, xs, rates, "load (requests/s)", Colors.Gray.WithAlpha(0.8), 1, Width);
             Line(plot, xs, p.ServingCapacity.ToArray(), "serving capacity (requests/s)", Palette[i % Palette.Length], 1.5f, Width);
+            if (report.Forecast is { } forecast && string.Equals(p.Name, SimulationPolicy.TargetTrackingForecastName, StringComparison.Ordinal))
+            {
+                // The forecast against the load it forecast, from its first day on (before, there is none).
+                var first = Math.Max(0, forecast.Point.ToList().FindIndex(double.IsFinite));
+                var ys = forecast.Point.Skip(first).Select(v => double.IsFinite(v) ? v : 0).ToArray();
+                if (ys.Length > 1)
+                {
+                    Line(plot, xs[first..], ys, string.Create(CultureInfo.InvariantCulture, $"forecast, {forecast.Lead.TotalMinutes:0.#} min ahead (requests/s)"), Colors.Orange, 1, Width);
+                }
+            }
+
             Marks(plot, p, report, RemovalEventKind.Release, "release (removal started)", MarkerShape.FilledTriangleDown, Colors.DarkRed);
             Marks(plot, p, report, RemovalEventKind.TakeBack, "take-back", MarkerShape.FilledTriangleUp, Colors.DarkGreen);
             plot.Axes.SetLimitsY(0, yMax);

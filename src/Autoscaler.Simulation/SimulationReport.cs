@@ -115,6 +115,16 @@ public sealed record SimulationReport
     /// <summary>The billing period.</summary>
     public TimeSpan BillingPeriod { get; init; } = HourlyBilling.DefaultPeriod;
 
+    /// <summary>The forecast the forecast policy's signal saw (made its lead ahead), when a policy has one.</summary>
+    public ForecastTrack? Forecast { get; init; }
+
+    /// <summary>Where a policy's violation minutes fall (the hour after each daily rise, one-minute bursts).</summary>
+    public ViolationSplit SplitOf(PolicyResult policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return ForecastBacktest.Split(Load, policy.ServingCapacity, SloUtilization);
+    }
+
     /// <summary>How long the backtest took (wall time; not part of report.json, which depends on the inputs only).</summary>
     public SimulationTiming? Timing { get; init; }
 
@@ -146,6 +156,7 @@ public sealed record SimulationReport
         {
             json.WriteStartObject();
             WritePolicy(json, p);
+            WriteSplit(json, p);
             json.WriteEndObject();
         }
 
@@ -158,7 +169,40 @@ public sealed record SimulationReport
         json.WriteStartObject("oracleAtTarget");
         WritePolicy(json, OracleAtTarget);
         json.WriteEndObject();
+        if (Forecast is { } forecast)
+        {
+            json.WriteStartObject("forecast");
+            json.WriteNumber("leadSeconds", forecast.Lead.TotalSeconds);
+            json.WriteStartArray("days");
+            foreach (var day in ForecastBacktest.DailyErrors(Load, forecast))
+            {
+                json.WriteStartObject();
+                json.WriteString("day", day.Day.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm'Z'", CultureInfo.InvariantCulture));
+                if (double.IsNaN(day.Mape))
+                {
+                    json.WriteNull("mape");
+                }
+                else
+                {
+                    json.WriteNumber("mape", Math.Round(day.Mape, 4));
+                }
+
+                json.WriteNumber("hours", day.Hours);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
         json.WriteEndObject();
+    }
+
+    private void WriteSplit(Utf8JsonWriter json, PolicyResult p)
+    {
+        var split = SplitOf(p);
+        json.WriteNumber("violationMinutesAfterRise", Math.Round(split.AfterRise, 3));
+        json.WriteNumber("violationBurstMinutes", Math.Round(split.Bursts, 3));
     }
 
     /// <summary>

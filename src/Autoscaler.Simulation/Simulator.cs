@@ -8,6 +8,7 @@ using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Engine;
 using Autoscaler.Core.Pools;
 using Autoscaler.Core.Signals.Alerts;
+using Autoscaler.Core.Signals.Forecast;
 
 namespace Autoscaler.Simulation;
 
@@ -21,6 +22,9 @@ public sealed record SimulationPolicy(string Name, PoolConfig Pool)
 
     /// <summary>The configuration's own pool with scale-down billing awareness off.</summary>
     public const string TargetTrackingUnawareName = "target-tracking-unaware";
+
+    /// <summary>The configuration's own pool plus a forecast of the load.</summary>
+    public const string TargetTrackingForecastName = "target-tracking-forecast";
 
     /// <summary>The reference architecture's CPU alerts.</summary>
     public const string SeedThresholdName = "seed-threshold";
@@ -36,6 +40,42 @@ public sealed record SimulationPolicy(string Name, PoolConfig Pool)
     {
         ArgumentNullException.ThrowIfNull(pool);
         return new SimulationPolicy(TargetTrackingName, pool);
+    }
+
+    /// <summary>
+    /// The configuration's pool with a forecast signal added (unless it has one): the load's forecast
+    /// <see cref="ForecastLead"/> ahead, at what one member carries halfway between the target and the SLO's
+    /// utilisation, read from the trace's past.
+    /// </summary>
+    public static SimulationPolicy TargetTrackingForecast(PoolConfig pool, SimulationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        ArgumentNullException.ThrowIfNull(options);
+        if (pool.Signals.Any(s => s is ForecastConfig))
+        {
+            return new SimulationPolicy(TargetTrackingForecastName, pool);
+        }
+
+        var prometheus = pool.Signals.Select(s => s.Metric?.Prometheus).FirstOrDefault(u => u is not null) ?? new Uri("http://127.0.0.1:9090");
+        var forecast = new ForecastConfig
+        {
+            Index = pool.Signals.Count,
+            Prometheus = prometheus,
+            Query = "the trace's request rate",
+            // The forecast is an upper quantile already: it sizes for halfway between the target and the SLO's
+            // utilisation, and target tracking keeps the target when the load runs above the forecast.
+            PerInstance = options.InstanceCapacity * (options.TargetUtilization + options.SloUtilization) / 2,
+            Lead = ForecastLead(pool, options),
+        };
+        return new SimulationPolicy(TargetTrackingForecastName, pool with { Signals = [.. pool.Signals, forecast] });
+    }
+
+    /// <summary>How far ahead the forecast looks in a backtest: boot + health check + the scale-up billing hold + a minute.</summary>
+    public static TimeSpan ForecastLead(PoolConfig pool, SimulationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        ArgumentNullException.ThrowIfNull(options);
+        return options.BootTime + options.HealthCheckDelay + pool.ScaleUp.BillingHold + TimeSpan.FromMinutes(1);
     }
 
     /// <summary>The configuration's pool as <see cref="WithoutBilling"/> makes it: what the billing-aware engine saves
@@ -96,7 +136,7 @@ public sealed record SimulationRequest
     public required SimulationOptions Options { get; init; }
 
     /// <summary>Policies to run; null: <c>target-tracking</c> (the pool as configured), <c>target-tracking-unaware</c>
-    /// and <c>seed-threshold</c>.</summary>
+    /// <c>seed-threshold</c> and <c>target-tracking-forecast</c>.</summary>
     public IReadOnlyList<SimulationPolicy>? Policies { get; init; }
 }
 
@@ -148,6 +188,7 @@ public static partial class Simulator
             SimulationPolicy.TargetTracking(request.Pool),
             SimulationPolicy.TargetTrackingUnaware(request.Pool),
             SimulationPolicy.SeedThreshold(request.Pool, request.Options.AlertRules),
+            SimulationPolicy.TargetTrackingForecast(request.Pool, request.Options),
         ];
 
         // A policy whose pool is the very pool of an earlier one would replay it exactly (runs are deterministic):
@@ -185,6 +226,7 @@ public static partial class Simulator
         var (oracle, coverage) = Oracle(load, request.Pool.Min, request.Pool.Max, request.Options);
         var oracleElapsed = watch.Elapsed;
         var atTarget = OracleAtTarget(load, request.Pool.Min, request.Pool.Max, request.Options);
+        var forecast = policies.SelectMany(p => p.Pool.Signals).OfType<ForecastConfig>().FirstOrDefault();
         PolicyResult Ratio(PolicyResult p) => p with { RatioToOracle = RatioTo(p, oracle) };
         return new SimulationReport
         {
@@ -200,6 +242,7 @@ public static partial class Simulator
             Price = request.Options.Price,
             BillingPeriod = billing.Period,
             Timing = new SimulationTiming(runs.Count, policiesElapsed, oracleElapsed),
+            Forecast = forecast is null ? null : ForecastBacktest.Track(load, forecast.ModelOptions, forecast.Lead),
         };
     }
 
@@ -256,6 +299,7 @@ public static partial class Simulator
             DecisionLog = log,
             Alerts = alerts,
             Metrics = monitoring,
+            History = new TraceLoadHistory(load, clock),
             Random = new Random(options.Seed),
         });
         var model = new SimulatedPool(cloud, options.BootTime, options.HealthCheckDelay, options.ScrapeInterval, options.RateWindow);

@@ -189,4 +189,24 @@ public sealed class ApiTests
         Assert.Equal("page", alert.GetProperty("labels").GetProperty("severity").GetString());
         Assert.Empty(resolved.GetProperty("alerts").EnumerateArray());
     }
+
+    [Fact]
+    public async Task Series_ForecastOnlySignal_OverlaysItsForecastOnTheRequestRate()
+    {
+        await using var service = await DashboardService.StartAsync(signals:
+            "      - forecast: { prometheus: '{prometheus}', query: 'sum(rate(http_requests_total[1m]))', per_instance: 10, lead: 1s, mode: forecast_only }");
+
+        JsonElement series = default;
+        await Wait.UntilAsync(async () =>
+        {
+            series = await JsonAsync(service.Http, "api/v1/dashboard/pools/web/series");
+            return series.GetProperty("forecast").EnumerateArray().Any(v => v.ValueKind == JsonValueKind.Number);
+        }, "a forecast in the dashboard's series");
+
+        // Forecast only: the history was read, the forecast drawn beside the actual rate, and the pool left alone.
+        Assert.Contains(service.Prometheus.Queries, q => q.StartsWith("range: sum(rate(http_requests_total[1m]))", StringComparison.Ordinal));
+        Assert.Equal(series.GetProperty("t").GetArrayLength(), series.GetProperty("forecast").GetArrayLength());
+        Assert.InRange(series.GetProperty("forecast").EnumerateArray().Last(v => v.ValueKind == JsonValueKind.Number).GetDouble(), 15, 65);
+        Assert.Equal(2, service.Desired);
+    }
 }

@@ -51,6 +51,9 @@ public enum SkipReason
 
     /// <summary>Under hourly billing, a need for new instances has not lasted <c>scale_up.billing_hold</c> yet.</summary>
     BillingHold,
+
+    /// <summary>A forecast expects the members a scale-down would release to be needed within its keep horizon.</summary>
+    Forecast,
 }
 
 /// <summary>One evaluation of one pool, with its reason, inputs and outcome: the audit trail's unit.</summary>

@@ -35,6 +35,9 @@ public sealed record EngineServices
     /// <summary>Metrics; required when a pool has target tracking.</summary>
     public IMetricSource? Metrics { get; init; }
 
+    /// <summary>Load history; required when a pool has a forecast signal.</summary>
+    public Autoscaler.Core.Signals.Forecast.ILoadHistory? History { get; init; }
+
     /// <summary>Decide and record only: no desired-size change, no provider call except snapshots.</summary>
     public bool DryRun { get; init; }
 

@@ -48,7 +48,7 @@ public sealed partial class ScalingEngine
                 throw new ArgumentException($"pool '{name}' is given twice", nameof(pools));
             }
 
-            var signals = pool.Signals ?? SignalFactory.Create(pool.Config, services.Alerts, services.Metrics);
+            var signals = pool.Signals ?? SignalFactory.Create(pool.Config, services.Alerts, services.Metrics, services.History);
             var reconciler = new Reconciler(pool.Config, pool.Instances, services.Journal, services.DecisionLog, services.Time, random, factory.CreateLogger<Reconciler>(), Ledger);
             _pools[name] = new PoolRuntime(pool.Config, pool.Instances, reconciler, signals) { DryRun = services.DryRun };
             _order.Add(name);

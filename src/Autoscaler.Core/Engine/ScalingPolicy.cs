@@ -215,6 +215,17 @@ public static class ScalingPolicy
             var best = downs.OrderByDescending(r => r.Desired!.Value).First();
             var want = best.Desired!.Value;
             var target = Math.Max(want, min);
+            // A forecast that expects the members soon keeps them: releasing one to buy it back within the hour pays twice.
+            var keep = recs.Where(r => r.KeepFloor is not null).MaxBy(r => r.KeepFloor!.Value);
+            if (keep is not null && keep.KeepFloor!.Value > target)
+            {
+                target = Math.Min(keep.KeepFloor.Value, current);
+                if (target >= current)
+                {
+                    return Hold(ScaleDirection.Down, SkipReason.Forecast, $"{best.Signal} wants {want} but {keep.Signal} expects {keep.KeepFloor} to be needed within the hour");
+                }
+            }
+
             if (missing is not null)
             {
                 return Hold(ScaleDirection.Down, SkipReason.MissingData, $"{best.Signal} wants {want} but {missing.Signal} has no data: {missing.Reason}");

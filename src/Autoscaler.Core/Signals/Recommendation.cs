@@ -31,6 +31,10 @@ public sealed record Recommendation
     /// <summary>A maximum this signal imposes now (active schedule).</summary>
     public int? MaxCeiling { get; init; }
 
+    /// <summary>Members the signal expects to be needed soon (a forecast's next hour): a scale-down never goes below
+    /// it. It never raises the pool by itself.</summary>
+    public int? KeepFloor { get; init; }
+
     /// <summary>A hold without opinion.</summary>
     public static Recommendation Hold(string signal, string reason, IReadOnlyDictionary<string, string>? inputs = null) =>
         new() { Signal = signal, Direction = ScaleDirection.Hold, Reason = reason, Inputs = inputs ?? System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty };

@@ -46,4 +46,5 @@ public sealed record SignalMetric(Uri Prometheus, string Query, double? Target =
 /// <param name="Pool">The pool's configuration (its scale-up and scale-down steps).</param>
 /// <param name="Alerts">Alert state fed by the webhook, when there is one.</param>
 /// <param name="Metrics">Where metrics are read, when there is one.</param>
-public sealed record SignalBuildContext(PoolConfig Pool, AlertStateStore? Alerts, IMetricSource? Metrics);
+/// <param name="History">Where load history is read (forecasts), when there is one.</param>
+public sealed record SignalBuildContext(PoolConfig Pool, AlertStateStore? Alerts, IMetricSource? Metrics, Forecast.ILoadHistory? History = null);

@@ -1,4 +1,5 @@
 using Autoscaler.Core.Signals.Alerts;
+using Autoscaler.Core.Signals.Forecast;
 using Autoscaler.Core.Signals.Schedule;
 using Autoscaler.Core.Signals.TargetTracking;
 
@@ -18,8 +19,8 @@ public sealed class SignalKinds
         _kinds = Configuration.NamedKinds.Unique(kinds, k => k.Name, "signal kind", nameof(kinds));
     }
 
-    /// <summary>The shipped kinds: alert, target_tracking, schedule.</summary>
-    public static SignalKinds Default { get; } = new([new AlertSignalKind(), new TargetTrackingSignalKind(), new ScheduleSignalKind()]);
+    /// <summary>The shipped kinds: alert, target_tracking, schedule, forecast.</summary>
+    public static SignalKinds Default { get; } = new([new AlertSignalKind(), new TargetTrackingSignalKind(), new ScheduleSignalKind(), new ForecastSignalKind()]);
 
     /// <summary>Every kind, in registration order.</summary>
     public IReadOnlyList<ISignalKind> All => _kinds;

@@ -9,6 +9,9 @@ public sealed record DashboardSample
     /// <summary>Requests per second through the NodeBalancer.</summary>
     public double? Requests { get; init; }
 
+    /// <summary>The load a forecast signal expected for this moment (made its lead before), in its query's unit.</summary>
+    public double? Forecast { get; init; }
+
     /// <summary>Aggregate CPU, percent.</summary>
     public double? Cpu { get; init; }
 

@@ -44,6 +44,9 @@ public sealed record SeriesResponse
 
     public IReadOnlyList<double?> Cpu { get; init; } = [];
 
+    /// <summary>A forecast signal's load forecast for each sample's time (forecast vs actual).</summary>
+    public IReadOnlyList<double?> Forecast { get; init; } = [];
+
     public IReadOnlyList<double?> LatencyP95Ms { get; init; } = [];
 
     public IReadOnlyList<int> Serving { get; init; } = [];
@@ -69,6 +72,7 @@ public sealed record SeriesResponse
         T = s.Select(x => x.At.ToUnixTimeMilliseconds() / 1000.0).ToArray(),
         Requests = s.Select(x => Round(x.Requests)).ToArray(),
         Cpu = s.Select(x => Round(x.Cpu)).ToArray(),
+        Forecast = s.Select(x => Round(x.Forecast)).ToArray(),
         LatencyP95Ms = s.Select(x => Round(x.LatencyP95 * 1000)).ToArray(),
         Serving = s.Select(x => x.Serving).ToArray(),
         Booting = s.Select(x => x.Booting).ToArray(),

@@ -22,6 +22,7 @@ public sealed partial class DashboardSampler : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<DashboardSampler> _logger;
     private readonly Dictionary<(string Pool, string Metric), string> _lastMissing = [];
+    private readonly Dictionary<string, ForecastQueue> _forecasts = new(StringComparer.Ordinal);
     private long _samples;
 
     /// <summary>Creates the sampler; <paramref name="metrics"/> reads the dashboard queries.</summary>
@@ -63,6 +64,44 @@ public sealed partial class DashboardSampler : BackgroundService
             }
         }
         while (await WaitAsync(timer, stoppingToken).ConfigureAwait(false));
+    }
+
+    /// <summary>The latest forecast a forecast signal made for a time at or before <paramref name="now"/>: forecasts are
+    /// made ahead, so they are kept until the moment they were made for.</summary>
+    private double? ForecastFor(string pool, Autoscaler.Core.Audit.Decision? decision, DateTimeOffset now)
+    {
+        lock (_forecasts)
+        {
+            if (!_forecasts.TryGetValue(pool, out var forecasts))
+            {
+                _forecasts[pool] = forecasts = new ForecastQueue();
+            }
+
+            var queue = forecasts.Ahead;
+            var rec = decision?.Recommendations.FirstOrDefault(r => r.Inputs.ContainsKey("forecast_for"));
+            if (rec is not null
+                && DateTimeOffset.TryParse(rec.Inputs["forecast_for"], System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var at)
+                && double.TryParse(rec.Inputs["forecast_load"], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var load)
+                && (queue.Count == 0 || at > queue.Last().For)
+                && (forecasts.Current is not { } c || at > c.For))
+            {
+                queue.Enqueue((at, load));
+            }
+
+            while (queue.Count > 0 && queue.Peek().For <= now)
+            {
+                forecasts.Current = queue.Dequeue();
+            }
+
+            return forecasts.Current?.Load;
+        }
+    }
+
+    private sealed class ForecastQueue
+    {
+        public Queue<(DateTimeOffset For, double Load)> Ahead { get; } = new();
+
+        public (DateTimeOffset For, double Load)? Current { get; set; }
     }
 
     private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken ct)
@@ -120,10 +159,12 @@ public sealed partial class DashboardSampler : BackgroundService
         }
 
         var decision = status.LastDecision;
+        var now = _time.GetUtcNow();
         var added = _history.Get(pool)!.Add(new DashboardSample
         {
-            At = _time.GetUtcNow(),
+            At = now,
             Requests = values[0],
+            Forecast = ForecastFor(pool, decision, now),
             Cpu = values[1],
             LatencyP95 = values[2],
             Serving = view.Serving,

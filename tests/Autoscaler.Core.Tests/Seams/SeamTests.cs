@@ -82,7 +82,7 @@ public sealed class SeamTests
     public void Parse_UnknownSignalKind_ReportedAsBeforeWithTheRegisteredKinds()
     {
         Assert.Equal(
-            ["pool 'web': signals[0] must be exactly one of: an alert signal (alert and/or labels, with action), target_tracking, schedule, fixed"],
+            ["pool 'web': signals[0] must be exactly one of: an alert signal (alert and/or labels, with action), target_tracking, schedule, forecast, fixed"],
             Errors(Parse("    boot_time: 20s", "[{ bogus: 1 }]")));
     }
 

@@ -186,7 +186,7 @@ public sealed class ConfigTests
             "pool 'web': signals[2].schedule.duration is required",
             "pool 'web': signals[2].schedule.cron '61 * * * *' is not a valid cron expression: The given cron expression has an invalid format. Minutes: Value must be a number between 0 and 59 (all inclusive).",
             "pool 'web': signals[2].schedule.min (5) is greater than signals[2].schedule.max (2)",
-            "pool 'web': signals[3] must be exactly one of: an alert signal (alert and/or labels, with action), target_tracking, schedule",
+            "pool 'web': signals[3] must be exactly one of: an alert signal (alert and/or labels, with action), target_tracking, schedule, forecast",
         ], Errors(yaml));
     }
 

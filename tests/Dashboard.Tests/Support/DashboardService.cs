@@ -41,14 +41,15 @@ public sealed class DashboardService : IAsyncDisposable
 
     /// <param name="dashboard">The pool's <c>dashboard</c> section (null: queries for all three charts at the fake Prometheus).</param>
     /// <param name="dryRun">engine.dry_run.</param>
-    public static Task<DashboardService> StartAsync(string? dashboard = null, bool dryRun = false, string sampleInterval = "250ms") =>
-        StartAsync(dashboard is null ? null : (Func<Uri, string>)(_ => dashboard), dryRun, sampleInterval);
+    public static Task<DashboardService> StartAsync(string? dashboard = null, bool dryRun = false, string sampleInterval = "250ms", string signals = "") =>
+        StartAsync(dashboard is null ? null : (Func<Uri, string>)(_ => dashboard), dryRun, sampleInterval, signals);
 
     /// <param name="dashboard">The pool's <c>dashboard</c> section given the fake Prometheus' URL (null: queries for
     /// all three charts at the fake Prometheus).</param>
     /// <param name="dryRun">engine.dry_run.</param>
     /// <param name="sampleInterval">dashboard.sample_interval.</param>
-    public static async Task<DashboardService> StartAsync(Func<Uri, string>? dashboard, bool dryRun = false, string sampleInterval = "250ms")
+    /// <param name="signals">More signal entries for the pool, YAML list items indented for it (a forecast, say).</param>
+    public static async Task<DashboardService> StartAsync(Func<Uri, string>? dashboard, bool dryRun = false, string sampleInterval = "250ms", string signals = "")
     {
         var dir = Path.Combine(Path.GetTempPath(), "dashboard-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
@@ -78,6 +79,7 @@ public sealed class DashboardService : IAsyncDisposable
                 signals:
                   - { alert: PoolCpuHigh, action: up }
                   - { alert: PoolCpuLow, action: down }
+            {{signals.Replace("{prometheus}", prometheus.Url.ToString(), StringComparison.Ordinal)}}
                 dashboard: {{section}}
             """;
         var parsed = ServiceSchema.Parse(yaml, new Dictionary<string, string>());

@@ -50,6 +50,23 @@ public sealed class FakePrometheus : IAsyncDisposable
                     + ",\"" + match.Value.ToString("R", CultureInfo.InvariantCulture) + "\"]}]";
             return Results.Text("{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":" + result + "}}", "application/json");
         });
+        // Range queries (a forecast's history) answer a daily sine around 40 for every step asked.
+        app.MapGet("/api/v1/query_range", (HttpContext context) =>
+        {
+            var q = context.Request.Query;
+            self!.Queries.Enqueue("range: " + q["query"]);
+            var start = double.Parse(q["start"].ToString(), CultureInfo.InvariantCulture);
+            var end = double.Parse(q["end"].ToString(), CultureInfo.InvariantCulture);
+            var step = double.Parse(q["step"].ToString(), CultureInfo.InvariantCulture);
+            var values = new List<string>();
+            for (var t = start; t <= end + 1e-6; t += step)
+            {
+                var v = 40 + (20 * Math.Sin(2 * Math.PI * t / 86400));
+                values.Add("[" + t.ToString("0.###", CultureInfo.InvariantCulture) + ",\"" + v.ToString("R", CultureInfo.InvariantCulture) + "\"]");
+            }
+
+            return Results.Text("{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{\"metric\":{},\"values\":[" + string.Join(",", values) + "]}]}}", "application/json");
+        });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         self = new FakePrometheus(app, new Uri(address.TrimEnd('/') + "/"));

@@ -203,7 +203,7 @@
     };
     switch (kind) {
       case 'requests':
-        return { ...base, series: [TIME_SERIES, lineSeries('req/s', COLORS.requests, true)], scales: { ...base.scales, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } } };
+        return { ...base, series: [TIME_SERIES, lineSeries('req/s', COLORS.requests, true), { ...lineSeries('forecast', '#e08a00', false), dash: [6, 4] }], scales: { ...base.scales, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } } };
       case 'cpu':
         return { ...base, series: [TIME_SERIES, lineSeries('CPU %', COLORS.cpu, true)], scales: { ...base.scales, y: { range: (u, min, max) => [0, Math.max(100, max)] } } };
       case 'latency':
@@ -488,7 +488,8 @@
     renderCharts() {
       const d = this.series;
       const columns = {
-        requests: [d.t, d.requests],
+        // A forecast signal's forecast for each moment, over the actual load (empty without one).
+        requests: [d.t, d.requests, d.forecast && d.forecast.length === d.t.length ? d.forecast : d.t.map(() => null)],
         cpu: [d.t, d.cpu],
         latency: [d.t, d.latency_p95_ms],
         instances: stack(d),
