@@ -50,6 +50,8 @@ public sealed record LinodeEvent
     [JsonIgnore]
     public EventStatus Status => LinodeEnums.Parse<EventStatus>(RawStatus);
 
+    /// <summary>As the API sent it: the spec says a string, finished events carry the number 0 (read as "0").</summary>
+    [JsonConverter(typeof(NumberOrStringConverter))]
     public string? TimeRemaining { get; init; }
 
     public string? Username { get; init; }
