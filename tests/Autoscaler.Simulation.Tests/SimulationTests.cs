@@ -137,7 +137,7 @@ public sealed class SimulationTests
         // (15 s), PoolCpuHigh is pending from 15 s and fires at 75 s (for: 1m), Alertmanager sends it after group_wait
         // (85 s), the engine's next cycle (90 s) steps up; the instance runs at 150 s, is joined by that cycle and
         // serves after the 10 s health check (160 s).
-        var request = Request([19, 19, 19, 19, 19], Pools.Web(min: 1, max: 3));
+        var request = Request([19, 19, 19, 19, 19], Pools.Web(min: 1, max: 3), Options() with { BootTime = TimeSpan.FromSeconds(60) });
         var policy = SimulationPolicy.SeedThreshold(request.Pool, new CpuAlertRules());
 
         var result = await Simulator.RunPolicyAsync(request, policy, CancellationToken.None);
@@ -147,6 +147,14 @@ public sealed class SimulationTests
         Assert.Equal(2, result.SloViolationMinutes); // 19 > 18 until the second instance serves
         Assert.Equal((300 + 210) / 3600.0, result.InstanceHours, 9);
         Assert.Equal(0, result.Flaps);
+    }
+
+    [Fact]
+    public void Defaults_BootTime_IsLinodesRecordedCreateToRunning()
+    {
+        // linode_create of a nanode about 65 s (SUBSET.md §13), as the emulator's realistic profile (41 s + 24 s).
+        Assert.Equal(TimeSpan.FromSeconds(65), Options().BootTime);
+        Assert.Equal(TimeSpan.FromSeconds(65), new SimulateSettings().BootTime);
     }
 
     [Fact]
