@@ -65,6 +65,20 @@ internal static class ServeCommand
                 return ExitCodes.Failure;
             }
 
+            // A bad TLS file is told before any cloud call, as the host does (it loads them again).
+            if (effective.Tls is { } tls)
+            {
+                try
+                {
+                    using var _ = Autoscaler.Service.Security.TlsCertificateLoader.Load(tls);
+                }
+                catch (ArgumentException ex)
+                {
+                    await error.WriteLineAsync($"serve: cannot start: {ex.Message}");
+                    return ExitCodes.Failure;
+                }
+            }
+
             if (effective.Linode is { } linode && effective.Pools.Count > 0
                 && await Preflight.UnreachableAsync(linode.Url, TimeSpan.FromSeconds(5), cancellationToken) is { } why)
             {
