@@ -66,7 +66,9 @@ public sealed class LoggingTests
         }
 
         var stopping = Assert.Single(capture.Entries, e => e.Contains("stopping:", StringComparison.Ordinal));
-        Assert.Contains("stopping: no launch, drain or removal in flight", stopping, StringComparison.Ordinal);
+        // Whether the first evaluation's launches are still gated when the host stops depends on timing; either way
+        // the line says what was in flight in words.
+        Assert.Matches(@"stopping: (no launch, drain or removal in flight|web: \d launch(es)?.* in flight \(the next start resumes them from the journal\))", stopping);
     }
 
     [Fact]
