@@ -189,7 +189,7 @@ public sealed class SimulationTests
         var second = await Simulator.RunAsync(request, CancellationToken.None);
 
         Assert.Equal(Json(first), Json(second));
-        Assert.Equal(["target-tracking", "target-tracking-unaware", "seed-threshold"], first.Policies.Select(p => p.Name));
+        Assert.Equal(["target-tracking", "target-tracking-unaware", "seed-threshold", "target-tracking-forecast"], first.Policies.Select(p => p.Name));
         Assert.Equal(600, first.Minutes);
         Assert.All(first.All, p => Assert.True(p.BilledCost >= first.Oracle.BilledCost, $"{p.Name} bills {p.BilledCost}, below the oracle's {first.Oracle.BilledCost}"));
         Assert.Equal(0, first.Oracle.SloViolationMinutes);
@@ -204,14 +204,15 @@ public sealed class SimulationTests
         using var doc = JsonDocument.Parse(Json(report));
 
         var root = doc.RootElement;
-        Assert.Equal(["minutes", "traceStart", "billing", "policies", "oracle", "oracleAtTarget"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["minutes", "traceStart", "billing", "policies", "oracle", "oracleAtTarget", "forecast"], root.EnumerateObject().Select(p => p.Name));
         Assert.Equal(3, root.GetProperty("minutes").GetDouble());
         Assert.Equal("2026-03-02T12:00:00.000Z", root.GetProperty("traceStart").GetString());
         Assert.Equal(["periodSeconds", "hourly", "monthly"], root.GetProperty("billing").EnumerateObject().Select(p => p.Name));
         Assert.Equal(3600, root.GetProperty("billing").GetProperty("periodSeconds").GetDouble());
         string[] fields = ["name", "billedCost", "ratioToOracle", "billedHours", "instanceHours", "paidIdleHours", "sloViolationMinutes", "actions", "flaps"];
-        Assert.All(root.GetProperty("policies").EnumerateArray().Append(root.GetProperty("oracleAtTarget")),
-            p => Assert.Equal(fields, p.EnumerateObject().Select(f => f.Name)));
+        Assert.All(root.GetProperty("policies").EnumerateArray(),
+            p => Assert.Equal([.. fields, "violationMinutesAfterRise", "violationBurstMinutes"], p.EnumerateObject().Select(f => f.Name)));
+        Assert.Equal(fields, root.GetProperty("oracleAtTarget").EnumerateObject().Select(f => f.Name));
         Assert.Equal([.. fields, "uncoveredSteps", "stepsOverMax"], root.GetProperty("oracle").EnumerateObject().Select(f => f.Name));
         Assert.Equal("oracle", root.GetProperty("oracle").GetProperty("name").GetString());
         Assert.Equal(JsonValueKind.Null, root.GetProperty("oracle").GetProperty("billedCost").ValueKind); // no price given
