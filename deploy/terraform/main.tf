@@ -44,6 +44,7 @@ locals {
   monitoring_config_files = {
     "prometheus.yml"        = file("${path.module}/../prometheus/prometheus.http_sd.yml")
     "autoscaling.rules.yml" = file("${path.module}/../prometheus/rules/autoscaling.rules.yml")
+    "autoscaler.rules.yml"  = file("${path.module}/../prometheus/rules/autoscaler.rules.yml")
     "alertmanager.yml"      = file("${path.module}/../alertmanager/alertmanager.yml")
     "autoscaler.yaml"       = file("${path.module}/../autoscaler/autoscaler.yaml")
     "app-user-data.yaml"    = local.app_user_data

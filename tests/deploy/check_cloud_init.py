@@ -190,6 +190,7 @@ for pkg in ["prometheus", "prometheus-alertmanager", "jq", "curl"]:
 fetched = {
     "prometheus.yml": ("/etc/prometheus/prometheus.yml", "prometheus/prometheus.http_sd.yml"),
     "autoscaling.rules.yml": ("/etc/prometheus/rules/autoscaling.rules.yml", "prometheus/rules/autoscaling.rules.yml"),
+    "autoscaler.rules.yml": ("/etc/prometheus/rules/autoscaler.rules.yml", "prometheus/rules/autoscaler.rules.yml"),
     "alertmanager.yml": ("/etc/prometheus/alertmanager.yml", "alertmanager/alertmanager.yml"),
     "autoscaler.yaml": ("/etc/linode-autoscaler/autoscaler.yaml", "autoscaler/autoscaler.yaml"),
     "app-user-data.yaml": ("/etc/linode-autoscaler/app-user-data.yaml", None),
