@@ -76,6 +76,9 @@ internal sealed class LinodeTransport
         {
             if (!response.IsSuccessStatusCode)
             {
+                // The retry strategy hands back the last failed answer when the caller cancels between attempts (during
+                // a Retry-After wait, say): the caller asked to stop, so that is what it hears, not the 429.
+                cancellationToken.ThrowIfCancellationRequested();
                 throw await ToExceptionAsync(response, method.Method, path, Math.Max(1, context.Attempts),
                     cancellationToken).ConfigureAwait(false);
             }
