@@ -275,10 +275,10 @@ if cli:
                            env={**{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "DOTNET_ROOT")}, **env})
         t.check(r.returncode == 0 and r.stdout.startswith("ok:"),
                 f"linode-autoscaler validate accepts autoscaler.yaml with the node's env:\n{r.stdout}{r.stderr}")
-        # Without the env the service must refuse to start rather than run with holes.
+        # Without the env the service must refuse to start rather than run with holes (exit 2: a configuration error).
         r = subprocess.run(cli + ["validate", os.path.join(d, "autoscaler.yaml")], capture_output=True, text=True,
                            env={k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "DOTNET_ROOT")})
-        t.check(r.returncode == 1 and "LINODE_TOKEN" in r.stderr, "validate refuses autoscaler.yaml without its env")
+        t.check(r.returncode == 2 and "LINODE_TOKEN" in r.stderr, "validate refuses autoscaler.yaml without its env")
         validated = "validated with linode-autoscaler"
 else:
     validated = "linode-autoscaler validate skipped (no CLI given)"
