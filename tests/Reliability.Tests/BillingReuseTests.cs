@@ -22,10 +22,13 @@ public sealed class BillingReuseTests(ITestOutputHelper output)
     [Fact]
     public async Task SecondSpike_FirstSpikesMembersStillPaid_ReusedWithoutCreateAndBilledEqualsCloudBalance()
     {
+        // A 1 s evaluation: each pass lists instances and nodes (two paginated GETs), and Linode allows 200 paginated
+        // GETs a minute; at 500 ms the emulator's limit answered 429 (Retry-After ~11 s) once a minute, and the stall
+        // fell on the release point of every period, so the surplus was kept period after period.
         await using var run = await AutoscalerRun.StartAsync(output,
             new PoolSettings
             {
-                Min = Min, Max = Spike, Desired = Min, Drain = "1s", Interval = "500ms",
+                Min = Min, Max = Spike, Desired = Min, Drain = "1s", Interval = "1s",
                 LinodeExtra = "billing_period: 60s",
                 ScaleDownExtra = "billing: hourly, release_margin: 5s",
             },
