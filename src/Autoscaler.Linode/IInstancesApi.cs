@@ -9,6 +9,10 @@ public interface IInstancesApi
 
     Task<Instance> GetAsync(long linodeId, CancellationToken cancellationToken = default);
 
+    /// <summary><c>GET /linode/instances/{id}/firewalls</c>: the Cloud Firewalls the instance sits behind, with their
+    /// rules (scope <c>linodes:read_only</c>).</summary>
+    IAsyncEnumerable<Firewall> ListFirewallsAsync(long linodeId, CancellationToken cancellationToken = default);
+
     /// <summary>Creates an instance. Never retried after a 5xx or a timeout (the first attempt may have created it);
     /// retried after 429 and "Linode busy.", where the API did not act.</summary>
     Task<Instance> CreateAsync(CreateInstanceRequest request, CancellationToken cancellationToken = default);

@@ -23,4 +23,6 @@ public interface ILinodeClient
     IEventsApi Events { get; }
 
     ITagsApi Tags { get; }
+
+    IProfileApi Profile { get; }
 }

@@ -41,6 +41,10 @@ internal sealed class InstancesApi(LinodeTransport transport) : IInstancesApi
     public IAsyncEnumerable<Instance> ListAsync(Filter? filter = null, CancellationToken cancellationToken = default) =>
         transport.ListAsync<Instance>("GET /linode/instances", Collection, filter, cancellationToken);
 
+    public IAsyncEnumerable<Firewall> ListFirewallsAsync(long linodeId, CancellationToken cancellationToken = default) =>
+        transport.ListAsync<Firewall>("GET /linode/instances/{linodeId}/firewalls", $"{Item(linodeId)}/firewalls", null,
+            cancellationToken);
+
     public Task<Instance> GetAsync(long linodeId, CancellationToken cancellationToken = default) =>
         transport.SendAsync<Instance>(HttpMethod.Get, "GET /linode/instances/{linodeId}", Item(linodeId), null,
             idempotent: true, null, cancellationToken);
@@ -268,4 +272,10 @@ internal sealed class TagsApi(LinodeTransport transport) : ITagsApi
     public Task DeleteAsync(string label, CancellationToken cancellationToken = default) =>
         transport.SendAsync(HttpMethod.Delete, "DELETE /tags/{tagLabel}", $"tags/{Segment(label)}", null,
             idempotent: true, cancellationToken);
+}
+
+internal sealed class ProfileApi(LinodeTransport transport) : IProfileApi
+{
+    public Task<string?> GetTokenScopesAsync(CancellationToken cancellationToken = default) =>
+        transport.GetHeaderAsync("GET /profile", "profile", "X-OAuth-Scopes", cancellationToken);
 }

@@ -31,6 +31,7 @@ public sealed class LinodeClient : ILinodeClient
         Networking = new NetworkingApi(transport);
         Events = new EventsApi(transport);
         Tags = new TagsApi(transport);
+        Profile = new ProfileApi(transport);
     }
 
     /// <summary>The API root requests go to (always ends in '/').</summary>
@@ -51,6 +52,8 @@ public sealed class LinodeClient : ILinodeClient
     public IEventsApi Events { get; }
 
     public ITagsApi Tags { get; }
+
+    public IProfileApi Profile { get; }
 
     /// <summary>A client without DI, with the same pipeline as the DI one (timeouts, retries, rate-limit gate,
     /// logging, metrics). Dispose it to close its connections.</summary>
@@ -122,6 +125,8 @@ public sealed class StandaloneLinodeClient : ILinodeClient, IDisposable
     public IEventsApi Events => _client.Events;
 
     public ITagsApi Tags => _client.Tags;
+
+    public IProfileApi Profile => _client.Profile;
 
     public void Dispose()
     {

@@ -112,6 +112,18 @@ internal sealed class FakeInstancePool : IInstancePool
 
     public Exception? SnapshotFailure { get; set; }
 
+    /// <summary>What DiagnoseAsync answers for a member (null: the default, no diagnosis); throw to fail it.</summary>
+    public Func<PoolMember, string?>? Diagnose { get; set; }
+
+    /// <summary>Labels DiagnoseAsync was asked about, in order (kept out of <see cref="Calls"/>: it changes nothing).</summary>
+    public List<string> Diagnosed { get; } = [];
+
+    public Task<string?> DiagnoseAsync(PoolMember member, CancellationToken cancellationToken)
+    {
+        Diagnosed.Add(member.Label);
+        return Task.FromResult(Diagnose?.Invoke(member));
+    }
+
     public IEnumerable<string> Mutations => Calls.Where(c => !c.StartsWith("snapshot", StringComparison.Ordinal));
 
     public PoolMember Add(string label, DateTimeOffset createdAt, NodeStatus? node = NodeStatus.Up, bool isProtected = false, InstanceState state = InstanceState.Running)

@@ -197,6 +197,11 @@ internal static class StatusCommand
             }
 
             console.Write(members);
+            // Why a node stays DOWN (e.g. the firewall that drops the NodeBalancer's range), as the provider told.
+            foreach (var m in p.Members.Where(m => m.Diagnosis is not null))
+            {
+                console.MarkupLine("[yellow]" + Markup.Escape(m.Diagnosis!) + "[/]");
+            }
         }
 
         if (p.Operations.Count > 0)

@@ -15,6 +15,11 @@ public interface IInstancePool
     /// gets new connections. Default zero (changes apply when the call returns).</summary>
     TimeSpan NodeApplyDelay => TimeSpan.Zero;
 
+    /// <summary>Why the member's load-balancer node stays DOWN, in one line for the operator (e.g. which firewall drops
+    /// the balancer's traffic), or null when the provider cannot tell. The reconciler asks once per member whose node is
+    /// DOWN past its grace and keeps the answer, so this may cost API calls; a healthy pool never pays for it.</summary>
+    Task<string?> DiagnoseAsync(PoolMember member, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
+
     /// <summary>Lists the pool's members (instances with the pool tag, nothing else) and orphan nodes.</summary>
     Task<PoolSnapshot> SnapshotAsync(CancellationToken cancellationToken);
 

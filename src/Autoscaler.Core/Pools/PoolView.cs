@@ -16,6 +16,9 @@ public sealed record MemberView(PoolMember Member, MemberLifecycle Lifecycle, bo
     /// <see cref="PaidUntil"/>; null when the member is not kept.</summary>
     public DateTimeOffset? ReleaseAt { get; init; }
 
+    /// <summary>The provider's word on why the member's node stays DOWN (asked once it is DOWN past grace), or null.</summary>
+    public string? Diagnosis { get; init; }
+
     /// <summary>A surplus member kept serving until <see cref="ReleaseAt"/> (still counted as live capacity).</summary>
     public bool Kept => ReleaseAt is not null;
 

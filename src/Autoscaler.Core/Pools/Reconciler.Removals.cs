@@ -92,7 +92,8 @@ public sealed partial class Reconciler
                 continue;
             }
 
-            var reason = $"replace: not serving since {mv.UnhealthySince:u} (replace_after {Durations.Format(_config.Health.ReplaceAfter)})";
+            var reason = $"replace: not serving since {mv.UnhealthySince:u} (replace_after {Durations.Format(_config.Health.ReplaceAfter)})"
+                + (mv.Diagnosis is { } why ? "; " + why : "");
             await StartRemovalAsync(mv, drain: false, reason, now, counts, ct).ConfigureAwait(false);
         }
     }

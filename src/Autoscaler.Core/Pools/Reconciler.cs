@@ -116,6 +116,7 @@ public sealed partial class Reconciler
         }
 
         var view = BuildView(snapshot, now);
+        view = await DiagnoseAsync(view, now, cancellationToken).ConfigureAwait(false);
         await RecordJoinsAsync(view, now, cancellationToken).ConfigureAwait(false);
         return view;
     }

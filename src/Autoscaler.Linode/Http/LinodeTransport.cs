@@ -41,8 +41,24 @@ internal sealed class LinodeTransport
     /// <summary>Sends one request and reads a <typeparamref name="T"/>.</summary>
     /// <param name="endpoint">Template for logs and metrics, e.g. <c>GET /linode/instances/{linodeId}</c>.</param>
     /// <param name="relativePath">Escaped path below the API root, with an optional query.</param>
-    public async Task<T> SendAsync<T>(HttpMethod method, string endpoint, string relativePath, object? body,
-        bool idempotent, Filter? filter, CancellationToken cancellationToken)
+    public Task<T> SendAsync<T>(HttpMethod method, string endpoint, string relativePath, object? body,
+        bool idempotent, Filter? filter, CancellationToken cancellationToken) =>
+        SendCoreAsync<T>(method, endpoint, relativePath, body, idempotent, filter, null, cancellationToken);
+
+    /// <summary>GETs <paramref name="relativePath"/> for one response header (the body is not read); null when the
+    /// answer has no such header.</summary>
+    public async Task<string?> GetHeaderAsync(string endpoint, string relativePath, string header,
+        CancellationToken cancellationToken)
+    {
+        string? value = null;
+        await SendCoreAsync<EmptyResponse>(HttpMethod.Get, endpoint, relativePath, null, idempotent: true, null,
+            headers => value = headers.TryGetValues(header, out var values) ? string.Join(' ', values) : null,
+            cancellationToken).ConfigureAwait(false);
+        return value;
+    }
+
+    private async Task<T> SendCoreAsync<T>(HttpMethod method, string endpoint, string relativePath, object? body,
+        bool idempotent, Filter? filter, Action<HttpResponseHeaders>? onHeaders, CancellationToken cancellationToken)
     {
         var context = new LinodeRequestContext(endpoint, idempotent);
         using var request = BuildRequest(method, relativePath, body, filter, context);
@@ -83,6 +99,7 @@ internal sealed class LinodeTransport
                     cancellationToken).ConfigureAwait(false);
             }
 
+            onHeaders?.Invoke(response.Headers);
             if (typeof(T) == typeof(EmptyResponse))
             {
                 return default!;

@@ -81,7 +81,8 @@ public sealed record Ipv6Range
     public string? RouteTarget { get; init; }
 }
 
-/// <summary>A Cloud Firewall (<c>GET /networking/firewalls</c>); rules and devices are not read here.</summary>
+/// <summary>A Cloud Firewall (<c>GET /networking/firewalls</c>, <c>GET /linode/instances/{id}/firewalls</c>); devices
+/// are not read here.</summary>
 public sealed record Firewall
 {
     public long Id { get; init; }
@@ -92,6 +93,47 @@ public sealed record Firewall
     public string Status { get; init; } = "";
 
     public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>Its rules, when the answer carries them.</summary>
+    public FirewallRules? Rules { get; init; }
+}
+
+/// <summary>A firewall's rules: the first inbound rule that matches decides, else <see cref="InboundPolicy"/>.</summary>
+public sealed record FirewallRules
+{
+    /// <summary><c>ACCEPT</c> or <c>DROP</c>.</summary>
+    public string InboundPolicy { get; init; } = "ACCEPT";
+
+    public IReadOnlyList<FirewallRule> Inbound { get; init; } = [];
+
+    public string OutboundPolicy { get; init; } = "ACCEPT";
+
+    public IReadOnlyList<FirewallRule> Outbound { get; init; } = [];
+}
+
+/// <summary>One firewall rule.</summary>
+public sealed record FirewallRule
+{
+    /// <summary><c>ACCEPT</c> or <c>DROP</c>.</summary>
+    public string Action { get; init; } = "";
+
+    /// <summary><c>TCP</c>, <c>UDP</c>, <c>ICMP</c> or <c>IPENCAP</c>.</summary>
+    public string Protocol { get; init; } = "";
+
+    /// <summary>e.g. <c>22, 80, 8000-9000</c>; null or empty for every port.</summary>
+    public string? Ports { get; init; }
+
+    public FirewallRuleAddresses? Addresses { get; init; }
+
+    public string? Label { get; init; }
+}
+
+/// <summary>The networks a rule applies to.</summary>
+public sealed record FirewallRuleAddresses
+{
+    public IReadOnlyList<string>? Ipv4 { get; init; }
+
+    public IReadOnlyList<string>? Ipv6 { get; init; }
 }
 
 /// <summary>Body of <c>PUT /networking/firewalls/{id}</c>; null fields are left unchanged.</summary>

@@ -235,8 +235,22 @@ public sealed partial class LinodeInstancePoolFactory
         }
 
         var type = await LookUpAsync(() => _client.Types.GetAsync(pool.Linode.Type, ct), $"{ctx}type '{pool.Linode.Type}'", errors).ConfigureAwait(false);
-        await LookUpAsync(() => _client.Images.GetAsync(pool.Linode.Image, ct), $"{ctx}image '{pool.Linode.Image}'", errors).ConfigureAwait(false);
+        // Least privilege leaves images:read_only out (creating from a public image does not need it): a token without
+        // it cannot look the image up, and the first create tells instead.
+        await LookUpAsync(() => GetImageUnlessOutOfScopeAsync(pool.Linode.Image, ct), $"{ctx}image '{pool.Linode.Image}'", errors).ConfigureAwait(false);
         return type;
+    }
+
+    private async Task<Image> GetImageUnlessOutOfScopeAsync(string image, CancellationToken ct)
+    {
+        try
+        {
+            return await _client.Images.GetAsync(image, ct).ConfigureAwait(false);
+        }
+        catch (LinodeUnauthorizedException ex) when (ex.Errors.Any(e => e.Reason.Contains("not authorized to use this endpoint", StringComparison.OrdinalIgnoreCase)))
+        {
+            return new Image { Id = image };
+        }
     }
 
     private static async Task<T?> LookUpAsync<T>(Func<Task<T>> get, string what, List<string> errors)

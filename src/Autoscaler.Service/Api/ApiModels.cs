@@ -135,6 +135,9 @@ public sealed record MemberDto
 
     public bool ReplaceDue { get; init; }
 
+    /// <summary>Why its node stays DOWN, as the provider tells (e.g. the firewall that drops the balancer's range).</summary>
+    public string? Diagnosis { get; init; }
+
     /// <summary>End of the billing period already paid (deleting before it costs nothing more); null when the pool's
     /// billing terms are unknown.</summary>
     public DateTimeOffset? PaidUntil { get; init; }
@@ -156,6 +159,7 @@ public sealed record MemberDto
         Protected = m.Member.Protected,
         BeingRemoved = m.BeingRemoved,
         ReplaceDue = m.ReplaceDue,
+        Diagnosis = m.Diagnosis,
         // The billing model's figure; for a kept member the engine's (it may keep it through the next period).
         PaidUntil = m.ReleaseAt is not null && m.PaidUntil is { } kept ? kept
             : bill is not null && bill.PaidUntil.TryGetValue(m.Member.Id, out var paid) ? paid : m.PaidUntil,

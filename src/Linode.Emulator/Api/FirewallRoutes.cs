@@ -144,6 +144,21 @@ internal static class FirewallRoutes
             });
         });
 
+        // The firewalls a Linode sits behind, rules included (what a client reads to tell why a node is DOWN).
+        app.Map(api, "GET", "/linode/instances/{linodeId}/firewalls", Access.Token, r =>
+        {
+            var paging = Paging.From(r.Http.Request, Filterable);
+            lock (state.Gate)
+            {
+                var id = r.Id("linodeId");
+                if (!state.Instances.TryGetValue(id, out var instance) || instance.Deleted)
+                {
+                    throw ApiException.NotFound();
+                }
+                return Task.FromResult<JsonNode>(paging.Envelope(state.Firewalls.AttachedTo("linode", id).Select(f => f.ToJson()).ToList()));
+            }
+        });
+
         app.Map(api, "GET", "/nodebalancers/{nodeBalancerId}/firewalls", Access.Token, r =>
         {
             var paging = Paging.From(r.Http.Request, Filterable);

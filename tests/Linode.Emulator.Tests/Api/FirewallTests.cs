@@ -172,4 +172,23 @@ public sealed class FirewallTests
         await h.PutOkAsync($"networking/firewalls/{fw["id"]}/rules", new JsonObject { ["inbound"] = new JsonArray() });
         Assert.All(h.Balancers.Current[configId].Nodes, n => Assert.False(n.Blocked));
     }
+
+    [Fact]
+    public async Task InstanceFirewalls_AttachedFirewallListedWithRules_UnknownInstance404()
+    {
+        await using var h = await EmulatorHarness.StartAsync();
+        var fw = await h.PostOkAsync("networking/firewalls", DropNodeBalancerRange("app-fw"));
+        var fenced = await h.CreateInstanceAsync(b => b["firewall_id"] = fw["id"]!.GetValue<long>());
+        var bare = await h.CreateInstanceAsync();
+
+        var page = await h.GetOkAsync($"linode/instances/{fenced["id"]}/firewalls");
+        var none = await h.GetOkAsync($"linode/instances/{bare["id"]}/firewalls");
+        var missing = await h.GetAsync("linode/instances/999999/firewalls");
+
+        var listed = Assert.Single(page["data"]!.AsArray())!;
+        Assert.Equal("app-fw", listed["label"]!.GetValue<string>());
+        Assert.Equal("DROP", listed["rules"]!["inbound"]![0]!["action"]!.GetValue<string>());
+        Assert.Equal(0, none["results"]!.GetValue<int>());
+        Assert.Equal(HttpStatusCode.NotFound, missing.Status);
+    }
 }
