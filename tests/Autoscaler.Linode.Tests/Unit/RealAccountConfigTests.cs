@@ -82,4 +82,16 @@ public sealed class RealAccountConfigTests
         Assert.Empty(LinodeConfigWarnings.Of(realLong.Config!));
         Assert.Empty(LinodeConfigWarnings.Of(local.Config!));
     }
+
+    [Fact]
+    public void Warnings_EvaluationIntervalOverThePaginatedGetLimit_NameTheIntervalAndTheFloor()
+    {
+        var tooFast = Schema.Parse("linode: { token: t }\nengine: { evaluation_interval: 500ms }" + Pool(drain: ", scale_down: { drain: 60s }"), Env);
+        var fine = Schema.Parse("linode: { token: t }\nengine: { evaluation_interval: 1s }" + Pool(drain: ", scale_down: { drain: 60s }"), Env);
+
+        var warning = Assert.Single(LinodeConfigWarnings.Of(tooFast.Config!));
+        Assert.Equal("engine.evaluation_interval (500ms) with 1 pool(s) makes about 240 paginated GETs a minute; Linode allows 200 "
+            + "per user, so calls will be answered 429: set evaluation_interval to at least 1s", warning);
+        Assert.Empty(LinodeConfigWarnings.Of(fine.Config!));
+    }
 }
