@@ -32,18 +32,7 @@ public sealed class ForecastSignalKind : ISignalKind
 
         var ctx = m.Context;
         var prefix = m.Prefix;
-        var url = m.HttpUrl("prometheus", required: true);
-        var query = m.String("query", required: true);
-        if (query is { Length: 0 })
-        {
-            m.Error($"{ctx}{prefix}query must not be empty", m.Raw("query"));
-        }
-
-        var perInstance = m.Number("per_instance", required: true);
-        if (perInstance is <= 0)
-        {
-            m.Error($"{ctx}{prefix}per_instance must be > 0", m.Raw("per_instance"));
-        }
+        var (url, query, perInstance) = PromQlFields.Read(m, "per_instance");
 
         var lead = m.Duration("lead");
         if (lead is { } l && (l <= TimeSpan.Zero || l > TimeSpan.FromHours(6)))

@@ -32,18 +32,7 @@ public sealed class TargetTrackingSignalKind : ISignalKind
 
         var ctx = m.Context;
         var prefix = m.Prefix;
-        var url = m.HttpUrl("prometheus", required: true);
-        var query = m.String("query", required: true);
-        if (query is { Length: 0 })
-        {
-            m.Error($"{ctx}{prefix}query must not be empty", m.Raw("query"));
-        }
-
-        var target = m.Number("target", required: true);
-        if (target is <= 0)
-        {
-            m.Error($"{ctx}{prefix}target must be > 0", m.Raw("target"));
-        }
+        var (url, query, target) = PromQlFields.Read(m, "target");
 
         var tolerance = m.Number("tolerance");
         if (tolerance is < 0 or >= 1)
