@@ -6,11 +6,12 @@
 //
 // Prints one JSON line per step ({"step":...,"ok":true,...}); on the first failure prints {"ok":false,...} and a
 // message on stderr, and exits 1. The token and the root password are never printed.
-import { networkReport, isLoopbackV4 } from './network-guard.mjs';
+// First import: it loads the network guard before the SDK.
+import { apiErrorsOf, call, callExpectingError, check, checkedNetworkReport, describe, fail } from './sdk-client.mjs';
+import { isLoopbackV4, parseArguments, pointSdkAt, runScript, step, useToken } from './sdk-client.mjs';
 
 import { readFile } from 'node:fs/promises';
 import {
-    baseRequest,
     createLinode,
     createNodeBalancer,
     createNodeBalancerConfig,
@@ -29,7 +30,6 @@ import {
     getNodeBalancerConfigNode,
     getNodeBalancerConfigNodes,
     getRegions,
-    setToken,
     updateNodeBalancerConfigNode,
 } from '@linode/api-v4';
 
@@ -43,84 +43,6 @@ const CONFIG_PORT = 8090;
 const APP_PORT = 8080;
 // Strong enough for the API's strength rule; never printed.
 const ROOT_PASS = 'Sdk-Sc3nario!horse-battery-staple';
-
-class StepFailure extends Error {}
-
-let currentStep = 'arguments';
-
-function emit(step, details = {}) {
-    process.stdout.write(JSON.stringify({ step, ok: true, ...details }) + '\n');
-}
-
-function fail(message) {
-    throw new StepFailure(message);
-}
-
-function check(condition, message) {
-    if (!condition) {
-        fail(message);
-    }
-}
-
-async function step(name, body) {
-    currentStep = name;
-    const details = await body();
-    emit(name, details ?? {});
-    return details;
-}
-
-/**
- * What the SDK rejected with, as the API's error array: the SDK's own schema validation rejects with an array of
- * {reason, field}; an HTTP error comes back as an axios error whose response body is {"errors": [...]}.
- */
-function apiErrorsOf(error) {
-    if (Array.isArray(error)) {
-        return { source: 'sdk-validation', status: null, errors: error };
-    }
-    if (error && error.response) {
-        const data = error.response.data;
-        const errors = data && Array.isArray(data.errors) ? data.errors : null;
-        return { source: 'api', status: error.response.status, errors };
-    }
-    const message = String(error && error.message ? error.message : error);
-    return { source: 'transport', status: null, errors: null, message };
-}
-
-function describe(error) {
-    const e = apiErrorsOf(error);
-    return e.source === 'transport'
-        ? `transport error: ${e.message}`
-        : `${e.source} ${e.status ?? ''} ${JSON.stringify(e.errors)}`;
-}
-
-/** Runs an SDK call that must succeed, failing the step with the API's errors (not the raw axios error, which
- * carries the request's Authorization header) when it does not. */
-async function call(what, promise) {
-    try {
-        return await promise;
-    } catch (error) {
-        fail(`${what} failed: ${describe(error)}`);
-    }
-}
-
-/** Runs an SDK call that must fail with an HTTP error, and returns that error as {status, errors}. */
-async function callExpectingError(what, promise) {
-    let result;
-    try {
-        result = await promise;
-    } catch (error) {
-        const e = apiErrorsOf(error);
-        check(e.source === 'api', `${what}: expected an error from the API, got ${describe(error)}`);
-        check(Array.isArray(e.errors) && e.errors.length > 0,
-            `${what}: expected {"errors":[...]} in the ${e.status} body`);
-        for (const item of e.errors) {
-            check(typeof item.reason === 'string' && item.reason.length > 0,
-                `${what}: every error needs a reason, got ${JSON.stringify(item)}`);
-        }
-        return e;
-    }
-    fail(`${what}: expected an error, got ${JSON.stringify(result).slice(0, 300)}`);
-}
 
 async function poll(what, probe) {
     const deadline = Date.now() + POLL_TIMEOUT_MS;
@@ -139,65 +61,15 @@ async function poll(what, probe) {
 
 const sameText = (a, b) => String(a).toLowerCase() === String(b).toLowerCase();
 
-function parseArguments() {
-    const [apiRootArgument, token] = process.argv.slice(2);
-    if (!apiRootArgument || !token) {
-        fail('usage: node scenario.mjs <api root, e.g. http://127.0.0.1:8081/v4> <token>');
-    }
-    let url;
-    try {
-        url = new URL(apiRootArgument);
-    } catch {
-        fail(`'${apiRootArgument}' is not a URL`);
-    }
-    check(url.protocol === 'http:' && isLoopbackV4(url.hostname),
-        `the API root must be http on a 127.0.0.0/8 address, not '${apiRootArgument}'`);
-    check(/\/v4\/?$/.test(url.pathname), `the API root must end in /v4, not '${apiRootArgument}'`);
-    return { apiRoot: apiRootArgument.replace(/\/+$/, ''), token };
-}
-
-/**
- * Points the SDK at the emulator. Every SDK function builds an absolute URL from its constant
- * "https://api.linode.com/v4" (or ".../v4beta"), so axios ignores baseRequest.defaults.baseURL for them; the way
- * the SDK's own consumer (Cloud Manager) moves it to another API root is a request interceptor on baseRequest
- * that swaps that prefix, which is what this does. The original root is read from baseRequest.defaults.
- */
-function pointSdkAt(apiRoot) {
-    const sdkRoot = baseRequest.defaults.baseURL;
-    check(typeof sdkRoot === 'string' && sdkRoot.endsWith('/v4'), `unexpected SDK baseURL ${sdkRoot}`);
-    baseRequest.defaults.baseURL = apiRoot;
-    // No proxy from the environment and no redirects: the emulator is the only host the SDK may talk to.
-    baseRequest.defaults.proxy = false;
-    baseRequest.defaults.maxRedirects = 0;
-    baseRequest.defaults.timeout = 30_000;
-
-    // Axios runs request interceptors last-registered first, so this one, registered before the rewrite, sees the
-    // final URL and refuses anything that is not the emulator.
-    baseRequest.interceptors.request.use((config) => {
-        const target = new URL(config.url, config.baseURL);
-        if (target.origin !== new URL(apiRoot).origin) {
-            throw new Error(`refusing an SDK request to ${target.origin}: only the emulator may be called`);
-        }
-        return config;
-    });
-    baseRequest.interceptors.request.use((config) => {
-        if (typeof config.url === 'string' && config.url.startsWith(sdkRoot)) {
-            return { ...config, url: apiRoot + config.url.slice(sdkRoot.length) };
-        }
-        return config;
-    });
-    return sdkRoot;
-}
-
 async function sdkVersion() {
     const manifest = new URL('./node_modules/@linode/api-v4/package.json', import.meta.url);
     return JSON.parse(await readFile(manifest, 'utf8')).version;
 }
 
 async function main() {
-    const { apiRoot, token } = parseArguments();
+    const { apiRoot, tokens: [token] } = parseArguments('scenario.mjs', ['token']);
     const sdkRoot = pointSdkAt(apiRoot);
-    const tokenInterceptor = setToken(token);
+    useToken(token);
 
     await step('setup', async () => ({
         sdk: '@linode/api-v4',
@@ -486,14 +358,12 @@ async function main() {
         return { status: e.status, errors: e.errors };
     });
     await step('error_bad_token', async () => {
-        // setToken adds an interceptor; the first one registered runs last and wins, so the good one is taken out.
-        baseRequest.interceptors.request.eject(tokenInterceptor);
-        const badToken = setToken('sdk-scenario-wrong-token');
+        useToken('sdk-scenario-wrong-token');
         let e;
         try {
             e = await callExpectingError('getLinodes with a bad token', getLinodes());
         } finally {
-            baseRequest.interceptors.request.eject(badToken);
+            useToken(token);
         }
         check(e.status === 401 && e.errors.length === 1 && e.errors[0].reason === 'Invalid Token',
             `getLinodes with a bad token: ${e.status} ${JSON.stringify(e.errors)}`);
@@ -501,10 +371,7 @@ async function main() {
     });
 
     await step('network', async () => {
-        const report = networkReport();
-        check(report.refused.length === 0, `something tried to reach beyond 127.0.0.0/8: ${report.refused.join('; ')}`);
-        const outside = report.contacted.filter((d) => !isLoopbackV4(d.split(':')[0]));
-        check(outside.length === 0, `contacted outside 127.0.0.0/8: ${outside.join(', ')}`);
+        const report = checkedNetworkReport();
         // The guard saw both clients' connections, so its silence about anything else means something.
         const api = new URL(process.argv[2]);
         check(report.contacted.includes(`${api.hostname}:${api.port || '80'}`),
@@ -513,26 +380,6 @@ async function main() {
             `the guard never saw the NodeBalancer connection (${report.contacted.join(', ')})`);
         return { contacted: report.contacted };
     });
-
-    emit('done');
 }
 
-const watchdog = setTimeout(() => {
-    process.stderr.write(
-        `scenario: step '${currentStep}' still running after ${WHOLE_RUN_TIMEOUT_MS / 1000} s; giving up\n`);
-    process.stdout.write(JSON.stringify({ step: currentStep, ok: false, error: 'whole-run timeout' }) + '\n');
-    process.exit(1);
-}, WHOLE_RUN_TIMEOUT_MS);
-watchdog.unref();
-
-main().then(
-    () => process.exit(0),
-    (error) => {
-        const message = error instanceof StepFailure
-            ? error.message
-            : `unexpected ${error && error.stack ? error.stack : describe(error)}`;
-        process.stdout.write(JSON.stringify({ step: currentStep, ok: false, error: message }) + '\n');
-        process.stderr.write(`scenario: step '${currentStep}' failed: ${message}\n`);
-        process.exit(1);
-    },
-);
+runScript('scenario', WHOLE_RUN_TIMEOUT_MS, main);

@@ -6,7 +6,9 @@
 //
 // Prints one JSON line per step ({"step":...,"ok":true,...}); on the first failure prints {"ok":false,...} and a
 // message on stderr, and exits 1. Tokens and the root password are never printed.
-import { networkReport, isLoopbackV4 } from './network-guard.mjs';
+// First import: it loads the network guard before the SDK.
+import { call, callExpectingError, check, checkedNetworkReport, parseArguments } from './sdk-client.mjs';
+import { pointSdkAt, runScript, step, useToken } from './sdk-client.mjs';
 
 import {
     baseRequest,
@@ -25,109 +27,17 @@ import {
     getNodeBalancerVPCConfigsBeta,
     getProfile,
     getUsers,
-    setToken,
 } from '@linode/api-v4';
 
 const WHOLE_RUN_TIMEOUT_MS = 4 * 60_000;
 const ROOT_PASS = 'Sdk-Sc3nario!horse-battery-staple';
 const NOT_AUTHORIZED = 'Your OAuth token is not authorized to use this endpoint.';
 
-class StepFailure extends Error {}
-
-let currentStep = 'arguments';
-
-function fail(message) {
-    throw new StepFailure(message);
-}
-
-function check(condition, message) {
-    if (!condition) {
-        fail(message);
-    }
-}
-
-async function step(name, body) {
-    currentStep = name;
-    const details = (await body()) ?? {};
-    process.stdout.write(JSON.stringify({ step: name, ok: true, ...details }) + '\n');
-    return details;
-}
-
-/** The API's answer to a failed call as {status, errors}; never the raw axios error (it carries the token). */
-function apiErrorsOf(error) {
-    if (Array.isArray(error)) {
-        return { status: null, errors: error };
-    }
-    if (error && error.response) {
-        const data = error.response.data;
-        return { status: error.response.status, errors: data && Array.isArray(data.errors) ? data.errors : null };
-    }
-    return { status: null, errors: null, message: String(error && error.message ? error.message : error) };
-}
-
-async function call(what, promise) {
-    try {
-        return await promise;
-    } catch (error) {
-        fail(`${what} failed: ${JSON.stringify(apiErrorsOf(error))}`);
-    }
-}
-
-async function callExpectingError(what, promise) {
-    try {
-        const result = await promise;
-        fail(`${what}: expected an error, got ${JSON.stringify(result).slice(0, 300)}`);
-    } catch (error) {
-        if (error instanceof StepFailure) {
-            throw error;
-        }
-        return apiErrorsOf(error);
-    }
-}
-
-function parseArguments() {
-    const [apiRoot, fullToken, readOnlyToken] = process.argv.slice(2);
-    if (!apiRoot || !fullToken || !readOnlyToken) {
-        fail('usage: node scopes-and-disks.mjs <api root> <full token> <linodes:read_only token>');
-    }
-    const url = new URL(apiRoot);
-    check(url.protocol === 'http:' && isLoopbackV4(url.hostname) && /\/v4\/?$/.test(url.pathname),
-        `the API root must be http://127.x.y.z:port/v4, not '${apiRoot}'`);
-    return { apiRoot: apiRoot.replace(/\/+$/, ''), fullToken, readOnlyToken };
-}
-
-/** Moves the SDK's absolute https://api.linode.com/v4… URLs to the emulator, and refuses any other origin (as
- * scenario.mjs does). */
-function pointSdkAt(apiRoot) {
-    const sdkRoot = baseRequest.defaults.baseURL;
-    check(typeof sdkRoot === 'string' && sdkRoot.endsWith('/v4'), `unexpected SDK baseURL ${sdkRoot}`);
-    baseRequest.defaults.baseURL = apiRoot;
-    baseRequest.defaults.proxy = false;
-    baseRequest.defaults.maxRedirects = 0;
-    baseRequest.defaults.timeout = 30_000;
-    baseRequest.interceptors.request.use((config) => {
-        const target = new URL(config.url, config.baseURL);
-        if (target.origin !== new URL(apiRoot).origin) {
-            throw new Error(`refusing an SDK request to ${target.origin}: only the emulator may be called`);
-        }
-        return config;
-    });
-    baseRequest.interceptors.request.use((config) => {
-        if (typeof config.url === 'string' && config.url.startsWith(sdkRoot)) {
-            return { ...config, url: apiRoot + config.url.slice(sdkRoot.length) };
-        }
-        return config;
-    });
-}
-
 async function main() {
-    const { apiRoot, fullToken, readOnlyToken } = parseArguments();
+    const { apiRoot, tokens: [fullToken, readOnlyToken] } =
+        parseArguments('scopes-and-disks.mjs', ['full token', 'linodes:read_only token']);
     pointSdkAt(apiRoot);
-    let tokenInterceptor = setToken(fullToken);
-    const useToken = (token) => {
-        baseRequest.interceptors.request.eject(tokenInterceptor);
-        tokenInterceptor = setToken(token);
-    };
+    useToken(fullToken);
 
     await step('profile', async () => {
         const profile = await call('getProfile', getProfile());
@@ -215,30 +125,7 @@ async function main() {
         await call('deleteLinode', deleteLinode(linode.id));
     });
 
-    await step('network', async () => {
-        const report = networkReport();
-        check(report.refused.length === 0, `something tried to reach beyond 127.0.0.0/8: ${report.refused.join('; ')}`);
-        const outside = report.contacted.filter((d) => !isLoopbackV4(d.split(':')[0]));
-        check(outside.length === 0, `contacted outside 127.0.0.0/8: ${outside.join(', ')}`);
-        return { contacted: report.contacted };
-    });
-
-    currentStep = 'done';
-    process.stdout.write(JSON.stringify({ step: 'done', ok: true }) + '\n');
+    await step('network', async () => ({ contacted: checkedNetworkReport().contacted }));
 }
 
-const watchdog = setTimeout(() => {
-    process.stdout.write(JSON.stringify({ step: currentStep, ok: false, error: 'whole-run timeout' }) + '\n');
-    process.exit(1);
-}, WHOLE_RUN_TIMEOUT_MS);
-watchdog.unref();
-
-main().then(
-    () => process.exit(0),
-    (error) => {
-        const message = error instanceof StepFailure ? error.message : `unexpected ${error && error.stack ? error.stack : error}`;
-        process.stdout.write(JSON.stringify({ step: currentStep, ok: false, error: message }) + '\n');
-        process.stderr.write(`scopes-and-disks: step '${currentStep}' failed: ${message}\n`);
-        process.exit(1);
-    },
-);
+runScript('scopes-and-disks', WHOLE_RUN_TIMEOUT_MS, main);
