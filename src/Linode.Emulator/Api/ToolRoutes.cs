@@ -24,45 +24,9 @@ internal static class ToolRoutes
     {
         var state = api.State;
 
-        app.Map(api, "GET", "/linode/instances/{linodeId}/disks", Access.Token, r =>
-        {
-            var paging = Paging.From(r.Http.Request, DiskFilterable);
-            lock (state.Gate)
-            {
-                return Task.FromResult<JsonNode>(paging.Envelope(InstanceDisks.Disks(FindInstance(state, r.Id("linodeId")))));
-            }
-        });
-
-        app.Map(api, "GET", "/linode/instances/{linodeId}/disks/{diskId}", Access.Token, r =>
-        {
-            lock (state.Gate)
-            {
-                var instance = FindInstance(state, r.Id("linodeId"));
-                var id = r.Id("diskId");
-                return Task.FromResult<JsonNode>(InstanceDisks.Disks(instance).FirstOrDefault(d => d["id"]!.GetValue<long>() == id)
-                    ?? throw ApiException.NotFound());
-            }
-        });
-
-        app.Map(api, "GET", "/linode/instances/{linodeId}/configs", Access.Token, r =>
-        {
-            var paging = Paging.From(r.Http.Request, ConfigFilterable);
-            lock (state.Gate)
-            {
-                return Task.FromResult<JsonNode>(paging.Envelope(InstanceDisks.Configs(FindInstance(state, r.Id("linodeId")))));
-            }
-        });
-
-        app.Map(api, "GET", "/linode/instances/{linodeId}/configs/{configId}", Access.Token, r =>
-        {
-            lock (state.Gate)
-            {
-                var instance = FindInstance(state, r.Id("linodeId"));
-                var id = r.Id("configId");
-                return Task.FromResult<JsonNode>(InstanceDisks.Configs(instance).FirstOrDefault(c => c["id"]!.GetValue<long>() == id)
-                    ?? throw ApiException.NotFound());
-            }
-        });
+        // Terraform reads an instance's disks and its configs alike: a filtered page of them, or one by id.
+        MapInstanceItems(app, api, "disks", "diskId", DiskFilterable, InstanceDisks.Disks);
+        MapInstanceItems(app, api, "configs", "configId", ConfigFilterable, InstanceDisks.Configs);
 
         // Any valid token may read its own profile, whatever its scopes (the spec names no scope).
         app.Map(api, "GET", "/profile", Access.Token, r =>
@@ -109,6 +73,34 @@ internal static class ToolRoutes
                         ["traffic"] = new JsonObject { ["in"] = new JsonArray(), ["out"] = new JsonArray() },
                     },
                 });
+            }
+        });
+    }
+
+    /// <summary>Maps <c>GET /linode/instances/{linodeId}/{items}</c> (a page, filterable by
+    /// <paramref name="filterable"/>) and <c>GET …/{items}/{idName}</c> (one, or 404).</summary>
+    private static void MapInstanceItems(IEndpointRouteBuilder app, ApiContext api, string items, string idName,
+        IReadOnlySet<string> filterable, Func<Instance, IEnumerable<JsonObject>> read)
+    {
+        var state = api.State;
+        var list = "/linode/instances/{linodeId}/" + items;
+        app.Map(api, "GET", list, Access.Token, r =>
+        {
+            var paging = Paging.From(r.Http.Request, filterable);
+            lock (state.Gate)
+            {
+                return Task.FromResult<JsonNode>(paging.Envelope(read(FindInstance(state, r.Id("linodeId")))));
+            }
+        });
+
+        app.Map(api, "GET", list + "/{" + idName + "}", Access.Token, r =>
+        {
+            lock (state.Gate)
+            {
+                var instance = FindInstance(state, r.Id("linodeId"));
+                var id = r.Id(idName);
+                return Task.FromResult<JsonNode>(read(instance).FirstOrDefault(item => item["id"]!.GetValue<long>() == id)
+                    ?? throw ApiException.NotFound());
             }
         });
     }

@@ -16,22 +16,14 @@ public sealed class AnnouncedRateLimitTests
     [Fact]
     public async Task Creates_BurstOf25Announced20Per15s_PacedWithNo429()
     {
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 10, 0, 0, TimeSpan.Zero));
-        var api = new FixedWindowApi(time, limit: 20, window: TimeSpan.FromSeconds(15));
-        await using var stub = await StubServer.StartAsync(api.HandleAsync);
-        using var client = TestClients.Create(stub.ApiUrl, time: time);
+        await using var rig = await Rig.StartAsync(limit: 20, window: TimeSpan.FromSeconds(15));
         // Built with the 4.176 spec's older numbers: the announced bucket must win.
-        var limiter = new InstanceCreateRateLimiter(time, limit: 10, window: TimeSpan.FromSeconds(30), announced: client.RateLimits);
-        var start = time.GetUtcNow();
+        var limiter = new InstanceCreateRateLimiter(rig.Time, limit: 10, window: TimeSpan.FromSeconds(30), announced: rig.Client.RateLimits);
+        var start = rig.Time.GetUtcNow();
 
-        var creates = Enumerable.Range(0, 25).Select(async i =>
-        {
-            await limiter.AcquireAsync(CancellationToken.None);
-            return await client.Instances.CreateAsync(new CreateInstanceRequest { Region = "us-east", Type = "g6-nanode-1", Label = $"web-{i}" });
-        }).ToList();
-        await AdvanceWhileWaitingAsync(time, creates, limiter, api);
-        await Task.WhenAll(creates);
+        await rig.CreateAsync(limiter, count: 25);
 
+        var api = rig.Api;
         Assert.Equal(0, api.Refused);
         Assert.Equal(25, api.Served.Count);
         Assert.Equal(20, limiter.Limit);
@@ -43,41 +35,77 @@ public sealed class AnnouncedRateLimitTests
     [Fact]
     public async Task Creates_AnnouncedLimitSmallerThanAssumed_FirstAnswerLearnedBeforeTheBurst()
     {
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 10, 0, 0, TimeSpan.Zero));
-        var api = new FixedWindowApi(time, limit: 4, window: TimeSpan.FromSeconds(15));
-        await using var stub = await StubServer.StartAsync(api.HandleAsync);
-        using var client = TestClients.Create(stub.ApiUrl, time: time);
-        var limiter = new InstanceCreateRateLimiter(time, announced: client.RateLimits);
+        await using var rig = await Rig.StartAsync(limit: 4, window: TimeSpan.FromSeconds(15));
+        var limiter = new InstanceCreateRateLimiter(rig.Time, announced: rig.Client.RateLimits);
 
-        var creates = Enumerable.Range(0, 10).Select(async i =>
-        {
-            await limiter.AcquireAsync(CancellationToken.None);
-            return await client.Instances.CreateAsync(new CreateInstanceRequest { Region = "us-east", Type = "g6-nanode-1", Label = $"web-{i}" });
-        }).ToList();
-        await AdvanceWhileWaitingAsync(time, creates, limiter, api);
-        await Task.WhenAll(creates);
+        await rig.CreateAsync(limiter, count: 10);
 
-        Assert.Equal(0, api.Refused);
-        Assert.Equal(10, api.Served.Count);
+        Assert.Equal(0, rig.Api.Refused);
+        Assert.Equal(10, rig.Api.Served.Count);
         Assert.Equal(4, limiter.Limit);
     }
 
-    // Advances the clock one second at a time, only while every unfinished create waits in the limiter and nothing is
-    // in flight (so no request's timeout ever sees time jump).
-    private static async Task AdvanceWhileWaitingAsync(FakeTimeProvider time, List<Task<Instance>> creates,
-        InstanceCreateRateLimiter limiter, FixedWindowApi api)
+    /// <summary>A fixed-window stub and a client calling it, on one fake clock.</summary>
+    private sealed class Rig : IAsyncDisposable
     {
-        for (var step = 0; step < 600 && !creates.All(c => c.IsCompleted); step++)
-        {
-            await TestClients.WaitUntilAsync(() => creates.All(c => c.IsCompleted)
-                || (api.InFlight == 0 && creates.Count(c => c.IsCompleted) + limiter.Pending == creates.Count),
-                "every unfinished create waiting in the limiter");
-            if (creates.All(c => c.IsCompleted))
-            {
-                break;
-            }
+        private readonly StubServer _stub;
 
-            time.Advance(TimeSpan.FromSeconds(1));
+        private Rig(FakeTimeProvider time, FixedWindowApi api, StubServer stub)
+        {
+            Time = time;
+            Api = api;
+            _stub = stub;
+            Client = TestClients.Create(stub.ApiUrl, time: time);
+        }
+
+        public FakeTimeProvider Time { get; }
+
+        public FixedWindowApi Api { get; }
+
+        public StandaloneLinodeClient Client { get; }
+
+        public static async Task<Rig> StartAsync(int limit, TimeSpan window)
+        {
+            var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 10, 0, 0, TimeSpan.Zero));
+            var api = new FixedWindowApi(time, limit, window);
+            return new Rig(time, api, await StubServer.StartAsync(api.HandleAsync));
+        }
+
+        /// <summary>Sends <paramref name="count"/> creates at once, each through <paramref name="limiter"/>, and moves
+        /// the clock until every one is answered.</summary>
+        public async Task CreateAsync(InstanceCreateRateLimiter limiter, int count)
+        {
+            var creates = Enumerable.Range(0, count).Select(async i =>
+            {
+                await limiter.AcquireAsync(CancellationToken.None);
+                return await Client.Instances.CreateAsync(new CreateInstanceRequest { Region = "us-east", Type = "g6-nanode-1", Label = $"web-{i}" });
+            }).ToList();
+            await AdvanceWhileWaitingAsync(creates, limiter);
+            await Task.WhenAll(creates);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Client.Dispose();
+            await _stub.DisposeAsync();
+        }
+
+        // Advances the clock one second at a time, only while every unfinished create waits in the limiter and nothing
+        // is in flight (so no request's timeout ever sees time jump).
+        private async Task AdvanceWhileWaitingAsync(List<Task<Instance>> creates, InstanceCreateRateLimiter limiter)
+        {
+            for (var step = 0; step < 600 && !creates.All(c => c.IsCompleted); step++)
+            {
+                await TestClients.WaitUntilAsync(() => creates.All(c => c.IsCompleted)
+                    || (Api.InFlight == 0 && creates.Count(c => c.IsCompleted) + limiter.Pending == creates.Count),
+                    "every unfinished create waiting in the limiter");
+                if (creates.All(c => c.IsCompleted))
+                {
+                    break;
+                }
+
+                Time.Advance(TimeSpan.FromSeconds(1));
+            }
         }
     }
 
