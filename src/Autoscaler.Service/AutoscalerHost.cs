@@ -73,7 +73,7 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
     private int _disposed;
 
     private AutoscalerHost(WebApplication app, Uri baseAddress, AutoscalerConfig config, ScalingEngine engine, EngineLoop loop,
-        AlertStateStore alerts, SqliteStore store, ServiceMetrics metrics, EngineNudger nudger, List<IDisposable> owned, ILogger logger,
+        AlertStateStore alerts, IAutoscalerStore store, ServiceMetrics metrics, EngineNudger nudger, List<IDisposable> owned, ILogger logger,
         CommandDispatcher? commands)
     {
         _app = app;
@@ -105,8 +105,8 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
     /// <summary>Alert state fed by the webhook.</summary>
     public AlertStateStore Alerts { get; }
 
-    /// <summary>The SQLite journal and audit trail.</summary>
-    public SqliteStore Store { get; }
+    /// <summary>The journal and audit trail (SQLite, or PostgreSQL with <c>journal.url</c>).</summary>
+    public IAutoscalerStore Store { get; }
 
     /// <summary>/metrics.</summary>
     public ServiceMetrics Metrics { get; }
@@ -154,9 +154,11 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
             var metrics = new ServiceMetrics(meterFactory);
             owned.Add(metrics);
             metrics.InitialisePools(config.Pools);
-            var store = SqliteStore.Open(config.Journal.Path, time, services.Store);
+            IAutoscalerStore store = config.Journal.Url is { } url
+                ? await PostgresStore.OpenAsync(url.Reveal(), time, services.Store, cancellationToken).ConfigureAwait(false)
+                : SqliteStore.Open(config.Journal.Path, time, services.Store);
             owned.Add(store);
-            LogJournal(logger, store.Path);
+            LogJournal(logger, store.Location);
 
             IReadOnlyList<IInstancePool> pools;
             if (services.InstancePools is { } make)
@@ -398,8 +400,8 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "stopping: {InFlight}")]
     private static partial void LogStopping(ILogger logger, string inFlight);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "journal: {Path}")]
-    private static partial void LogJournal(ILogger logger, string path);
+    [LoggerMessage(Level = LogLevel.Information, Message = "journal: {Location}")]
+    private static partial void LogJournal(ILogger logger, string location);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "dashboard: restored {Samples} samples of the pools' sizes from the journal")]
     private static partial void LogHistoryRestored(ILogger logger, int samples);
