@@ -69,7 +69,7 @@ public sealed partial class PostgresStore : IAutoscalerStore, IStoreDiagnostics
     public Func<LeaseToken?>? Fence { get; set; }
 
     /// <summary>Connects (the URL as <see cref="PostgresAddress"/> reads it) and creates the schema when missing.
-    /// Errors name the database without its password.</summary>
+    /// Errors (<see cref="IOException"/>) name the database without its password.</summary>
     public static async Task<PostgresStore> OpenAsync(string url, TimeProvider? time = null, SqliteStoreOptions? options = null, CancellationToken cancellationToken = default)
     {
         var builder = PostgresAddress.Parse(url);
@@ -83,7 +83,7 @@ public sealed partial class PostgresStore : IAutoscalerStore, IStoreDiagnostics
         {
             store.Dispose();
             // Npgsql's messages name host and user, never the password; the inner exception keeps the details.
-            throw new InvalidOperationException($"journal {store.Location}: cannot open the database: {ex.Message}", ex);
+            throw new IOException($"journal {store.Location}: cannot open the database: {ex.Message}", ex);
         }
         catch
         {

@@ -39,7 +39,7 @@ public sealed class PostgresAddressTests
     {
         var url = await SharedPostgres.NewDatabaseAsync("pw");
         var wrong = url.Replace("autoscaler:", "autoscaler:hunter2", StringComparison.Ordinal);
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => PostgresStore.OpenAsync(wrong));
+        var ex = await Assert.ThrowsAsync<IOException>(() => PostgresStore.OpenAsync(wrong));
         Assert.Contains("postgres://autoscaler@127.0.0.1", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("hunter2", ex.ToString(), StringComparison.Ordinal);
     }
