@@ -54,7 +54,7 @@ public sealed partial class LeaderElector : BackgroundService
         _engine = engine;
         _time = time;
         _logger = logger;
-        var f = Metrics.WithCustomRegistry(registry);
+        var f = Prometheus.Metrics.WithCustomRegistry(registry);
         _leaderGauge = f.CreateGauge("autoscaler_leader", "1 while this replica holds the leader lease and acts, else 0.");
         _epochGauge = f.CreateGauge("autoscaler_leader_epoch", "Epoch of the leader lease as this replica last saw it.");
     }
