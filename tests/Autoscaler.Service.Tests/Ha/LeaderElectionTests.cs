@@ -61,7 +61,7 @@ public sealed class LeaderElectionTests : IAsyncLifetime
         await Wait.UntilAsync(() => a.Elector!.Role == ReplicaRole.Leader, "a leads");
         var b = await StartAsync("b");
         await Wait.UntilAsync(() => b.Elector!.Leader is not null, "b has read the lease");
-        await Wait.UntilAsync(() => _cloud["web"].Cloud.SnapshotAsync(default).Result.Members.Count == 2, "the pool at its min");
+        await Wait.UntilAsync(async () => (await _cloud["web"].Cloud.SnapshotAsync(default)).Members.Count == 2, "the pool at its min");
         await Task.Delay(2500);
 
         Assert.Equal(ReplicaRole.Standby, b.Elector!.Role);
@@ -98,7 +98,7 @@ public sealed class LeaderElectionTests : IAsyncLifetime
         var a = await StartAsync("a");
         await Wait.UntilAsync(() => a.Elector!.Role == ReplicaRole.Leader, "a leads");
         var b = await StartAsync("b");
-        await Wait.UntilAsync(() => _cloud["web"].Cloud.SnapshotAsync(default).Result.Members.Count == 2, "the pool at its min");
+        await Wait.UntilAsync(async () => (await _cloud["web"].Cloud.SnapshotAsync(default)).Members.Count == 2, "the pool at its min");
         await Wait.UntilAsync(() => b.Elector!.Leader is not null, "b has read the lease");
 
         var watch = Stopwatch.StartNew();
@@ -143,7 +143,7 @@ public sealed class LeaderElectionTests : IAsyncLifetime
         Assert.Contains($"epoch {token.Epoch}", launch.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<FencedException>(() => a.Store.SavePoolAsync(new PoolRecord { Pool = "web", Desired = 5 }, default));
         Assert.NotEqual(5, (await a.Store.GetPoolAsync("web", default))?.Desired);
-        Assert.DoesNotContain(_cloud["web"].Cloud.SnapshotAsync(default).Result.Members, m => m.Label == "web-late");
+        Assert.DoesNotContain((await _cloud["web"].Cloud.SnapshotAsync(default)).Members, m => m.Label == "web-late");
     }
 
     [Fact]
