@@ -264,7 +264,14 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
                 o.ShutdownTimeout = TimeSpan.FromSeconds(30);
             });
             // With a shared journal the elector starts the loop once this replica leads.
-            builder.Services.AddHostedService(_ => (IHostedService?)elector ?? loop);
+            if (elector is not null)
+            {
+                builder.Services.AddHostedService(_ => elector);
+            }
+            else
+            {
+                builder.Services.AddHostedService(_ => loop);
+            }
             var history = new DashboardHistory(engine.Pools, config.Dashboard.Capacity);
             var restored = HistoryFromJournal.Restore(history, store, engine.Pools, time.GetUtcNow() - config.Dashboard.History, config.Dashboard.Capacity);
             if (restored > 0)
