@@ -10,6 +10,7 @@ using Autoscaler.Service.Commands;
 using Autoscaler.Service.Configuration;
 using Autoscaler.Service.Dashboard;
 using Autoscaler.Service.Engine;
+using Autoscaler.Service.Ha;
 using Autoscaler.Service.Logging;
 using Autoscaler.Service.Metrics;
 using Autoscaler.Service.Security;
@@ -73,7 +74,7 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
     private int _disposed;
 
     private AutoscalerHost(WebApplication app, Uri baseAddress, AutoscalerConfig config, ScalingEngine engine, EngineLoop loop,
-        AlertStateStore alerts, SqliteStore store, ServiceMetrics metrics, EngineNudger nudger, List<IDisposable> owned, ILogger logger,
+        AlertStateStore alerts, IAutoscalerStore store, ServiceMetrics metrics, EngineNudger nudger, List<IDisposable> owned, ILogger logger,
         CommandDispatcher? commands)
     {
         _app = app;
@@ -105,11 +106,18 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
     /// <summary>Alert state fed by the webhook.</summary>
     public AlertStateStore Alerts { get; }
 
-    /// <summary>The SQLite journal and audit trail.</summary>
-    public SqliteStore Store { get; }
+    /// <summary>The journal and audit trail (SQLite, or PostgreSQL with <c>journal.url</c>).</summary>
+    public IAutoscalerStore Store { get; }
 
     /// <summary>/metrics.</summary>
     public ServiceMetrics Metrics { get; }
+
+    /// <summary>The leader election, with a PostgreSQL journal (null with SQLite: the replica always acts).</summary>
+    public LeaderElector? Elector { get; private init; }
+
+    /// <summary>Completes when this replica loses the leader lease it held (never with SQLite); <c>serve</c> exits
+    /// then, so its supervisor restarts it as a standby.</summary>
+    public Task Deposed => Elector?.Deposed ?? Task.Delay(Timeout.Infinite);
 
     /// <summary>Out-of-interval evaluation requests.</summary>
     public EngineNudger Nudger { get; }
@@ -154,9 +162,21 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
             var metrics = new ServiceMetrics(meterFactory);
             owned.Add(metrics);
             metrics.InitialisePools(config.Pools);
-            var store = SqliteStore.Open(config.Journal.Path, time, services.Store);
+            IAutoscalerStore store = config.Journal.Url is { } url
+                ? await PostgresStore.OpenAsync(url.Reveal(), time, services.Store, cancellationToken).ConfigureAwait(false)
+                : SqliteStore.Open(config.Journal.Path, time, services.Store);
             owned.Add(store);
-            LogJournal(logger, store.Path);
+            LogJournal(logger, store.Location);
+            EngineLoop? loopRef = null;
+            var elector = store is PostgresStore shared
+                ? new LeaderElector(new LeaderLease(shared, LeaderLease.NewHolderId(), config.Journal.Lease), () => loopRef!, time, metrics.Registry,
+                    loggerFactory.CreateLogger<LeaderElector>())
+                : null;
+            if (elector is not null)
+            {
+                // Journal writes under the lease: a deposed leader's write is refused by the database itself.
+                ((PostgresStore)store).Fence = () => elector.Token;
+            }
 
             IReadOnlyList<IInstancePool> pools;
             if (services.InstancePools is { } make)
@@ -174,6 +194,11 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
                 {
                     owned.AddRange(setup.Owned);
                 }
+            }
+
+            if (elector is not null)
+            {
+                pools = pools.Select(p => (IInstancePool)new FencedInstancePool(p, elector)).ToArray();
             }
 
             var alerts = new AlertStateStore(time, AlertStoreOptions.FromConfig(config.Alerts));
@@ -206,6 +231,7 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
             {
                 MinNudgeInterval = config.Webhook.MinEvaluationInterval,
             };
+            loopRef = loop;
 
             var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
             {
@@ -237,7 +263,15 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
                 o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.Ignore;
                 o.ShutdownTimeout = TimeSpan.FromSeconds(30);
             });
-            builder.Services.AddHostedService(_ => loop);
+            // With a shared journal the elector starts the loop once this replica leads.
+            if (elector is not null)
+            {
+                builder.Services.AddHostedService(_ => elector);
+            }
+            else
+            {
+                builder.Services.AddHostedService(_ => loop);
+            }
             var history = new DashboardHistory(engine.Pools, config.Dashboard.Capacity);
             var restored = HistoryFromJournal.Restore(history, store, engine.Pools, time.GetUtcNow() - config.Dashboard.History, config.Dashboard.Capacity);
             if (restored > 0)
@@ -250,6 +284,7 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
             builder.Services.AddHostedService(_ => sampler);
 
             var app = builder.Build();
+            StandbyGuard.Use(app, elector);
             var guard = new RequestGuard(config);
             app.Use(async (context, next) =>
             {
@@ -275,6 +310,7 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
             var billing = new BillingFigures(store, time);
             new ApiEndpoints(config, engine, store, nudger, metrics, loggerFactory.CreateLogger<ApiEndpoints>(), alerts, billing).Map(app);
             new DashboardEndpoints(config, engine, alerts, history, nudger, loggerFactory.CreateLogger<DashboardEndpoints>()).Map(app);
+            StandbyGuard.Map(app, elector);
 
             try
             {
@@ -288,10 +324,11 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
 
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             var baseAddress = new Uri(address.TrimEnd('/') + "/");
+            elector?.SetAddress(config.Journal.Advertise ?? baseAddress.ToString().TrimEnd('/'));
             LogListening(logger, baseAddress, string.Join(", ", WebhookEndpoint.Paths), config.Pools.Count,
                 Autoscaler.Common.Durations.Format(config.Engine.EvaluationInterval), Autoscaler.Common.LogWords.OnOff(config.Engine.DryRun));
             LogAccess(logger, config.Webhook.Auth is null ? "open (loopback listener)" : "needs webhook.auth", guard.WritesDescription, guard.ReadsDescription);
-            return new AutoscalerHost(app, baseAddress, config, engine, loop, alerts, store, metrics, nudger, owned, logger, commands);
+            return new AutoscalerHost(app, baseAddress, config, engine, loop, alerts, store, metrics, nudger, owned, logger, commands) { Elector = elector };
         }
         catch
         {
@@ -398,8 +435,8 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "stopping: {InFlight}")]
     private static partial void LogStopping(ILogger logger, string inFlight);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "journal: {Path}")]
-    private static partial void LogJournal(ILogger logger, string path);
+    [LoggerMessage(Level = LogLevel.Information, Message = "journal: {Location}")]
+    private static partial void LogJournal(ILogger logger, string location);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "dashboard: restored {Samples} samples of the pools' sizes from the journal")]
     private static partial void LogHistoryRestored(ILogger logger, int samples);

@@ -129,14 +129,15 @@ internal static class ServeCommand
             {
                 await output.WriteLineAsync($"linode-autoscaler serving on {host.BaseAddress} (Ctrl-C to stop)");
                 await output.WriteLineAsync($"dashboard: {host.BaseAddress}");
-                try
+                var stop = Task.Delay(Timeout.Infinite, cancellationToken);
+                if (await Task.WhenAny(stop, host.Deposed) != stop)
                 {
-                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                    // Its engine remembered a lease it no longer holds: a fresh start is a clean standby.
+                    await error.WriteLineAsync("serve: this replica lost the leader lease; exiting so its supervisor restarts it as a standby");
+                    return ExitCodes.Failure;
                 }
-                catch (OperationCanceledException)
-                {
-                    await output.WriteLineAsync("linode-autoscaler: stopping");
-                }
+
+                await output.WriteLineAsync("linode-autoscaler: stopping");
             }
 
             return ExitCodes.Ok;

@@ -29,7 +29,7 @@ public sealed partial class ApiEndpoints
 
     private readonly AutoscalerConfig _config;
     private readonly ScalingEngine _engine;
-    private readonly SqliteStore _store;
+    private readonly IAutoscalerStore _store;
     private readonly EngineNudger _nudger;
     private readonly ServiceMetrics _metrics;
     private readonly RequestGuard _guard;
@@ -39,7 +39,7 @@ public sealed partial class ApiEndpoints
 
     /// <summary>Creates the API; <paramref name="alerts"/> lets pool states tell an expired alert; <paramref name="billing"/>
     /// computes the cost figures (default: from <paramref name="store"/>'s ledger on the system clock).</summary>
-    public ApiEndpoints(AutoscalerConfig config, ScalingEngine engine, SqliteStore store, EngineNudger nudger, ServiceMetrics metrics, ILogger<ApiEndpoints> logger,
+    public ApiEndpoints(AutoscalerConfig config, ScalingEngine engine, IAutoscalerStore store, EngineNudger nudger, ServiceMetrics metrics, ILogger<ApiEndpoints> logger,
         AlertStateStore? alerts = null, BillingFigures? billing = null)
     {
         ArgumentNullException.ThrowIfNull(config);

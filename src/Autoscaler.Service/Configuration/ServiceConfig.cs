@@ -60,7 +60,9 @@ public sealed record ServiceConfig : IConfigSectionValue
 
         text.Append(CultureInfo.InvariantCulture, $"{indent}webhook: {{ auth: {Auth(Webhook.Auth)}, max_body_bytes: {Webhook.MaxBodyBytes}, min_evaluation_interval: {Durations.Format(Webhook.MinEvaluationInterval)} }}\n");
         text.Append(CultureInfo.InvariantCulture, $"{indent}api: {{ auth: {Auth(Api.Auth)}, auth_reads: {Bool(Api.AuthReads)} }}\n");
-        text.Append(CultureInfo.InvariantCulture, $"{indent}journal: {{ path: {Journal.Path} }}\n");
+        text.Append(Journal.Url is { } url
+            ? $"{indent}journal: {{ url: {Redact(url)}, lease: {Durations.Format(Journal.Lease)}, advertise: {Journal.Advertise ?? "~"} }}\n"
+            : $"{indent}journal: {{ path: {Journal.Path} }}\n");
         text.Append(CultureInfo.InvariantCulture, $"{indent}dashboard: {{ sample_interval: {Durations.Format(Dashboard.SampleInterval)}, history: {Durations.Format(Dashboard.History)} }}\n");
         if (Commands.Count > 0)
         {
@@ -76,6 +78,9 @@ public sealed record ServiceConfig : IConfigSectionValue
             }
         }
     }
+
+    private static string Redact(Secret url) =>
+        Autoscaler.Service.Storage.PostgresAddress.TryParse(url.Reveal(), out var b, out _) ? Autoscaler.Service.Storage.PostgresAddress.Redacted(b!) : Secret.Redacted;
 
     private static string Auth(AuthConfig? auth) => auth switch
     {
@@ -157,9 +162,25 @@ public sealed record ApiConfig
     public bool AuthReads { get; init; }
 }
 
-/// <summary>The operation journal.</summary>
+/// <summary>The operation journal: an SQLite file (one replica) or a PostgreSQL database several replicas share, one
+/// of them acting under a lease (<see cref="Lease"/>).</summary>
 public sealed record JournalConfig
 {
-    /// <summary>SQLite file. Default <c>autoscaler.db</c> beside the configuration.</summary>
+    /// <summary>Default <see cref="Lease"/>: 15 s.</summary>
+    public static readonly TimeSpan DefaultLease = TimeSpan.FromSeconds(15);
+
+    /// <summary>SQLite file. Default <c>autoscaler.db</c> beside the configuration. Unused with <see cref="Url"/>.</summary>
     public string Path { get; init; } = "autoscaler.db";
+
+    /// <summary>PostgreSQL database (<c>postgres://user:password@host:port/db?sslmode=require</c> or libpq key=value),
+    /// exclusive with <c>path</c>. A secret: it holds the password.</summary>
+    public Secret? Url { get; init; }
+
+    /// <summary>With <see cref="Url"/>: how long the leader's lease lasts without renewal (renewed every third of it).
+    /// A standby takes over within this plus one evaluation cycle after the leader dies. Default 15 s.</summary>
+    public TimeSpan Lease { get; init; } = DefaultLease;
+
+    /// <summary>With <see cref="Url"/>: the address other replicas name when they refuse a write while this one leads
+    /// (default: http(s)://listen).</summary>
+    public string? Advertise { get; init; }
 }

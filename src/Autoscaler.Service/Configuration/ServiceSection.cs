@@ -198,12 +198,50 @@ public sealed class ServiceSection : IConfigSection
     {
         var m = root.Map("journal");
         var path = m?.String("path");
+        var url = m?.SecretValue("url");
+        var lease = m?.Duration("lease");
+        var advertise = m?.String("advertise");
         if (path is { Length: 0 })
         {
             m!.Error("journal.path must not be empty", m.Raw("path"));
         }
 
+        if (path is not null && url is not null)
+        {
+            m!.Error("journal.path and journal.url are exclusive: path is the embedded SQLite file, url a PostgreSQL database", m.Raw("url"));
+        }
+
+        if (url is not null && !Storage.PostgresAddress.TryParse(url.Reveal(), out _, out var why))
+        {
+            // The value holds the password: the error names the field and the problem only.
+            m!.Error("journal.url " + why, m.Raw("url"));
+        }
+
+        if (url is null && lease is not null)
+        {
+            m!.Error("journal.lease needs journal.url (only replicas sharing a PostgreSQL journal elect a leader)", m.Raw("lease"));
+        }
+        else if (lease is { } l && (l < TimeSpan.FromSeconds(3) || l > TimeSpan.FromMinutes(10)))
+        {
+            m!.Error($"journal.lease must be between 3s and 10m (got {Autoscaler.Common.Durations.Format(l)})", m.Raw("lease"));
+        }
+
+        if (url is null && advertise is not null)
+        {
+            m!.Error("journal.advertise needs journal.url", m.Raw("advertise"));
+        }
+        else if (advertise is not null && !(Uri.TryCreate(advertise, UriKind.Absolute, out var a) && (a.Scheme == Uri.UriSchemeHttp || a.Scheme == Uri.UriSchemeHttps)))
+        {
+            m!.Error($"journal.advertise must be an http(s):// URL (got '{advertise}')", m.Raw("advertise"));
+        }
+
         m?.Done();
-        return new JournalConfig { Path = root.Reader.ResolvePath(path ?? new JournalConfig().Path) };
+        return new JournalConfig
+        {
+            Path = root.Reader.ResolvePath(path ?? new JournalConfig().Path),
+            Url = url,
+            Lease = lease ?? JournalConfig.DefaultLease,
+            Advertise = advertise,
+        };
     }
 }

@@ -11,7 +11,7 @@ internal static class HistoryFromJournal
 {
     /// <summary>Adds to <paramref name="history"/> one sample per decision newer than <paramref name="since"/>, oldest
     /// first; returns how many.</summary>
-    public static int Restore(DashboardHistory history, SqliteStore store, IEnumerable<string> pools, DateTimeOffset since, int capacity)
+    public static int Restore(DashboardHistory history, IAutoscalerStore store, IEnumerable<string> pools, DateTimeOffset since, int capacity)
     {
         var restored = 0;
         foreach (var pool in pools)

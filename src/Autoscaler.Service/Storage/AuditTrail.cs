@@ -1,14 +1,14 @@
 using Autoscaler.Core.Audit;
 using Autoscaler.Service.Metrics;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Microsoft.Extensions.Logging;
 
 namespace Autoscaler.Service.Storage;
 
 /// <summary>The engine's <see cref="IDecisionLog"/>: counts every decision and operation event in /metrics and keeps
-/// them in SQLite. A failing write is logged and counted, never thrown into the engine: the audit trail must not stop
+/// them in the store (SQLite or PostgreSQL). A failing write is logged and counted, never thrown into the engine: the audit trail must not stop
 /// the scaling it records.</summary>
-internal sealed partial class AuditTrail(SqliteStore store, ServiceMetrics metrics, ILogger<AuditTrail> logger) : IDecisionLog
+internal sealed partial class AuditTrail(IAutoscalerStore store, ServiceMetrics metrics, ILogger<AuditTrail> logger) : IDecisionLog
 {
     public async ValueTask RecordDecisionAsync(Decision decision, CancellationToken cancellationToken)
     {
@@ -17,7 +17,7 @@ internal sealed partial class AuditTrail(SqliteStore store, ServiceMetrics metri
         {
             await store.RecordDecisionAsync(decision, cancellationToken).ConfigureAwait(false);
         }
-        catch (SqliteException ex)
+        catch (DbException ex)
         {
             LogWriteFailed(logger, decision.Pool, "decision", ex.Message);
         }
@@ -30,7 +30,7 @@ internal sealed partial class AuditTrail(SqliteStore store, ServiceMetrics metri
         {
             await store.RecordOperationAsync(operationEvent, cancellationToken).ConfigureAwait(false);
         }
-        catch (SqliteException ex)
+        catch (DbException ex)
         {
             LogWriteFailed(logger, operationEvent.Pool, "operation event", ex.Message);
         }

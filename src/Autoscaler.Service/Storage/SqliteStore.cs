@@ -8,7 +8,7 @@ using Microsoft.Data.Sqlite;
 
 namespace Autoscaler.Service.Storage;
 
-/// <summary>Limits of the audit tables.</summary>
+/// <summary>Limits of the audit tables (of either backend).</summary>
 public sealed record SqliteStoreOptions
 {
     /// <summary>Most decisions kept (oldest dropped first). Default 20,000.</summary>
@@ -45,7 +45,7 @@ public sealed record StoredEvent(long Id, Decision? Decision, OperationEvent? Op
 /// decision (same hold for the same reason every cycle is stored once), and every table is capped, so the file stays
 /// small however long the service runs.</para>
 /// </summary>
-public sealed partial class SqliteStore : IOperationJournal, IDecisionLog, IDisposable
+public sealed partial class SqliteStore : IAutoscalerStore, IStoreDiagnostics
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
@@ -74,6 +74,9 @@ public sealed partial class SqliteStore : IOperationJournal, IDecisionLog, IDisp
 
     /// <summary>The database file.</summary>
     public string Path { get; }
+
+    /// <inheritdoc />
+    public string Location => Path;
 
     /// <summary>Opens (creating when needed) the database at <paramref name="path"/> and its schema.</summary>
     public static SqliteStore Open(string path, TimeProvider? time = null, SqliteStoreOptions? options = null)
@@ -382,6 +385,10 @@ public sealed partial class SqliteStore : IOperationJournal, IDecisionLog, IDisp
         return (long)cmd.ExecuteScalar()!;
     }
 
+    long IStoreDiagnostics.Count(string table) => Count(table);
+
+    void IStoreDiagnostics.TrimNow() => TrimNow();
+
     /// <summary>Releases pooled connections so the file can be moved or deleted.</summary>
     public void Dispose()
     {
@@ -454,76 +461,4 @@ public sealed partial class SqliteStore : IOperationJournal, IDecisionLog, IDisp
     private static object NullableMs(DateTimeOffset? t) => t is { } v ? ToMs(v) : DBNull.Value;
 
     private static DateTimeOffset? NullableTime(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : FromMs(r.GetInt64(i));
-
-    /// <summary>The JSON shape of a stored decision (recommendations flattened to plain records).</summary>
-    private sealed record StoredDecision
-    {
-        public required string Pool { get; init; }
-
-        public DateTimeOffset At { get; init; }
-
-        public int Current { get; init; }
-
-        public int Serving { get; init; }
-
-        public int PreviousDesired { get; init; }
-
-        public int Desired { get; init; }
-
-        public int Min { get; init; }
-
-        public int Max { get; init; }
-
-        public ScaleDirection Direction { get; init; }
-
-        public DecisionAction Action { get; init; }
-
-        public int Delta { get; init; }
-
-        public SkipReason? Skip { get; init; }
-
-        public required string Reason { get; init; }
-
-        public List<Core.Signals.Recommendation> Recommendations { get; init; } = [];
-
-        public Dictionary<string, string> Inputs { get; init; } = [];
-
-        public static StoredDecision From(Decision d) => new()
-        {
-            Pool = d.Pool,
-            At = d.At,
-            Current = d.Current,
-            Serving = d.Serving,
-            PreviousDesired = d.PreviousDesired,
-            Desired = d.Desired,
-            Min = d.Min,
-            Max = d.Max,
-            Direction = d.Direction,
-            Action = d.Action,
-            Delta = d.Delta,
-            Skip = d.Skip,
-            Reason = d.Reason,
-            Recommendations = [.. d.Recommendations],
-            Inputs = new Dictionary<string, string>(d.Inputs, StringComparer.Ordinal),
-        };
-
-        public Decision ToDecision() => new()
-        {
-            Pool = Pool,
-            At = At,
-            Current = Current,
-            Serving = Serving,
-            PreviousDesired = PreviousDesired,
-            Desired = Desired,
-            Min = Min,
-            Max = Max,
-            Direction = Direction,
-            Action = Action,
-            Delta = Delta,
-            Skip = Skip,
-            Reason = Reason,
-            Recommendations = Recommendations,
-            Inputs = Inputs,
-        };
-    }
 }

@@ -1,20 +1,20 @@
 using Autoscaler.Core.Billing;
 using Autoscaler.Service.Storage;
-using Autoscaler.Service.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Autoscaler.Service.Tests;
 
-public sealed class SqliteBillingLedgerTests : IDisposable
+/// <summary>The behaviour both backends of <see cref="IAutoscalerStore"/> share; each backend runs it.</summary>
+public abstract class BillingLedgerContractTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
     private static readonly BillingTerms Nanode = new(new InstancePrice(0.0075m, 5m), TimeSpan.FromHours(1));
-    private readonly TempDir _dir = new();
-    private readonly FakeTimeProvider _time = new(T0);
+    protected FakeTimeProvider Time { get; } = new(T0);
 
-    public void Dispose() => _dir.Dispose();
+    /// <summary>Opens the backend's store; a second call opens the same data again (a restart).</summary>
+    protected abstract IAutoscalerStore Open();
 
-    private SqliteStore Open() => SqliteStore.Open(_dir.File("j.db"), _time);
+    private static long Count(IAutoscalerStore store, string table) => ((IStoreDiagnostics)store).Count(table);
 
     [Fact]
     public async Task Ledger_RecordedLifetimes_SurviveReopenWithExactTerms()
@@ -52,7 +52,7 @@ public sealed class SqliteBillingLedgerTests : IDisposable
 
         var web = Assert.Single(await store.DeletedSinceAsync("web", T0.AddDays(-1), default));
         Assert.Equal(T0.AddMinutes(-5), web.Deleted);
-        Assert.Equal(2, store.Count("lifetimes"));
+        Assert.Equal(2, Count(store, "lifetimes"));
     }
 
     [Fact]

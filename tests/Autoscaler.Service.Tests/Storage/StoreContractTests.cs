@@ -3,20 +3,20 @@ using Autoscaler.Core.Audit;
 using Autoscaler.Core.Pools;
 using Autoscaler.Core.Signals;
 using Autoscaler.Service.Storage;
-using Autoscaler.Service.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Autoscaler.Service.Tests;
 
-public sealed class SqliteStoreTests : IDisposable
+/// <summary>The behaviour both backends of <see cref="IAutoscalerStore"/> share; each backend runs it.</summary>
+public abstract class StoreContractTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
-    private readonly TempDir _dir = new();
-    private readonly FakeTimeProvider _time = new(T0);
+    protected FakeTimeProvider Time { get; } = new(T0);
 
-    public void Dispose() => _dir.Dispose();
+    /// <summary>Opens the backend's store; a second call opens the same data again (a restart).</summary>
+    protected abstract IAutoscalerStore Open(SqliteStoreOptions? options = null);
 
-    private SqliteStore Open(SqliteStoreOptions? options = null) => SqliteStore.Open(_dir.File("j.db"), _time, options);
+    private static long Count(IAutoscalerStore store, string table) => ((IStoreDiagnostics)store).Count(table);
 
     private static Decision Hold(string pool, string reason, DateTimeOffset at, SkipReason skip = SkipReason.Cooldown) => new()
     {
@@ -69,7 +69,7 @@ public sealed class SqliteStoreTests : IDisposable
         Assert.True(await store.TryRecordDecisionAsync(up, default));
         Assert.True(await store.TryRecordDecisionAsync(up with { At = T0.AddSeconds(20) }, default));
 
-        Assert.Equal(5, store.Count("decisions"));
+        Assert.Equal(5, Count(store, "decisions"));
     }
 
     [Fact]
@@ -116,10 +116,10 @@ public sealed class SqliteStoreTests : IDisposable
             await store.RecordOperationAsync(new OperationEvent("web", T0.AddSeconds(i), $"op-{i}", OperationKind.Launch, OperationEventType.Started, OperationPhase.Launching, null, null, ""), default);
         }
 
-        store.TrimNow();
+        ((IStoreDiagnostics)store).TrimNow();
 
-        Assert.Equal(10, store.Count("decisions"));
-        Assert.Equal(5, store.Count("operation_events"));
+        Assert.Equal(10, Count(store, "decisions"));
+        Assert.Equal(5, Count(store, "operation_events"));
         Assert.Equal(T0.AddSeconds(29), store.GetEvents(null, 1)[0].At);
     }
 
