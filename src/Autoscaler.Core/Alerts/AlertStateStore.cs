@@ -29,11 +29,29 @@ public sealed record AlertStoreOptions
     /// dropped first, then new alerts refused and updates keep the content already held. Default 64 MiB.</summary>
     public long MaxTotalBytes { get; init; } = 64L * 1024 * 1024;
 
+    /// <summary>Which alerts are worth holding, by their labels; the others are answered
+    /// <see cref="AlertRecordOutcome.Ignored"/> and cost nothing. Null holds every alert. The service holds only those
+    /// some pool's signal listens to (<see cref="For"/>), so a flood of unrelated alerts can never fill the store and
+    /// crowd out the one that scales a pool.</summary>
+    public Func<IReadOnlyDictionary<string, string>, bool>? Keep { get; init; }
+
     /// <summary>Options with <see cref="StaleAfter"/> from the configuration's <c>alerts</c> section.</summary>
     public static AlertStoreOptions FromConfig(Configuration.AlertsConfig alerts)
     {
         ArgumentNullException.ThrowIfNull(alerts);
         return new AlertStoreOptions { StaleAfter = alerts.StaleAfter };
+    }
+
+    /// <summary><see cref="FromConfig"/>, keeping only alerts that some pool's signal listens to
+    /// (<see cref="Signals.SignalConfig.ListensTo"/>, for alert signals <c>AlertSignalConfig.Matches</c>).</summary>
+    public static AlertStoreOptions For(Configuration.AutoscalerConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var signals = config.Pools.SelectMany(p => p.Signals.Select(s => (p.Name, Signal: s))).ToArray();
+        return FromConfig(config.Alerts) with
+        {
+            Keep = labels => Array.Exists(signals, s => s.Signal.ListensTo(labels, s.Name)),
+        };
     }
 }
 
@@ -92,14 +110,27 @@ public sealed class AlertStateStore
     /// <summary>Alerts whose annotations were cut to <see cref="AlertStoreOptions.MaxAnnotationBytes"/>.</summary>
     public long Truncated => Interlocked.Read(ref _truncated);
 
+    /// <summary>True when <paramref name="labels"/> are within <see cref="AlertStoreOptions.MaxLabelBytes"/>.</summary>
+    public bool LabelsFit(IReadOnlyDictionary<string, string> labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        return SizeOf(labels) <= _options.MaxLabelBytes;
+    }
+
     /// <summary>Applies one notification's alert. <see cref="AlertRecordOutcome.Rejected"/> when its labels exceed
-    /// <see cref="AlertStoreOptions.MaxLabelBytes"/> or the store is full.</summary>
+    /// <see cref="AlertStoreOptions.MaxLabelBytes"/> or the store is full; <see cref="AlertRecordOutcome.Ignored"/>
+    /// when <see cref="AlertStoreOptions.Keep"/> does not want it. Both are decided before anything is copied.</summary>
     public AlertRecordOutcome Record(AlertRecord alert)
     {
         ArgumentNullException.ThrowIfNull(alert);
-        if (SizeOf(alert.Labels) > _options.MaxLabelBytes)
+        if (!LabelsFit(alert.Labels))
         {
             return AlertRecordOutcome.Rejected;
+        }
+
+        if (_options.Keep is { } keep && !keep(alert.Labels))
+        {
+            return AlertRecordOutcome.Ignored;
         }
 
         if (SizeOf(alert.Annotations) > _options.MaxAnnotationBytes)
