@@ -211,6 +211,27 @@ public sealed class AlertStateStoreTests
     }
 
     [Fact]
+    public void Record_FullOfOneFloodedAlert_AnotherSignalsAndPoolsAlertsStillHeld()
+    {
+        var store = new AlertStateStore(_time, new AlertStoreOptions { MaxAlerts = 100 });
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.Equal(AlertRecordOutcome.Added, store.Record(Pools.Firing("PoolCpuHigh", Now, "flood" + i.ToString(CultureInfo.InvariantCulture), pool: "web")));
+        }
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        // More of the flooded group are refused; an alert of another group takes the place of a flooded one.
+        Assert.Equal(AlertRecordOutcome.Rejected, store.Record(Pools.Firing("PoolCpuHigh", Now, "flood-more", pool: "web")));
+        Assert.Equal(AlertRecordOutcome.Added, store.Record(Pools.Firing("PoolCpuLow", Now, "low", pool: "web")));
+        Assert.Equal(AlertRecordOutcome.Added, store.Record(Pools.Firing("PoolCpuHigh", Now, "api-high", pool: "api")));
+        Assert.Equal(100, store.Count);
+        Assert.Equal(98, store.FindFiring(High, "web").Count);
+        Assert.Single(store.FindFiring(new AlertMatcher("PoolCpuLow", new Dictionary<string, string>()), "web"));
+        Assert.Single(store.FindFiring(High, "api"));
+    }
+
+    [Fact]
     public void Record_OverlongLabelsOfAnUnrelatedAlert_RefusedBeforeItIsMatched()
     {
         var matched = 0;

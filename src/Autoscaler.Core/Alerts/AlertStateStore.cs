@@ -14,7 +14,8 @@ public sealed record AlertStoreOptions
     /// replica are recognised as old. Default 1 h.</summary>
     public TimeSpan ResolvedRetention { get; init; } = TimeSpan.FromHours(1);
 
-    /// <summary>Most alerts kept; beyond it resolved and expired ones are dropped first, then new ones refused.
+    /// <summary>Most alerts kept; beyond it resolved and expired ones are dropped first, then the least recently seen
+    /// of the largest group (alertname and <c>pool</c>) for an alert of a smaller group, else new ones are refused.
     /// Default 10,000.</summary>
     public int MaxAlerts { get; init; } = 10_000;
 
@@ -148,7 +149,7 @@ public sealed class AlertStateStore
             if (!_alerts.TryGetValue(fingerprint, out var known))
             {
                 var size = SizeOf(alert.Labels) + SizeOf(alert.Annotations);
-                if ((_alerts.Count >= _options.MaxAlerts || _bytes + size > _options.MaxTotalBytes) && !MakeRoom(now, size))
+                if ((_alerts.Count >= _options.MaxAlerts || _bytes + size > _options.MaxTotalBytes) && !MakeRoom(now, size, GroupOf(alert.Labels)))
                 {
                     return AlertRecordOutcome.Rejected;
                 }
@@ -299,7 +300,7 @@ public sealed class AlertStateStore
         return drop?.Count ?? 0;
     }
 
-    private bool MakeRoom(DateTimeOffset now, long size)
+    private bool MakeRoom(DateTimeOffset now, long size, string group)
     {
         PruneLocked(now);
         while (_alerts.Count >= _options.MaxAlerts || _bytes + size > _options.MaxTotalBytes)
@@ -314,6 +315,7 @@ public sealed class AlertStateStore
                 }
             }
 
+            victim ??= FairShareVictim(group);
             if (victim is null)
             {
                 return false;
@@ -324,6 +326,45 @@ public sealed class AlertStateStore
 
         return true;
     }
+
+    /// <summary>When every alert held still fires, the least recently seen of the largest group (same alertname and
+    /// <c>pool</c> label) gives way to an alert of a smaller group: a flood of one alert, even one a pool listens to,
+    /// cannot keep out another pool's or another signal's. The flooded group keeps thousands firing, so what it tells
+    /// the engine is unchanged. Null when the new alert's group is already the largest (it is refused).</summary>
+    private AlertState? FairShareVictim(string group)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var s in _alerts.Values)
+        {
+            var g = GroupOf(s.Labels);
+            counts[g] = counts.GetValueOrDefault(g) + 1;
+        }
+
+        if (counts.Count == 0)
+        {
+            return null;
+        }
+
+        var largest = counts.MaxBy(kv => kv.Value);
+        if (counts.GetValueOrDefault(group) + 1 >= largest.Value)
+        {
+            return null;
+        }
+
+        AlertState? victim = null;
+        foreach (var s in _alerts.Values)
+        {
+            if ((victim is null || s.LastSeenAt < victim.LastSeenAt) && string.Equals(GroupOf(s.Labels), largest.Key, StringComparison.Ordinal))
+            {
+                victim = s;
+            }
+        }
+
+        return victim;
+    }
+
+    private static string GroupOf(IReadOnlyDictionary<string, string> labels) =>
+        (labels.TryGetValue("alertname", out var name) ? name : "") + "\u0000" + (labels.TryGetValue(AlertMatcher.PoolLabel, out var pool) ? pool : "");
 
     /// <summary>Stores <paramref name="state"/> in place of <paramref name="known"/>, keeping the byte count; an update
     /// that would overflow the budget keeps the content already held (its status and times still change).</summary>
