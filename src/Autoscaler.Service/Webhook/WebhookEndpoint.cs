@@ -24,8 +24,9 @@ public sealed record WebhookResponse(string Status, int Alerts, int Added, int C
 /// <summary>
 /// The Alertmanager receiver: <c>POST /hook</c> (also <c>/webhook</c> and <c>/alerts</c>). Authenticates, bounds and
 /// validates the body, records every alert some pool's signal listens to in the <see cref="AlertStateStore"/> by
-/// fingerprint (the others are only counted) and answers 200 at once; cloud work never runs in the request. Pools whose signals match an alert whose state changed are nudged, so
-/// the engine evaluates them within milliseconds instead of at its next interval.
+/// fingerprint (the others are only counted) and answers 200 at once; cloud work never runs in the request. Pools
+/// whose signals match an alert whose state changed are nudged, so the engine evaluates them within milliseconds
+/// instead of at its next interval.
 /// </summary>
 public sealed partial class WebhookEndpoint
 {
