@@ -201,7 +201,7 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
                 pools = pools.Select(p => (IInstancePool)new FencedInstancePool(p, elector)).ToArray();
             }
 
-            var alerts = new AlertStateStore(time, AlertStoreOptions.FromConfig(config.Alerts));
+            var alerts = new AlertStateStore(time, AlertStoreOptions.For(config));
 #pragma warning disable CA2000 // Owned by the HttpClient, which is disposed with the host.
             var promHttp = new HttpClient(services.PrometheusHandler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }, disposeHandler: services.PrometheusHandler is null)
             {
@@ -306,7 +306,7 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
                 owned.Add(commands);
             }
 
-            new WebhookEndpoint(config, alerts, nudger, metrics, loggerFactory.CreateLogger<WebhookEndpoint>(), commands).Map(app);
+            new WebhookEndpoint(config, alerts, nudger, metrics, loggerFactory.CreateLogger<WebhookEndpoint>(), commands, time).Map(app);
             var billing = new BillingFigures(store, time);
             new ApiEndpoints(config, engine, store, nudger, metrics, loggerFactory.CreateLogger<ApiEndpoints>(), alerts, billing).Map(app);
             new DashboardEndpoints(config, engine, alerts, history, nudger, loggerFactory.CreateLogger<DashboardEndpoints>()).Map(app);

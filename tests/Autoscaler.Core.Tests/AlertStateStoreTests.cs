@@ -1,4 +1,6 @@
+using System.Globalization;
 using Autoscaler.Core.Alerts;
+using Autoscaler.Core.Configuration;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Autoscaler.Core.Tests;
@@ -176,6 +178,69 @@ public sealed class AlertStateStoreTests
         Assert.Null(store.Get("fp-B"));
         Assert.Equal(AlertRecordOutcome.Rejected, store.Record(Pools.Firing("D", Now)));
         Assert.Equal(2, store.Count);
+    }
+
+    [Fact]
+    public void Record_100000UnrelatedAlertsThenThePoolsOwn_UnrelatedIgnoredAndThePoolsOwnHeld()
+    {
+        var config = new AutoscalerConfig { Pools = [Pools.Web(1, 10, Pools.Up(), Pools.Down())] };
+        var store = new AlertStateStore(_time, AlertStoreOptions.For(config));
+
+        for (var i = 0; i < 100_000; i++)
+        {
+            var name = i % 2 == 0 ? "NoisyAlert" + (i % 97).ToString(CultureInfo.InvariantCulture) : "PoolCpuHigh";
+            // Odd ones carry the right alertname but another pool's label: they match no signal of "web" either.
+            var outcome = store.Record(Pools.Firing(name, Now, "fp" + i.ToString(CultureInfo.InvariantCulture), pool: i % 2 == 0 ? "web" : "db"));
+            Assert.Equal(AlertRecordOutcome.Ignored, outcome);
+        }
+
+        Assert.Equal((0, 0L), (store.Count, store.Bytes));
+        Assert.Equal(AlertRecordOutcome.Added, store.Record(Pools.Firing("PoolCpuHigh", Now, "fp-web", pool: "web")));
+        Assert.Equal(AlertRecordOutcome.Added, store.Record(Pools.Firing("PoolCpuLow", Now, "fp-low")));
+        Assert.Single(store.FindFiring(High, "web"));
+
+        // Held alerts keep their semantics: a repeat is a duplicate, a late copy stale, a resolve resolves.
+        Assert.Equal(AlertRecordOutcome.Duplicate, store.Record(Pools.Firing("PoolCpuHigh", Now, "fp-web", pool: "web")));
+        Assert.Equal(AlertRecordOutcome.Changed, store.Record(Pools.Firing("PoolCpuHigh", Now, "fp-web", pool: "web") with
+        {
+            Status = AlertStatus.Resolved,
+            EndsAt = Now + TimeSpan.FromMinutes(1),
+        }));
+        Assert.Equal(AlertRecordOutcome.Stale, store.Record(Pools.Firing("PoolCpuHigh", Now, "fp-web", pool: "web")));
+        Assert.Empty(store.FindFiring(High, "web"));
+    }
+
+    [Fact]
+    public void Record_FullOfOneFloodedAlert_AnotherSignalsAndPoolsAlertsStillHeld()
+    {
+        var store = new AlertStateStore(_time, new AlertStoreOptions { MaxAlerts = 100 });
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.Equal(AlertRecordOutcome.Added, store.Record(Pools.Firing("PoolCpuHigh", Now, "flood" + i.ToString(CultureInfo.InvariantCulture), pool: "web")));
+        }
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        // More of the flooded group are refused; an alert of another group takes the place of a flooded one.
+        Assert.Equal(AlertRecordOutcome.Rejected, store.Record(Pools.Firing("PoolCpuHigh", Now, "flood-more", pool: "web")));
+        Assert.Equal(AlertRecordOutcome.Added, store.Record(Pools.Firing("PoolCpuLow", Now, "low", pool: "web")));
+        Assert.Equal(AlertRecordOutcome.Added, store.Record(Pools.Firing("PoolCpuHigh", Now, "api-high", pool: "api")));
+        Assert.Equal(100, store.Count);
+        Assert.Equal(98, store.FindFiring(High, "web").Count);
+        Assert.Single(store.FindFiring(new AlertMatcher("PoolCpuLow", new Dictionary<string, string>()), "web"));
+        Assert.Single(store.FindFiring(High, "api"));
+    }
+
+    [Fact]
+    public void Record_OverlongLabelsOfAnUnrelatedAlert_RefusedBeforeItIsMatched()
+    {
+        var matched = 0;
+        var store = new AlertStateStore(_time, new AlertStoreOptions { Keep = _ => ++matched > 0 });
+        var alert = Pools.Firing("X", Now) with { Labels = new Dictionary<string, string> { ["alertname"] = "X", ["big"] = new string('x', 17 * 1024) } };
+
+        Assert.Equal(AlertRecordOutcome.Rejected, store.Record(alert));
+        Assert.Equal(0, matched);
+        Assert.False(store.LabelsFit(alert.Labels));
     }
 
     [Fact]

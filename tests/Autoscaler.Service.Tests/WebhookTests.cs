@@ -46,7 +46,7 @@ public sealed class WebhookTests
     }
 
     [Fact]
-    public async Task Post_AlertForAPoolThatDoesNotExist_AnsweredUnmatchedAndCounted()
+    public async Task Post_AlertForAPoolThatDoesNotExist_AnsweredUnmatchedCountedAndNotHeld()
     {
         await using var s = await StartAsync();
         var body = TestConfig.Fixture("webhook-firing.json").Replace("\"pool\": \"web\"", "\"pool\": \"nope\"", StringComparison.Ordinal);
@@ -55,10 +55,13 @@ public sealed class WebhookTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var json = await JsonAsync(response);
-        Assert.Equal((1, 1), (json.GetProperty("added").GetInt32(), json.GetProperty("unmatched").GetInt32()));
+        Assert.Equal((0, 1), (json.GetProperty("added").GetInt32(), json.GetProperty("unmatched").GetInt32()));
+        Assert.Equal(0, s.Host.Alerts.Count);
         using var http = new HttpClient { BaseAddress = s.Host.BaseAddress };
         var metrics = await http.GetStringAsync(new Uri("metrics", UriKind.Relative));
         Assert.Contains("autoscaler_webhook_alerts_unmatched_total 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("autoscaler_alerts_ignored_total{reason=\"unmatched\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("autoscaler_webhook_alerts_total{outcome=\"ignored\"} 1", metrics, StringComparison.Ordinal);
     }
 
     [Fact]

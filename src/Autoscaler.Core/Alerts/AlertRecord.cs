@@ -74,8 +74,11 @@ public enum AlertRecordOutcome
     /// <summary>Older than what is known (out of order): ignored.</summary>
     Stale,
 
-    /// <summary>The store is full of other firing alerts: ignored.</summary>
+    /// <summary>The store is full of other firing alerts, or the labels are over their cap: ignored.</summary>
     Rejected,
+
+    /// <summary>No pool's signal listens to it (<see cref="AlertStoreOptions.Keep"/>): not held.</summary>
+    Ignored,
 }
 
 /// <summary>

@@ -14,7 +14,8 @@ public sealed record AlertStoreOptions
     /// replica are recognised as old. Default 1 h.</summary>
     public TimeSpan ResolvedRetention { get; init; } = TimeSpan.FromHours(1);
 
-    /// <summary>Most alerts kept; beyond it resolved and expired ones are dropped first, then new ones refused.
+    /// <summary>Most alerts kept; beyond it resolved and expired ones are dropped first, then the least recently seen
+    /// of the largest group (alertname and <c>pool</c>) for an alert of a smaller group, else new ones are refused.
     /// Default 10,000.</summary>
     public int MaxAlerts { get; init; } = 10_000;
 
@@ -29,11 +30,29 @@ public sealed record AlertStoreOptions
     /// dropped first, then new alerts refused and updates keep the content already held. Default 64 MiB.</summary>
     public long MaxTotalBytes { get; init; } = 64L * 1024 * 1024;
 
+    /// <summary>Which alerts are worth holding, by their labels; the others are answered
+    /// <see cref="AlertRecordOutcome.Ignored"/> and cost nothing. Null holds every alert. The service holds only those
+    /// some pool's signal listens to (<see cref="For"/>), so a flood of unrelated alerts can never fill the store and
+    /// crowd out the one that scales a pool.</summary>
+    public Func<IReadOnlyDictionary<string, string>, bool>? Keep { get; init; }
+
     /// <summary>Options with <see cref="StaleAfter"/> from the configuration's <c>alerts</c> section.</summary>
     public static AlertStoreOptions FromConfig(Configuration.AlertsConfig alerts)
     {
         ArgumentNullException.ThrowIfNull(alerts);
         return new AlertStoreOptions { StaleAfter = alerts.StaleAfter };
+    }
+
+    /// <summary><see cref="FromConfig"/>, keeping only alerts that some pool's signal listens to
+    /// (<see cref="Signals.SignalConfig.ListensTo"/>, for alert signals <c>AlertSignalConfig.Matches</c>).</summary>
+    public static AlertStoreOptions For(Configuration.AutoscalerConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var signals = config.Pools.SelectMany(p => p.Signals.Select(s => (p.Name, Signal: s))).ToArray();
+        return FromConfig(config.Alerts) with
+        {
+            Keep = labels => Array.Exists(signals, s => s.Signal.ListensTo(labels, s.Name)),
+        };
     }
 }
 
@@ -92,14 +111,27 @@ public sealed class AlertStateStore
     /// <summary>Alerts whose annotations were cut to <see cref="AlertStoreOptions.MaxAnnotationBytes"/>.</summary>
     public long Truncated => Interlocked.Read(ref _truncated);
 
+    /// <summary>True when <paramref name="labels"/> are within <see cref="AlertStoreOptions.MaxLabelBytes"/>.</summary>
+    public bool LabelsFit(IReadOnlyDictionary<string, string> labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        return SizeOf(labels) <= _options.MaxLabelBytes;
+    }
+
     /// <summary>Applies one notification's alert. <see cref="AlertRecordOutcome.Rejected"/> when its labels exceed
-    /// <see cref="AlertStoreOptions.MaxLabelBytes"/> or the store is full.</summary>
+    /// <see cref="AlertStoreOptions.MaxLabelBytes"/> or the store is full; <see cref="AlertRecordOutcome.Ignored"/>
+    /// when <see cref="AlertStoreOptions.Keep"/> does not want it. Both are decided before anything is copied.</summary>
     public AlertRecordOutcome Record(AlertRecord alert)
     {
         ArgumentNullException.ThrowIfNull(alert);
-        if (SizeOf(alert.Labels) > _options.MaxLabelBytes)
+        if (!LabelsFit(alert.Labels))
         {
             return AlertRecordOutcome.Rejected;
+        }
+
+        if (_options.Keep is { } keep && !keep(alert.Labels))
+        {
+            return AlertRecordOutcome.Ignored;
         }
 
         if (SizeOf(alert.Annotations) > _options.MaxAnnotationBytes)
@@ -117,7 +149,7 @@ public sealed class AlertStateStore
             if (!_alerts.TryGetValue(fingerprint, out var known))
             {
                 var size = SizeOf(alert.Labels) + SizeOf(alert.Annotations);
-                if ((_alerts.Count >= _options.MaxAlerts || _bytes + size > _options.MaxTotalBytes) && !MakeRoom(now, size))
+                if ((_alerts.Count >= _options.MaxAlerts || _bytes + size > _options.MaxTotalBytes) && !MakeRoom(now, size, GroupOf(alert.Labels)))
                 {
                     return AlertRecordOutcome.Rejected;
                 }
@@ -268,7 +300,7 @@ public sealed class AlertStateStore
         return drop?.Count ?? 0;
     }
 
-    private bool MakeRoom(DateTimeOffset now, long size)
+    private bool MakeRoom(DateTimeOffset now, long size, string group)
     {
         PruneLocked(now);
         while (_alerts.Count >= _options.MaxAlerts || _bytes + size > _options.MaxTotalBytes)
@@ -283,6 +315,7 @@ public sealed class AlertStateStore
                 }
             }
 
+            victim ??= FairShareVictim(group);
             if (victim is null)
             {
                 return false;
@@ -293,6 +326,45 @@ public sealed class AlertStateStore
 
         return true;
     }
+
+    /// <summary>When every alert held still fires, the least recently seen of the largest group (same alertname and
+    /// <c>pool</c> label) gives way to an alert of a smaller group: a flood of one alert, even one a pool listens to,
+    /// cannot keep out another pool's or another signal's. The flooded group keeps thousands firing, so what it tells
+    /// the engine is unchanged. Null when the new alert's group is already the largest (it is refused).</summary>
+    private AlertState? FairShareVictim(string group)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var s in _alerts.Values)
+        {
+            var g = GroupOf(s.Labels);
+            counts[g] = counts.GetValueOrDefault(g) + 1;
+        }
+
+        if (counts.Count == 0)
+        {
+            return null;
+        }
+
+        var largest = counts.MaxBy(kv => kv.Value);
+        if (counts.GetValueOrDefault(group) + 1 >= largest.Value)
+        {
+            return null;
+        }
+
+        AlertState? victim = null;
+        foreach (var s in _alerts.Values)
+        {
+            if ((victim is null || s.LastSeenAt < victim.LastSeenAt) && string.Equals(GroupOf(s.Labels), largest.Key, StringComparison.Ordinal))
+            {
+                victim = s;
+            }
+        }
+
+        return victim;
+    }
+
+    private static string GroupOf(IReadOnlyDictionary<string, string> labels) =>
+        (labels.TryGetValue("alertname", out var name) ? name : "") + "\u0000" + (labels.TryGetValue(AlertMatcher.PoolLabel, out var pool) ? pool : "");
 
     /// <summary>Stores <paramref name="state"/> in place of <paramref name="known"/>, keeping the byte count; an update
     /// that would overflow the budget keeps the content already held (its status and times still change).</summary>

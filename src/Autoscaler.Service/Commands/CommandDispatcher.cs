@@ -1,7 +1,4 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Threading.Channels;
 using System.Text.RegularExpressions;
 using Autoscaler.Core.Configuration;
@@ -253,60 +250,23 @@ public sealed partial class CommandDispatcher : IDisposable
         _metrics.Running(name, 1);
         try
         {
-            var psi = new ProcessStartInfo(ProcessGroup.Setsid ?? c.Cmd)
-            {
-                UseShellExecute = false,
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            if (ProcessGroup.Setsid is not null)
-            {
-                psi.ArgumentList.Add(c.Cmd);
-            }
-
-            foreach (var a in c.Args)
-            {
-                psi.ArgumentList.Add(a);
-            }
-
-            // From nothing: the service's own environment holds the Linode token and the webhook's credentials.
-            psi.Environment.Clear();
             var (vars, truncated) = CommandEnvironment.Build(c, env, Environment.GetEnvironmentVariable);
-            foreach (var (k, v) in vars)
-            {
-                psi.Environment[k] = v;
-            }
-
             if (truncated.Count > 0)
             {
                 LogTruncated(_logger, name, truncated.Count, string.Join(", ", truncated.Take(10)) + (truncated.Count > 10 ? ", …" : ""));
             }
 
-            using var process = new Process { StartInfo = psi };
-            try
-            {
-                process.Start();
-            }
-            catch (Exception ex) when (ex is Win32Exception or InvalidOperationException)
+            using var process = CommandProcess.Start(c.Cmd, c.Args, vars, out var error);
+            if (process is null)
             {
                 _metrics.Run(name, "start_failed");
-                LogStartFailed(_logger, name, ex.Message);
+                LogStartFailed(_logger, name, error ?? "unknown error");
                 return;
             }
 
-            run.Pid = process.Id;
-            try
-            {
-                process.StandardInput.Close();
-            }
-            catch (IOException)
-            {
-                // The command already exited; nothing was to be read anyway.
-            }
-
+            run.Pid = process.Pid;
             var output = new OutputTail(MaxOutputChars);
-            var pumps = Task.WhenAll(output.PumpAsync(process.StandardOutput), output.PumpAsync(process.StandardError));
+            var pumps = process.PumpAsync(output);
 
             string result;
             using (var timeout = new CancellationTokenSource(c.Timeout, _time))
@@ -324,9 +284,11 @@ public sealed partial class CommandDispatcher : IDisposable
                 }
             }
 
-            // A child left holding the pipes must not hold the run open.
-            using (var drain = new CancellationTokenSource(TimeSpan.FromSeconds(1), _time))
+            // A child left holding the pipes must not hold the run open. (Usually the output has ended with the
+            // leader: then no timer is made for it.)
+            if (!pumps.IsCompleted)
             {
+                using var drain = new CancellationTokenSource(TimeSpan.FromSeconds(1), _time);
                 await Task.WhenAny(pumps, Task.Delay(Timeout.InfiniteTimeSpan, drain.Token)).ConfigureAwait(false);
             }
 
@@ -415,7 +377,7 @@ public sealed partial class CommandDispatcher : IDisposable
     [GeneratedRegex(@"\$AMX_[A-Za-z0-9_]+")]
     private static partial Regex AmxReference();
 
-    private async Task StopGroupAsync(Process process, int leader, bool gentle)
+    private async Task StopGroupAsync(CommandProcess process, int leader, bool gentle)
     {
         if (gentle)
         {
@@ -433,10 +395,7 @@ public sealed partial class CommandDispatcher : IDisposable
 
         // Also reaches children that outlived the leader.
         ProcessGroup.Signal(leader, ProcessGroup.KillSignal);
-        if (!process.HasExited)
-        {
-            process.Kill(entireProcessTree: true);
-        }
+        process.Kill();
 
         await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
     }
@@ -485,47 +444,6 @@ public sealed partial class CommandDispatcher : IDisposable
         public bool Signaled { get; set; }
 
         public Task? Task { get; set; }
-    }
-
-    /// <summary>The first characters of a run's stdout and stderr, interleaved as read.</summary>
-    private sealed class OutputTail(int max)
-    {
-        private readonly StringBuilder _text = new();
-        private long _dropped;
-
-        public string Text
-        {
-            get
-            {
-                lock (_text)
-                {
-                    var s = _text.ToString().TrimEnd();
-                    return _dropped > 0 ? s + $" … ({_dropped} more characters)" : s;
-                }
-            }
-        }
-
-        public async Task PumpAsync(StreamReader reader)
-        {
-            var buffer = new char[1024];
-            try
-            {
-                int read;
-                while ((read = await reader.ReadAsync(buffer).ConfigureAwait(false)) > 0)
-                {
-                    lock (_text)
-                    {
-                        var keep = Math.Min(read, max - _text.Length);
-                        _text.Append(buffer, 0, Math.Max(0, keep));
-                        _dropped += read - Math.Max(0, keep);
-                    }
-                }
-            }
-            catch (Exception ex) when (ex is IOException or ObjectDisposedException)
-            {
-                // The process was disposed while a child still held the pipe.
-            }
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "command {Command} ({Fingerprint}): {Result}, exit {Exit}, {Seconds:0.0}s; output: {Output}")]

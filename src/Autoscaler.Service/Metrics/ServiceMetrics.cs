@@ -36,6 +36,7 @@ public sealed class ServiceMetrics : IDisposable
     private readonly Counter _webhookRequests;
     private readonly Counter _webhookAlerts;
     private readonly Counter _webhookUnmatched;
+    private readonly Counter _alertsIgnored;
     private readonly Counter _metricMisses;
     private readonly Counter _engineCycles;
     private readonly Counter _nudgesDeferred;
@@ -77,8 +78,10 @@ public sealed class ServiceMetrics : IDisposable
         _skips = f.CreateCounter("autoscaler_skips_total", "Wanted changes not made, by reason.", "pool", "reason");
         _evaluationErrors = f.CreateCounter("autoscaler_evaluation_errors_total", "Evaluations that could not read the pool or a signal.", "pool");
         _webhookRequests = f.CreateCounter("autoscaler_webhook_requests_total", "Webhook requests by outcome (accepted, unauthorized, bad_request, too_large, unsupported_media_type).", "outcome");
-        _webhookAlerts = f.CreateCounter("autoscaler_webhook_alerts_total", "Alerts received by what the alert store did with them (added, changed, duplicate, stale, rejected).", "outcome");
-        _webhookUnmatched = f.CreateCounter("autoscaler_webhook_alerts_unmatched_total", "New or changed alerts that no pool's signal listens to (e.g. a pool label naming no configured pool): recorded, they scale nothing.");
+        _webhookAlerts = f.CreateCounter("autoscaler_webhook_alerts_total", "Alerts received by what the alert store did with them (added, changed, duplicate, stale, rejected; ignored: no pool's signal listens to it).", "outcome");
+        _webhookUnmatched = f.CreateCounter("autoscaler_webhook_alerts_unmatched_total", "Alerts that no pool's signal listens to (e.g. a pool label naming no configured pool): not held, they scale nothing (as autoscaler_alerts_ignored_total{reason=\"unmatched\"}).");
+        _alertsIgnored = f.CreateCounter("autoscaler_alerts_ignored_total", "Alerts received and not held, by reason (unmatched: no pool's signal "
+            + "listens to it; too_large: labels over 16 KiB; store_full: the store is full of firing alerts).", "reason");
         _metricMisses = f.CreateCounter("autoscaler_metric_source_missing_total", "Prometheus readings without a usable value, by reason.", "reason");
         _engineCycles = f.CreateCounter("autoscaler_engine_cycles_total", "Pool evaluations run, by trigger (interval, webhook, api).", "trigger");
         _nudgesDeferred = f.CreateCounter("autoscaler_engine_nudges_deferred_total", "Webhook nudges held to webhook.min_evaluation_interval after the pool's last evaluation (merged into one).");
@@ -155,6 +158,11 @@ public sealed class ServiceMetrics : IDisposable
         foreach (var outcome in WebhookRequestOutcomes)
         {
             _webhookRequests.WithLabels(outcome);
+        }
+
+        foreach (var reason in new[] { IgnoredUnmatched, IgnoredTooLarge, IgnoredStoreFull })
+        {
+            _alertsIgnored.WithLabels(reason);
         }
 
         foreach (var outcome in Enum.GetValues<Autoscaler.Core.Alerts.AlertRecordOutcome>())
@@ -271,8 +279,20 @@ public sealed class ServiceMetrics : IDisposable
     /// <summary>Counts an alert of an accepted notification.</summary>
     public void WebhookAlert(string outcome) => _webhookAlerts.WithLabels(outcome).Inc();
 
-    /// <summary>Counts a new or changed alert that no pool's signal listens to.</summary>
+    /// <summary>Counts an alert that no pool's signal listens to.</summary>
     public void WebhookAlertUnmatched() => _webhookUnmatched.Inc();
+
+    /// <summary><c>autoscaler_alerts_ignored_total</c>: no pool's signal listens to the alert.</summary>
+    public const string IgnoredUnmatched = "unmatched";
+
+    /// <summary><c>autoscaler_alerts_ignored_total</c>: the alert's labels are over the store's cap.</summary>
+    public const string IgnoredTooLarge = "too_large";
+
+    /// <summary><c>autoscaler_alerts_ignored_total</c>: the store is full of firing alerts.</summary>
+    public const string IgnoredStoreFull = "store_full";
+
+    /// <summary>An alert received and not held.</summary>
+    public void AlertIgnored(string reason) => _alertsIgnored.WithLabels(reason).Inc();
 
     /// <summary>Counts a metric reading without a value.</summary>
     public void MetricMissing(string reason) => _metricMisses.WithLabels(reason).Inc();

@@ -17,14 +17,16 @@ using Microsoft.Extensions.Logging;
 namespace Autoscaler.Service.Webhook;
 
 /// <summary>Answer to an accepted notification: how many alerts and what the store did with them;
-/// <c>Unmatched</c> counts the new or changed alerts no pool's signal listens to (logged and counted in /metrics).</summary>
+/// <c>Unmatched</c> counts the alerts no pool's signal listens to: not held, counted in /metrics
+/// (<c>autoscaler_alerts_ignored_total{reason="unmatched"}</c>).</summary>
 public sealed record WebhookResponse(string Status, int Alerts, int Added, int Changed, int Duplicate, int Stale, int Rejected, int Unmatched = 0);
 
 /// <summary>
 /// The Alertmanager receiver: <c>POST /hook</c> (also <c>/webhook</c> and <c>/alerts</c>). Authenticates, bounds and
-/// validates the body, records every alert in the <see cref="AlertStateStore"/> by fingerprint and answers 200 at
-/// once; cloud work never runs in the request. Pools whose signals match an alert whose state changed are nudged, so
-/// the engine evaluates them within milliseconds instead of at its next interval.
+/// validates the body, records every alert some pool's signal listens to in the <see cref="AlertStateStore"/> by
+/// fingerprint (the others are only counted) and answers 200 at once; cloud work never runs in the request. Pools
+/// whose signals match an alert whose state changed are nudged, so the engine evaluates them within milliseconds
+/// instead of at its next interval.
 /// </summary>
 public sealed partial class WebhookEndpoint
 {
@@ -39,12 +41,22 @@ public sealed partial class WebhookEndpoint
     private readonly IReadOnlyList<(string Pool, SignalConfig Signal)> _signals;
     private readonly ILogger _logger;
     private readonly CommandDispatcher? _commands;
+    private readonly TimeProvider _time;
+    private readonly Lock _unmatchedLock = new();
+    private DateTimeOffset _unmatchedLoggedAt = DateTimeOffset.MinValue;
+    private long _unmatchedSinceLog;
+
+    /// <summary>At most one log line about ignored (unmatched) alerts per this interval; the rest are counted in it.</summary>
+    public static readonly TimeSpan UnmatchedLogInterval = TimeSpan.FromMinutes(1);
+
+    private const string IgnoredOutcome = "ignored";
 
     /// <summary>Creates the receiver; <paramref name="commands"/>, when given, gets every accepted body after it is recorded.</summary>
     public WebhookEndpoint(AutoscalerConfig config, AlertStateStore store, EngineNudger nudger, ServiceMetrics metrics, ILogger<WebhookEndpoint> logger,
-        CommandDispatcher? commands = null)
+        CommandDispatcher? commands = null, TimeProvider? time = null)
     {
         _commands = commands;
+        _time = time ?? TimeProvider.System;
         ArgumentNullException.ThrowIfNull(config);
         _store = store;
         _auth = new CredentialCheck(config.Webhook.Auth);
@@ -110,6 +122,27 @@ public sealed partial class WebhookEndpoint
         HashSet<string>? pools = null;
         foreach (var alert in notification.Alerts)
         {
+            // Which pools listen is decided first, and costs no memory: an alert no pool's signal listens to is
+            // counted and dropped here, so a flood of them never reaches the store, the log or the engine.
+            List<string>? listeners = null;
+            foreach (var (pool, signal) in _signals)
+            {
+                if (signal.ListensTo(alert.Labels, pool))
+                {
+                    (listeners ??= []).Add(pool);
+                }
+            }
+
+            if (listeners is null)
+            {
+                unmatched++;
+                _metrics.WebhookAlert(IgnoredOutcome);
+                _metrics.WebhookAlertUnmatched();
+                _metrics.AlertIgnored(ServiceMetrics.IgnoredUnmatched);
+                NoteUnmatched(alert);
+                continue;
+            }
+
             // A copy of an expired alert makes it believed again: as much news for the engine as a new one.
             var revived = alert.Fingerprint.Length > 0 && _store.Get(alert.Fingerprint) is { } known && _store.IsExpired(known);
             var outcome = _store.Record(alert);
@@ -128,32 +161,21 @@ public sealed partial class WebhookEndpoint
                 case AlertRecordOutcome.Stale:
                     stale++;
                     break;
+                case AlertRecordOutcome.Ignored:
+                    // The store's own filter agrees with the one above in the service; counted the same way if not.
+                    unmatched++;
+                    _metrics.AlertIgnored(ServiceMetrics.IgnoredUnmatched);
+                    break;
                 default:
                     rejected++;
+                    _metrics.AlertIgnored(_store.LabelsFit(alert.Labels) ? ServiceMetrics.IgnoredStoreFull : ServiceMetrics.IgnoredTooLarge);
                     break;
             }
 
             if (outcome is AlertRecordOutcome.Added or AlertRecordOutcome.Changed || (revived && outcome == AlertRecordOutcome.Duplicate))
             {
                 LogAlert(_logger, alert.AlertName ?? "?", alert.Status == AlertStatus.Firing ? "firing" : "resolved", alert.Fingerprint, Autoscaler.Common.LogWords.Of(outcome));
-                var matched = false;
-                foreach (var (pool, signal) in _signals)
-                {
-                    if (signal.ListensTo(alert.Labels, pool))
-                    {
-                        (pools ??= new HashSet<string>(StringComparer.Ordinal)).Add(pool);
-                        matched = true;
-                    }
-                }
-
-                if (!matched)
-                {
-                    // Recorded all the same (a pool may be added later), but an operator must see that it scales nothing.
-                    unmatched++;
-                    _metrics.WebhookAlertUnmatched();
-                    LogUnmatched(_logger, alert.AlertName ?? "?", alert.Labels.TryGetValue("pool", out var named) ? $"pool '{named}'" : "no pool label",
-                        string.Join(", ", _signals.Select(s => s.Pool).Distinct(StringComparer.Ordinal)));
-                }
+                (pools ??= new HashSet<string>(StringComparer.Ordinal)).UnionWith(listeners);
             }
         }
 
@@ -166,6 +188,30 @@ public sealed partial class WebhookEndpoint
         _commands?.Enqueue(body.Value);
         _metrics.WebhookRequest("accepted");
         return Results.Json(new WebhookResponse("ok", notification.Alerts.Count, added, changed, duplicate, stale, rejected, unmatched), ApiJson.Options);
+    }
+
+    /// <summary>Logs the first ignored alert and then at most one a <see cref="UnmatchedLogInterval"/>, saying how many
+    /// were ignored in between: a flood of unrelated alerts must not become a flood of log lines.</summary>
+    private void NoteUnmatched(AlertRecord alert)
+    {
+        var now = _time.GetUtcNow();
+        long between;
+        lock (_unmatchedLock)
+        {
+            if (now - _unmatchedLoggedAt < UnmatchedLogInterval)
+            {
+                _unmatchedSinceLog++;
+                return;
+            }
+
+            between = _unmatchedSinceLog;
+            _unmatchedSinceLog = 0;
+            _unmatchedLoggedAt = now;
+        }
+
+        LogUnmatched(_logger, alert.AlertName ?? "?", alert.Labels.TryGetValue("pool", out var named) ? $"pool '{named}'" : "no pool label",
+            string.Join(", ", _signals.Select(s => s.Pool).Distinct(StringComparer.Ordinal)),
+            between > 0 ? $" ({between} more ignored since the last such line)" : "");
     }
 
     /// <summary>The declared media type when it is not JSON, cut short for the answer; null when it is JSON. A POST
@@ -214,8 +260,8 @@ public sealed partial class WebhookEndpoint
     [LoggerMessage(Level = LogLevel.Warning, Message = "webhook: refused a payload: {Problems}")]
     private static partial void LogRejected(ILogger logger, string problems);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "webhook: alert {AlertName} ({Target}) matches no pool's signals (pools: {Pools}); it is recorded but scales nothing")]
-    private static partial void LogUnmatched(ILogger logger, string alertName, string target, string pools);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "webhook: alert {AlertName} ({Target}) matches no pool's signals (pools: {Pools}); ignored: it is not held and scales nothing{Since}")]
+    private static partial void LogUnmatched(ILogger logger, string alertName, string target, string pools, string since);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "webhook: alert {AlertName} {Status} ({Fingerprint}): {Outcome}")]
     private static partial void LogAlert(ILogger logger, string alertName, string status, string fingerprint, string outcome);
