@@ -252,7 +252,7 @@ public sealed partial class WorkloadApp : IAsyncDisposable
         long sent;
         if (context.Request.Path == "/metrics")
         {
-            var text = Metrics.Render(_machine.Snapshot(), Cpu, Options);
+            var text = Metrics.Render(_machine.Snapshot(), Cpu, Options.WorkMs, Options.Mode);
             sent = await WriteAsync(context, StatusCodes.Status200OK, text, Exposition);
         }
         else
