@@ -65,7 +65,7 @@ public sealed record WorkloadOptions
     public int? MemoryMb { get; init; }
 
     /// <summary>Largest <c>?work_ms=</c> a request may ask for.</summary>
-    public const int MaxWorkMs = 60_000;
+    public const int MaxWorkMs = WorkloadHandler.MaxWorkMs;
 
     internal long MemoryBytes => (long)(MemoryMb ?? 2048 * Vcpus) * 1024 * 1024;
 
