@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Workload;
 
@@ -266,6 +267,9 @@ public sealed partial class LightweightInstanceRuntime : IInstanceRuntime
             builder.Services.AddSingleton<IConnectionListenerFactory>(_listener);
             builder.Services.AddSingleton(_loggerFactory);
             builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+            // A request on a virtual CPU finishes its work even when its connection is cut (as a real handler would);
+            // at disposal every instance is already gone, so the server does not wait long for such stragglers.
+            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
             builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
             {
                 kestrel.AddServerHeader = false;

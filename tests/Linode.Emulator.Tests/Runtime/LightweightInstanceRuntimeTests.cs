@@ -1,26 +1,24 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using Linode.Emulator.Runtime;
 using Microsoft.Extensions.Logging.Abstractions;
-using Xunit.Abstractions;
 
 namespace Linode.Emulator.Tests.Runtime;
 
 /// <summary>Lightweight instances over real HTTP on loopback: the Workload's answers on both addresses, CPU seconds
-/// per vCPU, a kill seen as a crash, a stop that leaves nothing listening, and a thousand of them in one process.</summary>
-public sealed class LightweightInstanceRuntimeTests(ITestOutputHelper output)
+/// per vCPU, a kill seen as a crash, a stop that leaves nothing listening.</summary>
+public sealed class LightweightInstanceRuntimeTests
 {
-    private static readonly HttpClient Web = new(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.Zero })
+    internal static readonly HttpClient Web = new(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.Zero })
     {
         Timeout = TimeSpan.FromSeconds(10),
     };
 
-    private static LightweightInstanceRuntime NewRuntime(int workMs = 50) =>
+    internal static LightweightInstanceRuntime NewRuntime(int workMs = 50) =>
         new(new InstanceRuntimeOptions { Kind = InstanceRuntimeKind.Lightweight, WorkMs = workMs }, TimeProvider.System,
             NullLoggerFactory.Instance);
 
-    private static InstanceProcessSpec Spec(long id, IPAddress address, IPAddress? privateAddress, int vcpus = 1) =>
+    internal static InstanceProcessSpec Spec(long id, IPAddress address, IPAddress? privateAddress, int vcpus = 1) =>
         new(id, $"web-{id}", address, "linode/debian12", vcpus, null,
             new Dictionary<string, string> { ["LINODE_RAM"] = "1024" }, privateAddress);
 
@@ -79,7 +77,7 @@ public sealed class LightweightInstanceRuntimeTests(ITestOutputHelper output)
 
         await runtime.StopAsync(33, CancellationToken.None);
 
-        await Assert.ThrowsAnyAsync<Exception>(() => pending.WaitAsync(TimeSpan.FromSeconds(10)));
+        await Assert.ThrowsAsync<HttpRequestException>(() => pending.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.False(await Loopback.IsListeningAsync(new IPEndPoint(address, 9100)));
         await runtime.StartAsync(Spec(33, address, null), CancellationToken.None);
         Assert.Equal("ok\n", await Web.GetStringAsync(new Uri($"http://{address}:8080/health")));
@@ -98,44 +96,6 @@ public sealed class LightweightInstanceRuntimeTests(ITestOutputHelper output)
 
         Assert.False(runtime.IsRunning(34));
         Assert.False(await Loopback.IsListeningAsync(new IPEndPoint(address, 8080)));
-    }
-
-    [Fact]
-    public async Task StartAsync_ThousandInstances_FitInOneProcess()
-    {
-        const int count = 1000;
-        var before = ProcStatus("VmRSS:");
-        await using var runtime = NewRuntime();
-        var watch = Stopwatch.StartNew();
-        var addresses = new List<IPAddress>(count);
-        for (var i = 0; i < count; i++)
-        {
-            var address = Loopback.Next();
-            addresses.Add(address);
-            await runtime.StartAsync(Spec(10_000 + i, address, Loopback.Next()), CancellationToken.None);
-        }
-
-        var started = watch.Elapsed;
-        // Every instance answers; a scrape of each, as Prometheus would.
-        var answered = 0;
-        foreach (var chunk in addresses.Chunk(50))
-        {
-            var texts = await Task.WhenAll(chunk.Select(a => Web.GetStringAsync(new Uri($"http://{a}:9100/metrics"))));
-            answered += texts.Count(t => t.Contains("node_cpu_seconds_total", StringComparison.Ordinal));
-        }
-
-        GC.Collect();
-        var rss = ProcStatus("VmRSS:");
-        var threads = ProcStatus("Threads:", kib: false);
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{count} lightweight instances: started in {started.TotalSeconds:0.0} s, RSS {before} -> {rss} MiB, {threads} threads"));
-
-        Assert.Equal(count, answered);
-        Assert.Equal(count, runtime.Count);
-        // Measured about 60-90 MiB for a thousand (4,000 listening sockets); a process per instance would need
-        // tens of GiB. Generous bounds: the test process hosts other tests at the same time.
-        Assert.InRange(rss - before, -512, 400);
-        Assert.InRange(threads, 1, 200);
     }
 
     [Fact]
@@ -174,19 +134,5 @@ public sealed class LightweightInstanceRuntimeTests(ITestOutputHelper output)
         {
             File.Delete(path);
         }
-    }
-
-    private static long ProcStatus(string field, bool kib = true)
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith(field, StringComparison.Ordinal))
-            {
-                var value = long.Parse(line.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
-                return kib ? value / 1024 : value;
-            }
-        }
-
-        return 0;
     }
 }
