@@ -41,6 +41,7 @@ public sealed class FleetBenchTests(ITestOutputHelper output)
             {
                 Assert.InRange(b.MaxPerWindow, 0, b.MaxPerMinute);
                 Assert.InRange(b.MaxPerMinute, b.Total == 0 ? 0 : 1, b.Total);
+                Assert.InRange(b.MeanPerMinute, 0, b.MaxPerMinute);
             });
             Assert.Equal((20, 15.0), (fleet.Calls["create"].Limit, fleet.Calls["create"].WindowSeconds));
             Assert.Equal(200, fleet.Calls["paginated"].Limit);
@@ -74,4 +75,25 @@ public sealed class FleetBenchTests(ITestOutputHelper output)
     [Fact]
     public void MaxInWindow_CallsAcrossAMinute_BusiestSlidingWindow() =>
         Assert.Equal(3, LinodeBuckets.MaxInWindow([0, 10, 59.9, 60, 130], 60));
+
+    [Fact]
+    public void MeanPerMinute_ShortAndLongRuns_CountOverSlidingMinutes()
+    {
+        Assert.Equal(2, LinodeBuckets.MeanPerMinute([1, 2], 0, 30));
+        // Two minutes of one call a second: every sliding minute holds 60.
+        Assert.Equal(60, LinodeBuckets.MeanPerMinute([.. Enumerable.Range(0, 120).Select(i => (double)i)], 0, 120), 3);
+    }
+
+    [Fact]
+    public void HistogramQuantile_Buckets_InterpolatedAsPromQL()
+    {
+        const string text = """
+            x_bucket{le="0.1"} 50
+            x_bucket{le="0.2"} 100
+            x_bucket{le="+Inf"} 100
+            x_count 100
+            """;
+        Assert.Equal(0.15, LinodeBuckets.HistogramQuantile(text, "x", 0.75), 6);
+        Assert.True(double.IsNaN(LinodeBuckets.HistogramQuantile("", "x", 0.5)));
+    }
 }

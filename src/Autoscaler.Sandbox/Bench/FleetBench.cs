@@ -99,9 +99,9 @@ public sealed class FleetBench(FleetSettings fleet, BenchSettings settings, Text
         await serve.StopAsync(TimeSpan.FromSeconds(10));
 
         var calls = proxy.Exchanges.Where(e => e.Status != 0).ToList();
-        var runSeconds = SandboxClock.Now - started;
+        var ended = SandboxClock.Now;
         var buckets = LinodeBuckets.Limits.Keys.ToDictionary(b => b, b => LinodeBuckets.Measure(b,
-            [.. calls.Where(c => LinodeBuckets.Of(c.Method, c.Target) == b).Select(c => c.ReceivedAt)], runSeconds), StringComparer.Ordinal);
+            [.. calls.Where(c => LinodeBuckets.Of(c.Method, c.Target) == b).Select(c => c.ReceivedAt)], started, ended), StringComparer.Ordinal);
         var figures = new FleetFigures
         {
             Date = TimeProvider.System.GetUtcNow().ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),

@@ -119,9 +119,9 @@ public static class LinodeBuckets
         return segments is ["tags", _] || (last.Length > 0 && !isId && !SingleObjects.Contains(last)) ? "paginated" : "general";
     }
 
-    /// <summary>Use of each bucket by calls at <paramref name="times"/> (seconds, any origin) over a run of
-    /// <paramref name="runSeconds"/>.</summary>
-    public static BucketFigures Measure(string bucket, IReadOnlyList<double> times, double runSeconds)
+    /// <summary>Use of a bucket by calls at <paramref name="times"/> (seconds) during a run from
+    /// <paramref name="from"/> to <paramref name="to"/>.</summary>
+    public static BucketFigures Measure(string bucket, IReadOnlyList<double> times, double from, double to)
     {
         var (limit, window) = Limits[bucket];
         var sorted = times.Order().ToArray();
@@ -132,8 +132,28 @@ public static class LinodeBuckets
             Total = sorted.Length,
             MaxPerMinute = MaxInWindow(sorted, 60),
             MaxPerWindow = MaxInWindow(sorted, window.TotalSeconds),
-            MeanPerMinute = runSeconds <= 0 ? 0 : Math.Round(sorted.Length / (runSeconds / 60), 1),
+            MeanPerMinute = Math.Round(MeanPerMinute(sorted, from, to), 1),
         };
+    }
+
+    /// <summary>The mean count over the run's sliding minutes (one starting each second); a run shorter than a
+    /// minute is one window holding every call.</summary>
+    public static double MeanPerMinute(IReadOnlyList<double> sorted, double from, double to)
+    {
+        var starts = (int)Math.Floor(to - from - 60);
+        if (starts <= 0)
+        {
+            return sorted.Count;
+        }
+
+        long sum = 0;
+        for (var i = 0; i <= starts; i++)
+        {
+            var a = from + i;
+            sum += sorted.Count(t => t >= a && t < a + 60);
+        }
+
+        return sum / (double)(starts + 1);
     }
 
     /// <summary>The most calls in any window of <paramref name="seconds"/> (each window starts at a call).</summary>
@@ -154,8 +174,8 @@ public static class LinodeBuckets
         return best;
     }
 
-    /// <summary>A quantile of a Prometheus histogram from its cumulative <c>_bucket</c> lines: the upper bound of the
-    /// bucket the quantile falls in (seconds); NaN without samples.</summary>
+    /// <summary>A quantile of a Prometheus histogram from its cumulative <c>_bucket</c> lines, interpolated inside
+    /// the bucket it falls in as PromQL's <c>histogram_quantile</c> does (seconds); NaN without samples.</summary>
     public static double HistogramQuantile(string exposition, string name, double q)
     {
         var buckets = new List<(double Le, double Count)>();
@@ -184,8 +204,16 @@ public static class LinodeBuckets
 
         buckets.Sort((a, b) => a.Le.CompareTo(b.Le));
         var rank = q * buckets[^1].Count;
-        var hit = buckets.First(b => b.Count >= rank);
-        // Beyond the largest finite bound: that bound is the best figure there is.
-        return double.IsPositiveInfinity(hit.Le) ? buckets.Where(b => !double.IsPositiveInfinity(b.Le)).Select(b => b.Le).DefaultIfEmpty(double.NaN).Max() : hit.Le;
+        var index = buckets.FindIndex(b => b.Count >= rank);
+        var hit = buckets[index];
+        if (double.IsPositiveInfinity(hit.Le))
+        {
+            // Beyond the largest finite bound: that bound is the best figure there is.
+            return index > 0 ? buckets[index - 1].Le : double.NaN;
+        }
+
+        var (lower, below) = index > 0 ? buckets[index - 1] : (0, 0);
+        var inBucket = hit.Count - below;
+        return inBucket <= 0 ? hit.Le : lower + ((hit.Le - lower) * (rank - below) / inBucket);
     }
 }
