@@ -212,7 +212,7 @@ public static class LinodeBuckets
             return index > 0 ? buckets[index - 1].Le : double.NaN;
         }
 
-        var (lower, below) = index > 0 ? buckets[index - 1] : (0, 0);
+        var (lower, below) = index > 0 ? buckets[index - 1] : (0d, 0d);
         var inBucket = hit.Count - below;
         return inBucket <= 0 ? hit.Le : lower + ((hit.Le - lower) * (rank - below) / inBucket);
     }
