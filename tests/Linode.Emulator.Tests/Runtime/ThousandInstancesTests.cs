@@ -9,13 +9,13 @@ namespace Linode.Emulator.Tests.Runtime;
 /// <summary>Runs alone: a thousand instances' start-up and scrapes take the machine's cores for a while, which
 /// would slow the timing-sensitive tests running beside it.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class AloneCollection
+public sealed class RunsAlone
 {
     public const string Name = "alone";
 }
 
 /// <summary>A thousand lightweight instances in one process: each answers, and the process stays small.</summary>
-[Collection(AloneCollection.Name)]
+[Collection(RunsAlone.Name)]
 public sealed class ThousandInstancesTests(ITestOutputHelper output)
 {
     [Fact]
