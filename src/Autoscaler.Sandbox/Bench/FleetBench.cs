@@ -58,11 +58,12 @@ public sealed class FleetBench(FleetSettings fleet, BenchSettings settings, Text
         await File.WriteAllTextAsync(configPath, Config(proxy.BaseAddress), cancellationToken);
         var pools = Enumerable.Range(0, fleet.Pools).Select(PoolName).ToArray();
 
+        // From before serve starts: its start-up calls (the first lists, the NodeBalancers) count against the limits too.
+        var started = SandboxClock.Now;
         await using var serve = await ServeProcess.StartAsync(settings.Program ?? ServeProgram.ThisProcess(), configPath,
             Path.Combine(dir, "serve.log"), TimeSpan.FromSeconds(90), cancellationToken);
         using var http = new HttpClient { BaseAddress = serve.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiToken);
-        var started = SandboxClock.Now;
         var peak = 0L;
         using var sampling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var sampler = Task.Run(async () =>

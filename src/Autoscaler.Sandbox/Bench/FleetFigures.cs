@@ -136,14 +136,14 @@ public static class LinodeBuckets
         };
     }
 
-    /// <summary>The mean count over the run's sliding minutes (one starting each second); a run shorter than a
-    /// minute is one window holding every call.</summary>
+    /// <summary>The mean count over the run's sliding minutes (one starting each second); a run of a minute or less
+    /// is one window.</summary>
     public static double MeanPerMinute(IReadOnlyList<double> sorted, double from, double to)
     {
         var starts = (int)Math.Floor(to - from - 60);
         if (starts <= 0)
         {
-            return sorted.Count;
+            return sorted.Count(t => t >= from && t <= to);
         }
 
         long sum = 0;
