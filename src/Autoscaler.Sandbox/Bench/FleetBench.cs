@@ -90,7 +90,9 @@ public sealed class FleetBench(FleetSettings fleet, BenchSettings settings, Text
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  2 -> {fleet.Instances}: converged in {up:0.0} s"));
         var emulatorRss = ProcStatus(Environment.ProcessId, "VmRSS:");
         var emulatorThreads = (int)ProcStatus(Environment.ProcessId, "Threads:", kib: false);
-        var down = await ScaleAsync(http, serve, pools, Start, TimeoutFor(pools.Length * 4), cancellationToken);
+        // Removals are general calls (drain, node delete, instance delete): as many as the creates, and more paced by
+        // the cycles than by a limit; the same allowance as the way up.
+        var down = await ScaleAsync(http, serve, pools, Start, TimeoutFor(pools.Length * (fleet.Instances - Start)), cancellationToken);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {fleet.Instances} -> 2: converged in {down:0.0} s"));
 
         var metrics = await http.GetStringAsync("metrics", cancellationToken);
