@@ -23,14 +23,13 @@ namespace Linode.Emulator.Runtime;
 /// <remarks>
 /// Why one Kestrel server fed by raw listening sockets (measured on the 2-core machine: 1,000 instances, each on two
 /// addresses and two ports, so 4,000 listening sockets, start in 4.6 s and add 34 MiB, 36 threads in the whole
-/// process; docs/emulator-api.md): a Kestrel server per instance (the
-/// Workload's own host, in process) costs a DI container, hosting and logging per instance — about 1.5 MiB and a few
-/// timers each, and its start-up takes tens of milliseconds of CPU, which a fleet's boots then queue behind; a
-/// hand-written HTTP parser on raw sockets would be smallest but would be a second HTTP implementation to get right
-/// (keep-alive, pipelining, HEAD, chunked bodies). One Kestrel server cannot add listen addresses while it runs, so
-/// the runtime owns the listening sockets (one pending accept each: no thread per instance) and hands accepted
-/// connections to the server through <see cref="InstanceConnectionListener"/>: Kestrel's HTTP for every instance, a
-/// few hundred bytes of state and four sockets per instance.
+/// process; docs/emulator-api.md). The alternatives, not measured: a Kestrel server per instance (the Workload's own
+/// host, in process) carries a DI container, hosting, logging and timers per instance and tens of milliseconds of
+/// start-up CPU, which a fleet's boots would queue behind; a hand-written HTTP parser on raw sockets would be smaller
+/// still but a second HTTP implementation to get right (keep-alive, pipelining, HEAD, bodies). One Kestrel server
+/// cannot add listen addresses while it runs, so the runtime owns the listening sockets (one pending accept each: no
+/// thread per instance) and hands accepted connections to the server through
+/// <see cref="InstanceConnectionListener"/>: Kestrel's HTTP for every instance, four sockets and a small model each.
 /// </remarks>
 public sealed partial class LightweightInstanceRuntime : IInstanceRuntime
 {
