@@ -69,8 +69,9 @@ public sealed partial class EmulatorHost : IAsyncDisposable
         var loggerFactory = services?.LoggerFactory ?? NullLoggerFactory.Instance;
         var logger = loggerFactory.CreateLogger("Linode.Emulator");
         var ownsInstances = services?.Instances is null;
-        var instances = services?.Instances
-            ?? new ProcessInstanceRuntime(options.Runtime, loggerFactory.CreateLogger<ProcessInstanceRuntime>());
+        var instances = services?.Instances ?? (options.Runtime.Kind == InstanceRuntimeKind.Lightweight
+            ? new LightweightInstanceRuntime(options.Runtime, time, loggerFactory)
+            : new ProcessInstanceRuntime(options.Runtime, loggerFactory.CreateLogger<ProcessInstanceRuntime>()));
         var ownsLoadBalancers = services?.Balancers is null;
         var loadBalancers = services?.Balancers ?? new YarpLoadBalancerRuntime(time, loggerFactory);
 

@@ -163,6 +163,18 @@ public sealed class EmulatorOptions
             {
                 errors.Add("runtime.stop_grace_period: must not be negative");
             }
+            if (!Enum.IsDefined(Runtime.Kind))
+            {
+                errors.Add($"runtime.kind: must be 'process' or 'lightweight' (is {(int)Runtime.Kind})");
+            }
+            if (Runtime.WorkMs is < 0 or > Workload.WorkloadHandler.MaxWorkMs)
+            {
+                errors.Add($"runtime.work_ms: must be between 0 and {Workload.WorkloadHandler.MaxWorkMs} (is {Runtime.WorkMs})");
+            }
+            if (Runtime.Queue < 0)
+            {
+                errors.Add($"runtime.queue: must not be negative (is {Runtime.Queue})");
+            }
         }
 
         var instancePool = CheckPool("instance_address_pool", InstanceAddressPool, IPNetwork.Parse("127.0.0.0/8"), errors);

@@ -295,6 +295,28 @@ internal static class EmulatorOptionsYaml
                 case "stop_grace_period":
                     runtime.StopGracePeriod = r.Duration(value, path) ?? runtime.StopGracePeriod;
                     break;
+                case "kind":
+                    switch (r.String(value, path))
+                    {
+                        case null:
+                            break;
+                        case "process":
+                            runtime.Kind = InstanceRuntimeKind.Process;
+                            break;
+                        case "lightweight":
+                            runtime.Kind = InstanceRuntimeKind.Lightweight;
+                            break;
+                        case var other:
+                            r.Error(path, $"'{other}' is not 'process' or 'lightweight'");
+                            break;
+                    }
+                    break;
+                case "work_ms":
+                    runtime.WorkMs = r.Int(value, path) ?? runtime.WorkMs;
+                    break;
+                case "queue":
+                    runtime.Queue = r.Int(value, path) ?? runtime.Queue;
+                    break;
                 default:
                     r.Unknown(path);
                     break;

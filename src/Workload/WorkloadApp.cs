@@ -11,13 +11,9 @@ namespace Workload;
 /// </summary>
 public sealed partial class WorkloadApp : IAsyncDisposable
 {
-    private const string TextPlain = "text/plain; charset=utf-8";
-    private const string Exposition = "text/plain; version=0.0.4; charset=utf-8";
-
     private readonly WebApplication _app;
     private readonly TimeProvider _time;
-    private readonly IMachine _machine;
-    private readonly string _instance;
+    private readonly WorkloadHandler _handler;
     private readonly ILogger _logger;
     private ListenOptions? _appListen;
     private ListenOptions? _metricsListen;
@@ -30,13 +26,11 @@ public sealed partial class WorkloadApp : IAsyncDisposable
         Options = options;
         _time = time;
         _metricsPort = options.MetricsPort;
-        Cpu = new CpuScheduler(options.Vcpus, options.Queue, options.Mode, time);
-        Metrics = new WorkloadMetrics();
-        var virtualMachine = new VirtualMachine(Cpu, Metrics, options.MemoryBytes, time);
-        _machine = options.Mode == CpuMode.Real ? new RealMachine(virtualMachine) : virtualMachine;
-        _instance = Environment.GetEnvironmentVariable("LINODE_LABEL") is { Length: > 0 } label
+        var instance = Environment.GetEnvironmentVariable("LINODE_LABEL") is { Length: > 0 } label
             ? label
             : Environment.MachineName;
+        _handler = new WorkloadHandler(options.Vcpus, options.Queue, options.Mode, options.WorkMs, options.MemoryBytes,
+            instance, time);
 
         // No args: the host's own command-line configuration would read our flags as configuration keys.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions());
@@ -80,9 +74,9 @@ public sealed partial class WorkloadApp : IAsyncDisposable
 
     public WorkloadOptions Options { get; }
 
-    internal CpuScheduler Cpu { get; }
+    internal CpuScheduler Cpu => _handler.Cpu;
 
-    internal WorkloadMetrics Metrics { get; }
+    internal WorkloadMetrics Metrics => _handler.Metrics;
 
     /// <summary>The app listener's bound endpoint (known after <see cref="StartAsync"/>).</summary>
     public IPEndPoint AppEndpoint => _appListen?.IPEndPoint ?? throw new InvalidOperationException("Not started.");
@@ -142,7 +136,7 @@ public sealed partial class WorkloadApp : IAsyncDisposable
         }
 
         await _app.DisposeAsync();
-        _machine.Dispose();
+        _handler.Dispose();
     }
 
     /// <summary>The program: parse, run until SIGTERM/SIGINT or the parent's death.</summary>
@@ -180,125 +174,8 @@ public sealed partial class WorkloadApp : IAsyncDisposable
         return 0;
     }
 
-    private async Task HandleAsync(HttpContext context)
-    {
-        if (context.Connection.LocalPort == _metricsPort)
-        {
-            await HandleMetricsAsync(context);
-            return;
-        }
-
-        var started = _time.GetTimestamp();
-        var path = context.Request.Path.Value ?? "/";
-        var handler = path switch
-        {
-            "/" => "/",
-            "/health" => "/health",
-            _ => "other",
-        };
-
-        Metrics.RequestStarted();
-        long sent = 0;
-        try
-        {
-            sent = handler switch
-            {
-                "/" => await WorkAsync(context),
-                "/health" => await WriteAsync(context, StatusCodes.Status200OK, "ok\n"),
-                _ => await WriteAsync(context, StatusCodes.Status404NotFound, "not found\n"),
-            };
-        }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-        {
-            // The client gave up while its request waited for a CPU; 499 as nginx records it.
-            context.Response.StatusCode = 499;
-        }
-        finally
-        {
-            Metrics.RequestFinished(handler, context.Response.StatusCode, _time.GetElapsedTime(started),
-                RequestBytes(context.Request), ResponseHeaderBytes(context.Response) + sent);
-        }
-    }
-
-    private async Task<long> WorkAsync(HttpContext context)
-    {
-        var work = Options.WorkMs;
-        if (context.Request.Query.TryGetValue("work_ms", out var values))
-        {
-            if (!int.TryParse(values.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out work)
-                || work > WorkloadOptions.MaxWorkMs)
-            {
-                return await WriteAsync(context, StatusCodes.Status400BadRequest,
-                    $"work_ms must be an integer from 0 to {WorkloadOptions.MaxWorkMs}\n");
-            }
-        }
-
-        var (outcome, queued) = await Cpu.RunAsync(TimeSpan.FromMilliseconds(work), context.RequestAborted);
-        if (outcome == CpuOutcome.Rejected)
-        {
-            context.Response.Headers.RetryAfter = "1";
-            return await WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "busy: queue full\n");
-        }
-
-        context.Response.Headers["X-Instance"] = _instance;
-        return await WriteAsync(context, StatusCodes.Status200OK,
-            string.Create(CultureInfo.InvariantCulture,
-                $"ok instance={_instance} work_ms={work} queued_ms={queued.TotalMilliseconds:0}\n"));
-    }
-
-    private async Task HandleMetricsAsync(HttpContext context)
-    {
-        var request = RequestBytes(context.Request);
-        long sent;
-        if (context.Request.Path == "/metrics")
-        {
-            var text = Metrics.Render(_machine.Snapshot(), Cpu, Options);
-            sent = await WriteAsync(context, StatusCodes.Status200OK, text, Exposition);
-        }
-        else
-        {
-            sent = await WriteAsync(context, StatusCodes.Status404NotFound, "metrics are at /metrics\n");
-        }
-
-        Metrics.CountTraffic(request, ResponseHeaderBytes(context.Response) + sent);
-    }
-
-    private static async Task<long> WriteAsync(HttpContext context, int status, string body, string type = TextPlain)
-    {
-        var bytes = Encoding.UTF8.GetBytes(body);
-        context.Response.StatusCode = status;
-        context.Response.ContentType = type;
-        context.Response.ContentLength = bytes.Length;
-        if (!HttpMethods.IsHead(context.Request.Method))
-        {
-            await context.Response.Body.WriteAsync(bytes, context.RequestAborted);
-        }
-
-        return bytes.Length;
-    }
-
-    // Bytes on the wire, estimated from the parsed request: request line, headers, body.
-    private static long RequestBytes(HttpRequest request)
-    {
-        long bytes = request.Method.Length + (request.Path.Value?.Length ?? 1) + request.QueryString.Value!.Length + 12;
-        foreach (var (name, value) in request.Headers)
-        {
-            bytes += name.Length + value.ToString().Length + 4;
-        }
-
-        return bytes + 2 + (request.ContentLength ?? 0);
-    }
-
-    private static long ResponseHeaderBytes(HttpResponse response)
-    {
-        long bytes = 17;
-        foreach (var (name, value) in response.Headers)
-        {
-            bytes += name.Length + value.ToString().Length + 4;
-        }
-
-        return bytes + 2;
-    }
+    private Task HandleAsync(HttpContext context) =>
+        context.Connection.LocalPort == _metricsPort ? _handler.HandleMetricsAsync(context) : _handler.HandleAppAsync(context);
 
     private static string Host(IPEndPoint endpoint) =>
         endpoint.Address.Equals(IPAddress.Any) ? $"127.0.0.1:{endpoint.Port}"

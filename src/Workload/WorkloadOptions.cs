@@ -3,17 +3,6 @@ using System.Net;
 
 namespace Workload;
 
-/// <summary>How a request's CPU cost is paid.</summary>
-public enum CpuMode
-{
-    /// <summary>Each request holds one of <c>vcpus</c> virtual workers for its cost as a timer wait: latency and
-    /// saturation behave like a CPU-bound server while the host stays idle (many instances on one small machine).</summary>
-    Virtual,
-
-    /// <summary>Each request burns real CPU on the thread pool (real deployments).</summary>
-    Real,
-}
-
 /// <summary>Which addresses the Workload's listeners bind.</summary>
 public enum BindTo
 {
@@ -76,7 +65,7 @@ public sealed record WorkloadOptions
     public int? MemoryMb { get; init; }
 
     /// <summary>Largest <c>?work_ms=</c> a request may ask for.</summary>
-    public const int MaxWorkMs = 60_000;
+    public const int MaxWorkMs = WorkloadHandler.MaxWorkMs;
 
     internal long MemoryBytes => (long)(MemoryMb ?? 2048 * Vcpus) * 1024 * 1024;
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Autoscaler.Common;
 using Autoscaler.Sandbox.Bench;
 
 namespace Autoscaler.Cli.Commands;
@@ -21,15 +22,19 @@ internal static class BenchCommand
         var clients = new Option<int>("--clients") { HelpName = "N", Description = "Concurrent webhook clients", DefaultValueFactory = _ => 16 };
         var perClient = new Option<int>("--requests-per-client") { HelpName = "N", Description = "Webhook requests each client sends", DefaultValueFactory = _ => 500 };
         var seconds = new Option<int>("--balancer-seconds") { HelpName = "N", Description = "Seconds of each NodeBalancer run", DefaultValueFactory = _ => 10 };
+        var pools = new Option<int>("--pools") { HelpName = "N", Description = "fleet: pools of one serve", DefaultValueFactory = _ => 20 };
+        var instances = new Option<int>("--instances") { HelpName = "M", Description = "fleet: each pool scales 2 -> M -> 2", DefaultValueFactory = _ => 50 };
+        var interval = new Option<string>("--evaluation-interval") { HelpName = "DURATION", Description = "fleet: the engine's evaluation_interval", DefaultValueFactory = _ => "15s" };
         var json = new Option<FileInfo?>("--json") { HelpName = "FILE", Description = "Also write the figures as JSON to FILE" };
         var command = new Command("bench", "Measure webhook → first Linode API call latency, webhook requests/s and memory "
             + "(native actions and a command per alert), and the emulated NodeBalancer's throughput")
         {
-            parts, alerts, clients, perClient, seconds, json,
+            parts, alerts, clients, perClient, seconds, pools, instances, interval, json,
         };
         command.WithExamples(
             "linode-autoscaler bench",
-            "linode-autoscaler bench --only webhook nodebalancer --json bench.json");
+            "linode-autoscaler bench --only webhook nodebalancer --json bench.json",
+            "linode-autoscaler bench --only fleet --pools 20 --instances 50 --json fleet.json");
 
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -41,18 +46,27 @@ internal static class BenchCommand
                 return 2;
             }
 
+            if (!Durations.TryParse(parse.GetValue(interval), out var evaluationInterval, out var hint) || evaluationInterval <= TimeSpan.Zero)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"bench: --evaluation-interval '{parse.GetValue(interval)}' is not a positive duration like 15s{(hint is null ? "" : $" ({hint})")}");
+                return 2;
+            }
+
             var settings = new BenchSettings
             {
                 Alerts = Math.Max(1, parse.GetValue(alerts)),
                 Clients = Math.Max(1, parse.GetValue(clients)),
                 RequestsPerClient = Math.Max(1, parse.GetValue(perClient)),
                 BalancerDuration = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(seconds))),
-                Parts = only.Length == 0 ? new HashSet<string>(BenchRunner.AllParts, StringComparer.Ordinal) : new HashSet<string>(only, StringComparer.Ordinal),
+                Parts = new HashSet<string>(only.Length == 0 ? BenchRunner.DefaultParts : only, StringComparer.Ordinal),
+                Fleet = new FleetSettings { Pools = Math.Max(1, parse.GetValue(pools)), Instances = Math.Max(2, parse.GetValue(instances)), EvaluationInterval = evaluationInterval },
             };
             var report = await new BenchRunner(settings, Console.Out).RunAsync(cancellationToken);
             if (parse.GetValue(json) is { } file)
             {
-                await File.WriteAllTextAsync(file.FullName, JsonSerializer.Serialize(report, JsonOptions), cancellationToken);
+                // The fleet alone is written as its own figures ({"pools", "instances", "convergeSeconds", ...}).
+                object figures = settings.Parts.SetEquals(["fleet"]) && report.Fleet is { } fleet ? fleet : report;
+                await File.WriteAllTextAsync(file.FullName, JsonSerializer.Serialize(figures, JsonOptions), cancellationToken);
                 Console.WriteLine($"bench: figures written to {file.FullName}");
             }
 

@@ -21,9 +21,12 @@ public sealed record BenchSettings
 
     public int BalancerConnections { get; init; } = 32;
 
-    public IReadOnlySet<string> Parts { get; init; } = new HashSet<string>(BenchRunner.AllParts, StringComparer.Ordinal);
+    public IReadOnlySet<string> Parts { get; init; } = new HashSet<string>(BenchRunner.DefaultParts, StringComparer.Ordinal);
 
     public string WorkDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "linode-autoscaler-bench");
+
+    /// <summary>The size of <c>fleet</c>.</summary>
+    public FleetSettings Fleet { get; init; } = new();
 
     /// <summary>The program whose <c>serve</c> is measured; null: the program running now.</summary>
     public ServeProgram? Program { get; init; }
@@ -37,7 +40,13 @@ public sealed record BenchSettings
 /// </summary>
 public sealed class BenchRunner(BenchSettings settings, TextWriter output)
 {
-    public static readonly string[] AllParts = ["webhook", "commands", "nodebalancer"];
+    public static readonly string[] AllParts = ["webhook", "commands", "nodebalancer", "fleet"];
+
+    /// <summary>Parts measured only when named with <c>--only</c>: each takes many minutes (Linode's create limit).</summary>
+    public static readonly string[] OnRequestParts = ["fleet"];
+
+    /// <summary>What <c>bench</c> without <c>--only</c> measures.</summary>
+    public static IEnumerable<string> DefaultParts => AllParts.Except(OnRequestParts, StringComparer.Ordinal);
 
     private const string WebhookToken = "bench-webhook-token";
     private const string LinodeToken = "bench-linode-token";
@@ -64,6 +73,11 @@ public sealed class BenchRunner(BenchSettings settings, TextWriter output)
         if (settings.Parts.Contains("nodebalancer"))
         {
             report.NodeBalancer = await RunBalancerAsync(cancellationToken);
+        }
+
+        if (settings.Parts.Contains("fleet"))
+        {
+            report.Fleet = await new FleetBench(settings.Fleet, settings, output).RunAsync(cancellationToken);
         }
 
         return report;

@@ -181,6 +181,7 @@ public sealed partial class EngineLoop : BackgroundService
         // Whatever asked, this evaluation answers every nudge held for the pool.
         _deferred.Remove(pool);
         _lastRun[pool] = _time.GetUtcNow();
+        var started = _time.GetTimestamp();
 
         try
         {
@@ -204,6 +205,7 @@ public sealed partial class EngineLoop : BackgroundService
 
         Interlocked.Increment(ref _cycles);
         _metrics.Cycle(trigger);
+        _metrics.CycleDuration(_time.GetElapsedTime(started));
         _metrics.Observe(_engine.GetStatus(pool));
         _metrics.AlertsHeld(_alerts.Count);
         CycleCompleted?.Invoke(pool);

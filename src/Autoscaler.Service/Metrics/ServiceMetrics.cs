@@ -39,6 +39,7 @@ public sealed class ServiceMetrics : IDisposable
     private readonly Counter _alertsIgnored;
     private readonly Counter _metricMisses;
     private readonly Counter _engineCycles;
+    private readonly Histogram _cycleDuration;
     private readonly Counter _nudgesDeferred;
     private readonly Histogram _operationDuration;
     private readonly Gauge _alertsHeld;
@@ -84,6 +85,8 @@ public sealed class ServiceMetrics : IDisposable
             + "listens to it; too_large: labels over 16 KiB; store_full: the store is full of firing alerts).", "reason");
         _metricMisses = f.CreateCounter("autoscaler_metric_source_missing_total", "Prometheus readings without a usable value, by reason.", "reason");
         _engineCycles = f.CreateCounter("autoscaler_engine_cycles_total", "Pool evaluations run, by trigger (interval, webhook, api).", "trigger");
+        _cycleDuration = f.CreateHistogram("autoscaler_engine_cycle_duration_seconds", "Time one pool evaluation took (snapshot, decide, act).",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 16) });
         _nudgesDeferred = f.CreateCounter("autoscaler_engine_nudges_deferred_total", "Webhook nudges held to webhook.min_evaluation_interval after the pool's last evaluation (merged into one).");
         _operationDuration = f.CreateHistogram("autoscaler_operation_duration_seconds", "Time from an operation's start to its end, by kind and outcome.",
             new HistogramConfiguration
@@ -299,6 +302,9 @@ public sealed class ServiceMetrics : IDisposable
 
     /// <summary>Counts an evaluation run.</summary>
     public void Cycle(string trigger) => _engineCycles.WithLabels(trigger).Inc();
+
+    /// <summary>Records how long one pool evaluation took (what must stay under the evaluation interval).</summary>
+    public void CycleDuration(TimeSpan elapsed) => _cycleDuration.Observe(elapsed.TotalSeconds);
 
     /// <summary>Counts a webhook nudge held to the pool's minimum interval.</summary>
     public void NudgeDeferred() => _nudgesDeferred.Inc();

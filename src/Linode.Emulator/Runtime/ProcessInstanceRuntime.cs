@@ -12,22 +12,6 @@ namespace Linode.Emulator.Runtime;
 /// <c>{id}</c>, <c>{label}</c>; <c>{workload}</c> in <see cref="Command"/> is the sample Workload's program.</summary>
 public sealed record ImageCommand(string Command, IReadOnlyList<string> Args);
 
-/// <summary>Options of <see cref="ProcessInstanceRuntime"/>.</summary>
-public sealed class InstanceRuntimeOptions
-{
-    /// <summary>Image id → command. Images not listed boot <see cref="DefaultCommand"/>.</summary>
-    public Dictionary<string, ImageCommand> Images { get; } = new(StringComparer.Ordinal);
-
-    /// <summary>What an image without its own entry boots; null → the sample Workload.</summary>
-    public ImageCommand? DefaultCommand { get; set; }
-
-    /// <summary>Path of the Workload program (apphost or .dll); null → found beside the emulator's assembly.</summary>
-    public string? WorkloadPath { get; set; }
-
-    /// <summary>How long a stopped process gets between SIGTERM and SIGKILL.</summary>
-    public TimeSpan StopGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
-}
-
 /// <summary>
 /// Runs each emulated instance as a real OS process bound to its loopback address. Processes are started without a
 /// shell; a stop signals the whole process tree (SIGTERM, then SIGKILL after the grace period); the Workload also gets

@@ -8,9 +8,10 @@ namespace Linode.Emulator.Tests.EndToEnd;
 
 /// <summary>
 /// The emulator as a user's own client sees it, over plain HTTP with hand-written JSON (no code of ours on the client
-/// side): real Workload processes, a real load balancer, real health checks.
+/// side): real Workload processes, a real load balancer, real health checks. <see cref="LightweightEndToEndTests"/>
+/// runs the same with lightweight instances.
 /// </summary>
-public sealed class EmulatorEndToEndTests : IAsyncLifetime
+public class EmulatorEndToEndTests : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 
@@ -23,9 +24,16 @@ public sealed class EmulatorEndToEndTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _host = await EmulatorHost.StartAsync(new EmulatorOptions { Listen = "127.0.0.1:0" });
+        var options = new EmulatorOptions { Listen = "127.0.0.1:0" };
+        Configure(options);
+        _host = await EmulatorHost.StartAsync(options);
         _api = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = new Uri(_host.BaseAddress, "v4/") };
         _api.DefaultRequestHeaders.Authorization = new("Bearer", "e2e-token");
+    }
+
+    /// <summary>What a variant changes in the emulator's options.</summary>
+    protected virtual void Configure(EmulatorOptions options)
+    {
     }
 
     public async Task DisposeAsync()
@@ -225,4 +233,12 @@ public sealed class EmulatorEndToEndTests : IAsyncLifetime
             await Task.Delay(200);
         }
     }
+}
+
+/// <summary>The same scenario with instances as listeners inside the emulator (<c>runtime.kind: lightweight</c>):
+/// health checks, kills, drains and deletes behave as with processes.</summary>
+public sealed class LightweightEndToEndTests : EmulatorEndToEndTests
+{
+    protected override void Configure(EmulatorOptions options) =>
+        options.Runtime.Kind = Linode.Emulator.Runtime.InstanceRuntimeKind.Lightweight;
 }

@@ -49,8 +49,8 @@ internal sealed class WorkloadMetrics
     public long TransmittedBytes => Interlocked.Read(ref _transmitted);
 
     /// <summary>Writes every series. <paramref name="machine"/> supplies the node_* values of the (virtual or real)
-    /// machine.</summary>
-    public string Render(MachineSnapshot machine, CpuScheduler cpu, WorkloadOptions options)
+    /// machine; <paramref name="workMs"/> and <paramref name="mode"/> are the app's settings, shown as gauges.</summary>
+    public string Render(MachineSnapshot machine, CpuScheduler cpu, int workMs, CpuMode mode)
     {
         var text = new StringBuilder(4096);
 
@@ -60,9 +60,9 @@ internal sealed class WorkloadMetrics
             var (idle, user) = machine.Cpus[i];
             var cpuLabel = i.ToString(CultureInfo.InvariantCulture);
             Sample(text, "node_cpu_seconds_total", $"cpu=\"{cpuLabel}\",mode=\"idle\"", idle);
-            foreach (var mode in OtherCpuModes)
+            foreach (var other in OtherCpuModes)
             {
-                Sample(text, "node_cpu_seconds_total", $"cpu=\"{cpuLabel}\",mode=\"{mode}\"", 0);
+                Sample(text, "node_cpu_seconds_total", $"cpu=\"{cpuLabel}\",mode=\"{other}\"", 0);
             }
 
             Sample(text, "node_cpu_seconds_total", $"cpu=\"{cpuLabel}\",mode=\"user\"", user);
@@ -111,9 +111,9 @@ internal sealed class WorkloadMetrics
         Header(text, "workload_vcpus", "gauge", "CPUs that serve requests.");
         Sample(text, "workload_vcpus", null, cpu.Vcpus);
         Header(text, "workload_work_seconds", "gauge", "Default CPU cost of one / request.");
-        Sample(text, "workload_work_seconds", null, options.WorkMs / 1000.0);
+        Sample(text, "workload_work_seconds", null, workMs / 1000.0);
         Header(text, "workload_info", "gauge", "Constant 1, labelled with the CPU mode.");
-        Sample(text, "workload_info", $"mode=\"{(options.Mode == CpuMode.Virtual ? "virtual" : "real")}\"", 1);
+        Sample(text, "workload_info", $"mode=\"{(mode == CpuMode.Virtual ? "virtual" : "real")}\"", 1);
         return text.ToString();
     }
 

@@ -21,14 +21,19 @@ internal sealed class VirtualMachine : IMachine
     private readonly WorkloadMetrics _metrics;
     private readonly long _memoryBytes;
     private readonly ITimer _sampler;
+    private readonly Func<long> _appBytes;
     private readonly object _gate = new();
     private (double Idle, double User)[]? _lastCpus;
     private double _load1;
     private double _load5;
     private double _load15;
 
-    public VirtualMachine(CpuScheduler cpu, WorkloadMetrics metrics, long memoryBytes, TimeProvider time)
+    /// <param name="appBytes">Memory the app itself holds; null: this process's working set (a Workload process is
+    /// the app). An instance hosted inside the emulator passes a fixed figure, since the process is shared.</param>
+    public VirtualMachine(CpuScheduler cpu, WorkloadMetrics metrics, long memoryBytes, TimeProvider time,
+        Func<long>? appBytes = null)
     {
+        _appBytes = appBytes ?? (static () => Environment.WorkingSet);
         _cpu = cpu;
         _metrics = metrics;
         _memoryBytes = memoryBytes;
@@ -63,7 +68,7 @@ internal sealed class VirtualMachine : IMachine
             (l1, l5, l15) = (_load1, _load5, _load15);
         }
 
-        var used = Math.Min(_memoryBytes, BaseUsedBytes + Environment.WorkingSet);
+        var used = Math.Min(_memoryBytes, BaseUsedBytes + _appBytes());
         return new MachineSnapshot(cpus, l1, l5, l15, _memoryBytes, _memoryBytes - used,
             _metrics.ReceivedBytes, _metrics.TransmittedBytes);
     }
