@@ -18,8 +18,6 @@ namespace Autoscaler.Linode.Provider;
 /// every snapshot (a pool built on its own, and tests that change the account behind the pool's back).</remarks>
 public sealed partial class LinodeAccountView
 {
-    private static readonly TimeSpan JournalKeep = TimeSpan.FromMinutes(2);
-
     private readonly ILinodeClient _client;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -27,13 +25,14 @@ public sealed partial class LinodeAccountView
     private Task<IReadOnlyList<Instance>>? _reading;
     private readonly SortedSet<string> _tags = new(StringComparer.Ordinal);
     private readonly Dictionary<long, Instance> _instances = [];
-    private readonly List<(DateTimeOffset At, long Id, Instance? Now)> _ownChanges = [];
+    private readonly List<(long Seq, long Id, Instance? Now)> _ownChanges = [];
     private readonly Dictionary<(long Balancer, long Config), NodeList> _nodes = [];
     private readonly Dictionary<string, LinodeType> _types = new(StringComparer.Ordinal);
     private DateTimeOffset? _readAt;
     private HashSet<string>? _accountAddresses;
     private DateTimeOffset _accountAddressesAt;
     private long _reads;
+    private long _changeSeq;
     private int _nodeListsSeen;
 
     /// <summary>Creates the view.</summary>
@@ -103,9 +102,11 @@ public sealed partial class LinodeAccountView
         {
             var started = _time.GetUtcNow();
             string[] tags;
+            long since;
             lock (_lock)
             {
                 tags = [.. _tags];
+                since = _changeSeq;
             }
 
             var filter = tags.Length == 1 ? Filter.Tag(tags[0]) : Filter.Or(tags.Select(Filter.Tag));
@@ -127,12 +128,13 @@ public sealed partial class LinodeAccountView
             lock (_lock)
             {
                 // A create or delete of ours that answered while the list was read may be missing from it (or still in it).
-                foreach (var change in _ownChanges.Where(c => c.At >= started))
+                foreach (var change in _ownChanges.Where(c => c.Seq > since))
                 {
                     Apply(listed, change.Id, change.Now);
                 }
 
-                _ownChanges.RemoveAll(c => started - c.At > JournalKeep);
+                // Changes before the read started are in it.
+                _ownChanges.RemoveAll(c => c.Seq <= since);
                 _instances.Clear();
                 foreach (var (id, instance) in listed)
                 {
@@ -265,8 +267,7 @@ public sealed partial class LinodeAccountView
 
     private void Record(long id, Instance? now)
     {
-        var at = _time.GetUtcNow();
-        _ownChanges.Add((at, id, now));
+        _ownChanges.Add((++_changeSeq, id, now));
         Apply(_instances, id, now);
     }
 
