@@ -22,7 +22,7 @@ internal static partial class Log
         string outcome);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information,
-        Message = "Linode API rate limit exhausted: waiting {DelayMs:0} ms before {Method} {Path}")]
+        Message = "Linode API budget: waited {DelayMs:0} ms for the rate limit before {Method} {Path}")]
     public static partial void RateLimitWait(ILogger logger, double delayMs, string method, string path);
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Warning,
