@@ -60,6 +60,9 @@ public sealed partial class LinodeAccountView
     /// <summary>How often a config's nodes are read when nothing of ours changes there.</summary>
     public TimeSpan NodeRefresh { get; }
 
+    /// <summary>The API budget of the view's client (null for a client made otherwise, e.g. by DI or a test fake).</summary>
+    public LinodeApiBudget? Budget => (_client as StandaloneLinodeClient)?.Budget;
+
     /// <summary>Lists of the instances read so far (each one paginated walk).</summary>
     public long Reads => Interlocked.Read(ref _reads);
 
