@@ -2,8 +2,11 @@ namespace Autoscaler.Linode;
 
 /// <summary>One bucket of <see cref="LinodeApiBudget"/>: our requests of the last window, what the API announced, the
 /// callers waiting (writes first, then reads in arrival order).</summary>
-internal sealed class BudgetBucket(string name, int publishedLimit, TimeSpan window, TimeProvider time, bool paceOwn, int readReserve)
+/// <param name="reserveForWrites">Reads leave the last twentieth of the bucket (at least one request) to writes.</param>
+internal sealed class BudgetBucket(string name, int publishedLimit, TimeSpan publishedWindow, TimeProvider time, bool paceOwn, bool reserveForWrites)
 {
+    private static readonly TimeSpan MaxWindow = TimeSpan.FromMinutes(10);
+
     // Covers a server window counted on arrival and reset in whole seconds.
     private static readonly TimeSpan Margin = TimeSpan.FromSeconds(1);
 
@@ -12,6 +15,7 @@ internal sealed class BudgetBucket(string name, int publishedLimit, TimeSpan win
     private readonly List<Waiter> _waiters = [];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int? _announcedLimit;
+    private TimeSpan? _announcedWindow;
     private int? _announcedRemaining;
     private DateTimeOffset _announcedReset;
     private int _sinceAnnounced;
@@ -23,6 +27,9 @@ internal sealed class BudgetBucket(string name, int publishedLimit, TimeSpan win
     private long _throttled;
 
     private int Limit => _announcedLimit ?? publishedLimit;
+
+    // The window a fresh one announced (remaining = limit − 1, reset one window away), else the published one.
+    private TimeSpan Window => _announcedWindow ?? publishedWindow;
 
     public async ValueTask<TimeSpan> AcquireAsync(bool write, TimeSpan maxWait, CancellationToken cancellationToken)
     {
@@ -109,6 +116,12 @@ internal sealed class BudgetBucket(string name, int publishedLimit, TimeSpan win
             if (info.Limit is { } limit and > 0)
             {
                 _announcedLimit = limit;
+                if (info.Remaining == limit - 1 && info.Reset is { } opened && opened > now)
+                {
+                    // Reset is in whole epoch seconds: rounding the distance up never makes the window shorter.
+                    var seconds = TimeSpan.FromSeconds(Math.Ceiling((opened - now).TotalSeconds));
+                    _announcedWindow = seconds > MaxWindow ? MaxWindow : seconds;
+                }
             }
 
             if (info.Remaining is { } remaining && info.Reset is { } reset && reset > now)
@@ -143,6 +156,7 @@ internal sealed class BudgetBucket(string name, int publishedLimit, TimeSpan win
             var now = time.GetUtcNow();
             Expire(now);
             int? remaining = _announcedRemaining is { } r && _announcedReset > now ? Math.Max(0, r - _sinceAnnounced) : null;
+            var window = Window;
             return new ApiBudgetUse(name, Limit, window, _sends.Count(s => now - s < window), remaining, _sent, _waits,
                 _waitedSeconds, _throttled);
         }
@@ -172,7 +186,7 @@ internal sealed class BudgetBucket(string name, int publishedLimit, TimeSpan win
             return false;
         }
 
-        var reserve = write ? 0 : readReserve;
+        var reserve = write || !reserveForWrites ? 0 : Math.Max(1, Limit / 20);
         var allowed = Math.Max(1, Limit - reserve);
         // An API that never announces a limit does not enforce one (the emulator with its limits off): our own count
         // paces only a bucket the API has announced.
@@ -182,7 +196,7 @@ internal sealed class BudgetBucket(string name, int publishedLimit, TimeSpan win
             if (_sends.Count >= allowed)
             {
                 // The send that must leave the window before one more fits.
-                wakeAt = _sends.ElementAt(_sends.Count - allowed) + window + Margin;
+                wakeAt = _sends.ElementAt(_sends.Count - allowed) + Window + Margin;
                 return false;
             }
         }
@@ -200,7 +214,7 @@ internal sealed class BudgetBucket(string name, int publishedLimit, TimeSpan win
 
     private void Expire(DateTimeOffset now)
     {
-        while (_sends.Count > 0 && now - _sends.Peek() >= window + Margin)
+        while (_sends.Count > 0 && now - _sends.Peek() >= Window + Margin)
         {
             _sends.Dequeue();
         }

@@ -6,7 +6,7 @@ namespace Autoscaler.Linode;
 /// <summary>One published rate-limit bucket of the Linode API and how much of it the client uses.</summary>
 /// <param name="Bucket"><c>create</c>, <c>paginated</c>, <c>images</c>, <c>stats</c> or <c>general</c>.</param>
 /// <param name="Limit">Requests per window: what the API last announced (<c>X-RateLimit-Limit</c>), else the published figure.</param>
-/// <param name="Window">The published window.</param>
+/// <param name="Window">The window: as a fresh one was announced (remaining = limit − 1, reset one window away), else the published one.</param>
 /// <param name="Used">Our requests in the last window.</param>
 /// <param name="Remaining">What the API last announced as left in its current window (less our requests since), if any.</param>
 /// <param name="Sent">Requests sent since start.</param>
@@ -70,7 +70,7 @@ public sealed class LinodeApiBudget
         foreach (var (name, (limit, window)) in Published)
         {
             _buckets[name] = new BudgetBucket(name, limit, window, _time,
-                paceOwn: name != Create, readReserve: name == General ? Math.Max(1, limit / 20) : 0);
+                paceOwn: name != Create, reserveForWrites: name == General);
         }
     }
 
