@@ -22,7 +22,8 @@ public sealed record ApiBudgetUse(string Bucket, int Limit, TimeSpan Window, int
 /// 20 per minute, <c>/stats</c> 50 per minute, every other operation 1,600 per minute) with the limit the API announces
 /// (<c>X-RateLimit-Limit</c>), what it says is left (<c>X-RateLimit-Remaining</c> until <c>X-RateLimit-Reset</c>) and
 /// our own requests of the last window. A request waits for budget instead of being sent into a certain 429; writes go
-/// before reads, and reads never take the last part of a bucket that writes draw on too (the general one).
+/// before reads, and reads never take the last part (a twentieth, at least one request, of a bucket of 10 or more)
+/// of a bucket that writes draw on too (the general one).
 /// </summary>
 /// <remarks>Our own count paces a bucket once the API announced it (an API that announces no limit enforces none).
 /// Our own requests are counted in a sliding window one second longer than the published one: every fixed

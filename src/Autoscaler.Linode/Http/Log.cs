@@ -22,8 +22,12 @@ internal static partial class Log
         string outcome);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information,
-        Message = "Linode API budget: waited {DelayMs:0} ms for the rate limit before {Method} {Path}")]
+        Message = "Linode API rate limit exhausted: waiting {DelayMs:0} ms before {Method} {Path}")]
     public static partial void RateLimitWait(ILogger logger, double delayMs, string method, string path);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Debug,
+        Message = "Linode API budget: {Method} {Path} waited {DelayMs:0} ms for its bucket")]
+    public static partial void BudgetWait(ILogger logger, double delayMs, string method, string path);
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Warning,
         Message = "Linode API {Method} {Path} -> {StatusCode}; not retried because the request is not safe to repeat")]

@@ -59,10 +59,18 @@ internal sealed class RateLimitGateStrategy(RateLimitGate gate, TimeProvider tim
         var paginated = requestContext?.Paginated;
         try
         {
-            var waited = await gate.AcquireAsync(endpoint, paginated, context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
-            if (waited > TimeSpan.Zero)
+            // A window the API said is spent is told before the wait; pacing by our own count after it.
+            var blocked = gate.DelayFor(endpoint);
+            if (blocked > TimeSpan.Zero)
             {
-                Log.RateLimitWait(logger, waited.TotalMilliseconds, request?.Method.Method ?? "?",
+                Log.RateLimitWait(logger, blocked.TotalMilliseconds, request?.Method.Method ?? "?",
+                    request?.RequestUri?.AbsolutePath ?? "?");
+            }
+
+            var waited = await gate.AcquireAsync(endpoint, paginated, context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
+            if (waited > TimeSpan.Zero && blocked == TimeSpan.Zero)
+            {
+                Log.BudgetWait(logger, waited.TotalMilliseconds, request?.Method.Method ?? "?",
                     request?.RequestUri?.AbsolutePath ?? "?");
             }
         }
