@@ -74,6 +74,7 @@ public sealed class LinodeClient : ILinodeClient
         var metrics = new LinodeClientMetrics(meterFactory);
         var gate = new RateLimitGate(timeProvider, options.MaxRetryAfter);
         gate.Buckets.Observed += metrics.RecordBucket;
+        metrics.ObserveBudget(gate.Budget);
 
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage>();
         LinodeResilience.Configure(builder, options, gate, metrics, logger, timeProvider);
@@ -86,7 +87,7 @@ public sealed class LinodeClient : ILinodeClient
         var resilience = new ResilienceHandler(builder.Build()) { InnerHandler = inner };
         var http = new HttpClient(resilience, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
 #pragma warning restore CA2000
-        return new StandaloneLinodeClient(new LinodeClient(http, options, timeProvider), http, metrics, gate.Buckets);
+        return new StandaloneLinodeClient(new LinodeClient(http, options, timeProvider), http, metrics, gate.Budget);
     }
 }
 
@@ -97,16 +98,20 @@ public sealed class StandaloneLinodeClient : ILinodeClient, IDisposable
     private readonly HttpClient _http;
     private readonly IDisposable _metrics;
 
-    internal StandaloneLinodeClient(LinodeClient client, HttpClient http, IDisposable metrics, RateLimitBuckets rateLimits)
+    internal StandaloneLinodeClient(LinodeClient client, HttpClient http, IDisposable metrics, LinodeApiBudget budget)
     {
         _client = client;
         _http = http;
         _metrics = metrics;
-        RateLimits = rateLimits;
+        Budget = budget;
     }
 
     /// <summary>The rate-limit buckets the API announced to this client (the create limiter follows them).</summary>
-    public RateLimitBuckets RateLimits { get; }
+    public RateLimitBuckets RateLimits => Budget.Announced;
+
+    /// <summary>The client's API budget per published bucket: every request waits here for its turn; pools share
+    /// its create limiter (<see cref="LinodeApiBudget.Creates"/>).</summary>
+    public LinodeApiBudget Budget { get; }
 
     public Uri BaseUri => _client.BaseUri;
 
@@ -150,6 +155,7 @@ internal sealed class LinodeClientServices
         Metrics = new LinodeClientMetrics(meterFactory);
         Gate = new RateLimitGate(TimeProvider, options.Value.MaxRetryAfter);
         Gate.Buckets.Observed += Metrics.RecordBucket;
+        Metrics.ObserveBudget(Gate.Budget);
     }
 
     public TimeProvider TimeProvider { get; }

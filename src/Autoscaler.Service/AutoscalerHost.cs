@@ -308,7 +308,10 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
 
             new WebhookEndpoint(config, alerts, nudger, metrics, loggerFactory.CreateLogger<WebhookEndpoint>(), commands, time).Map(app);
             var billing = new BillingFigures(store, time);
-            new ApiEndpoints(config, engine, store, nudger, metrics, loggerFactory.CreateLogger<ApiEndpoints>(), alerts, billing).Map(app);
+            // The Linode pools share one client, so one API budget (status shows it per bucket).
+            var apiBudget = pools.OfType<Autoscaler.Linode.Provider.LinodeInstancePool>().Select(p => p.View.Budget).FirstOrDefault(b => b is not null);
+            new ApiEndpoints(config, engine, store, nudger, metrics, loggerFactory.CreateLogger<ApiEndpoints>(), alerts, billing,
+                apiBudget is null ? null : apiBudget.Use).Map(app);
             new DashboardEndpoints(config, engine, alerts, history, nudger, loggerFactory.CreateLogger<DashboardEndpoints>()).Map(app);
             StandbyGuard.Map(app, elector);
 

@@ -63,7 +63,8 @@ internal static class StatusCommand
             try
             {
                 var only = parse.GetValue(pool);
-                var pools = only is null ? await client.GetPoolsAsync(cancellationToken) : [await client.GetPoolAsync(only, cancellationToken)];
+                var all = only is null ? await client.GetStatusAsync(cancellationToken) : null;
+                var pools = all is not null ? all.Pools : [await client.GetPoolAsync(only!, cancellationToken)];
                 var recent = new List<(PoolDto Pool, IReadOnlyList<EventDto> Events)>();
                 foreach (var p in pools)
                 {
@@ -83,6 +84,11 @@ internal static class StatusCommand
                             return (JsonNode)node;
                         })]),
                     };
+                    if (all?.ApiBudget is { } budgetJson)
+                    {
+                        doc["apiBudget"] = JsonSerializer.SerializeToNode(budgetJson, ApiJson.Options);
+                    }
+
                     await output.WriteLineAsync(doc.ToJsonString(ApiJson.Options));
                     return ExitCodes.Ok;
                 }
@@ -109,6 +115,11 @@ internal static class StatusCommand
                 foreach (var (p, entries) in recent)
                 {
                     Render(console, p, entries, now);
+                }
+
+                if (all?.ApiBudget is { Count: > 0 } budget)
+                {
+                    RenderBudget(console, budget);
                 }
 
                 return ExitCodes.Ok;
@@ -238,6 +249,20 @@ internal static class StatusCommand
         }
 
         console.Write(log);
+    }
+
+    /// <summary>One line per Linode rate-limit bucket: our use of its window, what the API says is left, waits, 429s.</summary>
+    private static void RenderBudget(IAnsiConsole console, IReadOnlyList<ApiBudgetDto> budget)
+    {
+        console.Write(new Rule("[bold]Linode API budget[/]").LeftJustified());
+        var table = new Table().Border(TableBorder.Simple).AddColumns("bucket", "used / limit", "window", "left", "waits", "429s");
+        foreach (var b in budget)
+        {
+            table.AddRow(Markup.Escape(b.Bucket), $"{N(b.Used)} / {N(b.Limit)}", b.WindowSeconds.ToString("0.#", CultureInfo.InvariantCulture) + " s",
+                b.Remaining is { } left ? N(left) : "-", b.Waits.ToString(CultureInfo.InvariantCulture), b.Throttled.ToString(CultureInfo.InvariantCulture));
+        }
+
+        console.Write(table);
     }
 
     private static string N(int n) => n.ToString(CultureInfo.InvariantCulture);

@@ -28,6 +28,15 @@ public sealed record LinodeConfig : IConfigSectionValue
     /// emulator's <c>fast</c> profile applies at once; set it for the <c>realistic</c> profile).</summary>
     public TimeSpan ApplyDelay { get; init; } = RealApplyDelay;
 
+    /// <summary>The default <see cref="NodeRefresh"/>: 60 s.</summary>
+    public static readonly TimeSpan DefaultNodeRefresh = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often a NodeBalancer config's nodes are read when nothing of ours changes there (a member booting,
+    /// a node of ours not UP or draining, a change within <see cref="ApplyDelay"/> are read every cycle). Linode has
+    /// no account-wide list of nodes: each config is one paginated GET, so with many pools this is what keeps the
+    /// calls per cycle from growing with the pools. 0 reads every cycle. Default 60 s.</summary>
+    public TimeSpan NodeRefresh { get; init; } = DefaultNodeRefresh;
+
     /// <summary>The default <see cref="ApplyDelay"/> for <paramref name="url"/>.</summary>
     public static TimeSpan DefaultApplyDelay(Uri url)
     {
@@ -39,6 +48,6 @@ public sealed record LinodeConfig : IConfigSectionValue
     public void Describe(StringBuilder text, string indent)
     {
         ArgumentNullException.ThrowIfNull(text);
-        text.Append(CultureInfo.InvariantCulture, $"{indent}linode: {{ url: {Url}, token: {Token}, billing_period: {Autoscaler.Common.Durations.Format(BillingPeriod)}, apply_delay: {Autoscaler.Common.Durations.Format(ApplyDelay)} }}\n");
+        text.Append(CultureInfo.InvariantCulture, $"{indent}linode: {{ url: {Url}, token: {Token}, billing_period: {Autoscaler.Common.Durations.Format(BillingPeriod)}, apply_delay: {Autoscaler.Common.Durations.Format(ApplyDelay)}, node_refresh: {Autoscaler.Common.Durations.Format(NodeRefresh)} }}\n");
     }
 }

@@ -5,7 +5,7 @@ using YamlDotNet.RepresentationModel;
 namespace Autoscaler.Linode.Configuration;
 
 /// <summary>
-/// Reads and validates what Linode owns in the configuration: the top-level <c>linode:</c> section (url, token, billing_period, apply_delay) and, in
+/// Reads and validates what Linode owns in the configuration: the top-level <c>linode:</c> section (url, token, billing_period, apply_delay, node_refresh) and, in
 /// each Linode pool, region, type, image, stackscript, user_data, firewall_id or firewall_label, authorized_keys, tags, pool_tag,
 /// label_prefix, protection_tag and nodebalancer (beside the policy keys, as they always were).
 /// </summary>
@@ -44,9 +44,17 @@ public static partial class LinodeConfigReader
             applyDelay = null;
         }
 
+        var nodeRefresh = m.Duration("node_refresh");
+        if (nodeRefresh is { } n && (n < TimeSpan.Zero || n > TimeSpan.FromHours(1)))
+        {
+            m.Error("linode.node_refresh must be between 0s and 1h", m.Raw("node_refresh"));
+            nodeRefresh = null;
+        }
+
         m.Done();
         return token is null ? null : new LinodeConfig
         {
+            NodeRefresh = nodeRefresh ?? LinodeConfig.DefaultNodeRefresh,
             Url = url,
             Token = token,
             BillingPeriod = period ?? TimeSpan.FromHours(1),

@@ -40,6 +40,23 @@ internal sealed class LinodeClientMetrics : IDisposable
             "Requests left in a bucket's window, as the API last announced.");
     }
 
+    /// <summary>Publishes the budget's use per published bucket (read when metrics are collected).</summary>
+    public void ObserveBudget(LinodeApiBudget budget)
+    {
+        ArgumentNullException.ThrowIfNull(budget);
+        _meter.CreateObservableGauge("linode.client.budget.used", () => Each(budget, u => (long)u.Used), "{request}",
+            "Our requests in the bucket's last window.");
+        _meter.CreateObservableGauge("linode.client.budget.limit", () => Each(budget, u => (long)u.Limit), "{request}",
+            "Requests the bucket allows per window (announced, else published).");
+        _meter.CreateObservableCounter("linode.client.budget.waits", () => Each(budget, u => u.Waits), "{request}",
+            "Requests that waited for budget before being sent.");
+        _meter.CreateObservableCounter("linode.client.budget.throttled", () => Each(budget, u => u.Throttled), "{request}",
+            "429 answers received.");
+    }
+
+    private static IEnumerable<Measurement<long>> Each(LinodeApiBudget budget, Func<ApiBudgetUse, long> value) =>
+        budget.Use().Select(u => new Measurement<long>(value(u), new KeyValuePair<string, object?>("bucket", u.Bucket)));
+
     /// <summary>Records a bucket's announced limit and what remains of it.</summary>
     public void RecordBucket(string bucket, RateLimitBucket state)
     {

@@ -7,11 +7,15 @@ internal sealed class LinodeRequestContext
 
     private int _attempts;
 
-    public LinodeRequestContext(string endpoint, bool idempotent)
+    public LinodeRequestContext(string endpoint, bool idempotent, bool paginated = false)
     {
         Endpoint = endpoint;
         Idempotent = idempotent;
+        Paginated = paginated;
     }
+
+    /// <summary>The answer is a page of a collection: the request counts against the paginated-GET bucket.</summary>
+    public bool Paginated { get; }
 
     /// <summary>The endpoint template, e.g. <c>GET /linode/instances/{linodeId}</c> (metric tag; no ids).</summary>
     public string Endpoint { get; }

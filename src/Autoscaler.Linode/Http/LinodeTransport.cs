@@ -60,7 +60,8 @@ internal sealed class LinodeTransport
     private async Task<T> SendCoreAsync<T>(HttpMethod method, string endpoint, string relativePath, object? body,
         bool idempotent, Filter? filter, Action<HttpResponseHeaders>? onHeaders, CancellationToken cancellationToken)
     {
-        var context = new LinodeRequestContext(endpoint, idempotent);
+        var context = new LinodeRequestContext(endpoint, idempotent,
+            paginated: typeof(T).IsGenericType && typeof(T).GetGenericTypeDefinition() == typeof(Page<>));
         using var request = BuildRequest(method, relativePath, body, filter, context);
         var path = request.RequestUri!.AbsolutePath;
 

@@ -25,6 +25,10 @@ internal static partial class Log
         Message = "Linode API rate limit exhausted: waiting {DelayMs:0} ms before {Method} {Path}")]
     public static partial void RateLimitWait(ILogger logger, double delayMs, string method, string path);
 
+    [LoggerMessage(EventId = 6, Level = LogLevel.Debug,
+        Message = "Linode API budget: {Method} {Path} waited {DelayMs:0} ms for its bucket")]
+    public static partial void BudgetWait(ILogger logger, double delayMs, string method, string path);
+
     [LoggerMessage(EventId = 5, Level = LogLevel.Warning,
         Message = "Linode API {Method} {Path} -> {StatusCode}; not retried because the request is not safe to repeat")]
     public static partial void NotRetriedUnsafe(ILogger logger, string method, string path, HttpStatusCode statusCode);

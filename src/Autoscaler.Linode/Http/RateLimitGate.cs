@@ -1,58 +1,45 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Polly;
 
 namespace Autoscaler.Linode.Http;
 
-/// <summary>Client-side gate: once a response says a rate-limit window is used up (<c>X-RateLimit-Remaining: 0</c>) or
-/// a 429 names a <c>Retry-After</c>, later requests to the same endpoint wait until the window resets instead of
-/// spending attempts on certain 429s.</summary>
-/// <remarks>Kept per endpoint template because the API's windows differ by operation (creating instances has a
-/// window of its own, far smaller than the general one): an exhausted create window must not stall every GET.</remarks>
-internal sealed class RateLimitGate(TimeProvider timeProvider, TimeSpan maxWait)
+/// <summary>The client's side of Linode's rate limits: what the API announced per endpoint (<see cref="Buckets"/>) and
+/// the budget per published bucket (<see cref="Budget"/>), which paces every attempt before it is sent. Once a response
+/// says a bucket's window is used up (<c>X-RateLimit-Remaining: 0</c>) or a 429 names a <c>Retry-After</c>, later
+/// requests of that bucket wait until the window resets instead of spending attempts on certain 429s.</summary>
+/// <remarks>Kept per bucket because the API's windows differ by kind of operation (creating instances has a window of
+/// its own, far smaller than the general one): an exhausted create window must not stall every GET.</remarks>
+internal sealed class RateLimitGate
 {
-    private readonly ConcurrentDictionary<string, long> _blockedUntilUtcTicks = new(StringComparer.Ordinal);
+    private readonly TimeProvider _timeProvider;
 
-    /// <summary>What the API announced per bucket (the create limiter paces by it; /metrics shows it).</summary>
+    public RateLimitGate(TimeProvider timeProvider, TimeSpan maxWait)
+    {
+        _timeProvider = timeProvider;
+        Budget = new LinodeApiBudget(timeProvider, maxWait, Buckets);
+    }
+
+    /// <summary>What the API announced per endpoint template (the create limiter paces by it; /metrics shows it).</summary>
     public RateLimitBuckets Buckets { get; } = new();
 
-    /// <summary>How long a request to <paramref name="endpoint"/> starting now must wait (zero when open), capped.</summary>
-    public TimeSpan DelayFor(string endpoint)
-    {
-        if (!_blockedUntilUtcTicks.TryGetValue(endpoint, out var until))
-        {
-            return TimeSpan.Zero;
-        }
+    /// <summary>The budget per published bucket, shared by every request of the client.</summary>
+    public LinodeApiBudget Budget { get; }
 
-        var remaining = new DateTimeOffset(until, TimeSpan.Zero) - timeProvider.GetUtcNow();
-        if (remaining <= TimeSpan.Zero)
-        {
-            _blockedUntilUtcTicks.TryRemove(KeyValuePair.Create(endpoint, until));
-            return TimeSpan.Zero;
-        }
+    /// <summary>How long a request to <paramref name="endpoint"/> starting now must wait for what the API announced
+    /// (zero when open), capped.</summary>
+    public TimeSpan DelayFor(string endpoint) => Budget.BlockedFor(LinodeApiBudget.BucketOf(endpoint));
 
-        return remaining > maxWait ? maxWait : remaining;
-    }
+    /// <summary>Waits until the request fits its bucket (writes before reads); returns how long it waited.</summary>
+    public ValueTask<TimeSpan> AcquireAsync(string endpoint, bool? paginated, CancellationToken cancellationToken) =>
+        Budget.AcquireAsync(LinodeApiBudget.BucketOf(endpoint, paginated), !endpoint.StartsWith("GET ", StringComparison.Ordinal), cancellationToken);
 
     /// <summary>Learns from the rate-limit headers of a response to <paramref name="endpoint"/>.</summary>
-    public void Observe(string endpoint, RateLimitInfo info, int statusCode)
+    public void Observe(string endpoint, RateLimitInfo info, int statusCode, bool? paginated = null)
     {
         ArgumentNullException.ThrowIfNull(info);
-        var now = timeProvider.GetUtcNow();
-        Buckets.Observe(endpoint, info, now);
-        if (info.Remaining is <= 0 && info.Reset is { } reset && reset > now)
-        {
-            BlockUntil(endpoint, reset);
-        }
-
-        if (statusCode == 429 && info.RetryAfter is { } retryAfter && retryAfter > TimeSpan.Zero)
-        {
-            BlockUntil(endpoint, now + retryAfter);
-        }
+        Buckets.Observe(endpoint, info, _timeProvider.GetUtcNow());
+        Budget.Observe(LinodeApiBudget.BucketOf(endpoint, paginated), info, statusCode);
     }
-
-    private void BlockUntil(string endpoint, DateTimeOffset until) =>
-        _blockedUntilUtcTicks.AddOrUpdate(endpoint, until.UtcTicks, (_, current) => Math.Max(current, until.UtcTicks));
 }
 
 /// <summary>Polly strategy that waits at the gate before each attempt and feeds the gate each attempt's headers.
@@ -67,26 +54,35 @@ internal sealed class RateLimitGateStrategy(RateLimitGate gate, TimeProvider tim
         TState state)
     {
         var request = context.GetRequestMessage();
-        var endpoint = LinodeRequestContext.Of(request)?.Endpoint ?? "unknown";
-        var delay = gate.DelayFor(endpoint);
-        if (delay > TimeSpan.Zero)
+        var requestContext = LinodeRequestContext.Of(request);
+        var endpoint = requestContext?.Endpoint ?? "unknown";
+        var paginated = requestContext?.Paginated;
+        try
         {
-            Log.RateLimitWait(logger, delay.TotalMilliseconds, request?.Method.Method ?? "?",
-                request?.RequestUri?.AbsolutePath ?? "?");
-            try
+            // A window the API said is spent is told before the wait; pacing by our own count after it.
+            var blocked = gate.DelayFor(endpoint);
+            if (blocked > TimeSpan.Zero)
             {
-                await Task.Delay(delay, timeProvider, context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
+                Log.RateLimitWait(logger, blocked.TotalMilliseconds, request?.Method.Method ?? "?",
+                    request?.RequestUri?.AbsolutePath ?? "?");
             }
-            catch (OperationCanceledException ex)
+
+            var waited = await gate.AcquireAsync(endpoint, paginated, context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
+            if (waited > TimeSpan.Zero && blocked == TimeSpan.Zero)
             {
-                return Outcome.FromException<HttpResponseMessage>(ex);
+                Log.BudgetWait(logger, waited.TotalMilliseconds, request?.Method.Method ?? "?",
+                    request?.RequestUri?.AbsolutePath ?? "?");
             }
+        }
+        catch (OperationCanceledException ex)
+        {
+            return Outcome.FromException<HttpResponseMessage>(ex);
         }
 
         var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
         if (outcome.Result is { } response)
         {
-            gate.Observe(endpoint, RateLimitInfo.From(response.Headers, timeProvider.GetUtcNow()), (int)response.StatusCode);
+            gate.Observe(endpoint, RateLimitInfo.From(response.Headers, timeProvider.GetUtcNow()), (int)response.StatusCode, paginated);
         }
 
         return outcome;

@@ -30,6 +30,7 @@ public sealed partial class LinodeInstancePool
     /// <summary>Takes the pool's price from an already read type (the factory's catalog check).</summary>
     internal void UseTypePrice(LinodeType type)
     {
+        _view.UseType(type);
         if (TermsOf(type) is { } terms)
         {
             lock (_lock)
@@ -56,7 +57,8 @@ public sealed partial class LinodeInstancePool
 
         try
         {
-            var type = await _client.Types.GetAsync(_linode.Type, cancellationToken).ConfigureAwait(false);
+            // Pools of one type share the read (the view keeps the type).
+            var type = await _view.TypeAsync(_linode.Type, cancellationToken).ConfigureAwait(false);
             var terms = TermsOf(type);
             if (terms is null)
             {

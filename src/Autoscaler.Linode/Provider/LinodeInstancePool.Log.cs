@@ -55,7 +55,4 @@ public sealed partial class LinodeInstancePool
 
     [LoggerMessage(EventId = 150, Level = LogLevel.Warning, Message = "pool {Pool}: instance {InstanceId} ({Label}) does not carry the pool tag {PoolTag}: refused to {Action} it")]
     private partial void LogRefused(string pool, long instanceId, string label, string poolTag, string action);
-
-    [LoggerMessage(EventId = 151, Level = LogLevel.Warning, Message = "pool {Pool}: the API listed instance {InstanceId} ({Label}) for tag {PoolTag} but it does not carry it: skipped")]
-    private partial void LogNotMemberSkipped(string pool, long instanceId, string label, string poolTag);
 }

@@ -40,7 +40,7 @@ public sealed partial class LinodeInstancePool
         }
 
         var nodes = NodeAddress(instance) is { } address
-            ? await FindNodesAsync(address, cancellationToken).ConfigureAwait(false)
+            ? FindNodes(await _view.NodesForWriteAsync(Target, cancellationToken).ConfigureAwait(false), address)
             : [];
         if (nodes.Count == 0)
         {
@@ -52,13 +52,15 @@ public sealed partial class LinodeInstancePool
         {
             try
             {
-                await _client.NodeBalancers.UpdateNodeAsync(Target.NodeBalancerId, Target.ConfigId, node.Id,
+                var undrained = await _client.NodeBalancers.UpdateNodeAsync(Target.NodeBalancerId, Target.ConfigId, node.Id,
                     new NodeRequest { Mode = ApiNodeMode.Accept }, cancellationToken).ConfigureAwait(false);
+                _view.NodeWritten(Target, undrained);
                 LogUndrained(_config.Name, instance.Label, node.Address, node.Id);
             }
             catch (LinodeNotFoundException)
             {
                 // Removed meanwhile: the reconciler sees the member without node and joins it again.
+                _view.NodeDeleted(Target, node.Id);
             }
         }
     }
@@ -92,20 +94,18 @@ public sealed partial class LinodeInstancePool
             return [];
         }
 
-        // Only when there is a candidate: one more list, of the whole account, to be sure its address is nobody's.
-        var held = new HashSet<string>(StringComparer.Ordinal);
-        await foreach (var instance in _client.Instances.ListAsync(null, ct).ConfigureAwait(false))
+        // Only when there is a candidate: an address no managed instance holds is looked up in one list of the whole
+        // account, which every pool shares for the cycle.
+        var orphans = new List<OrphanNode>();
+        foreach (var node in candidates)
         {
-            foreach (var ip in instance.Ipv4)
+            if (!await _view.AddressHeldAsync(HostOf(node.Address), ct).ConfigureAwait(false))
             {
-                held.Add(ip);
+                orphans.Add(new OrphanNode(node.Id.ToString(CultureInfo.InvariantCulture), node.Address, node.Label));
             }
         }
 
-        return candidates
-            .Where(n => !held.Contains(HostOf(n.Address)))
-            .Select(n => new OrphanNode(n.Id.ToString(CultureInfo.InvariantCulture), n.Address, n.Label))
-            .ToArray();
+        return orphans;
     }
 
     private LoadBalancerNode ToLoadBalancerNode(NodeBalancerNode node, DateTimeOffset now)
@@ -132,18 +132,25 @@ public sealed partial class LinodeInstancePool
         return colon > 0 ? address[..colon] : address;
     }
 
-    private async Task<List<NodeBalancerNode>> FindNodesAsync(string address, CancellationToken ct)
+    private static List<NodeBalancerNode> FindNodes(IReadOnlyList<NodeBalancerNode> nodes, string address) =>
+        [.. nodes.Where(n => string.Equals(n.Address, address, StringComparison.Ordinal))];
+
+    /// <summary>Whether the config's nodes must be read this cycle: a member is on its way (its node comes soon), or a
+    /// member's node, as last seen, is not UP yet or is draining.</summary>
+    private bool Changing(List<Instance> members)
     {
-        var found = new List<NodeBalancerNode>();
-        await foreach (var node in _client.NodeBalancers.ListNodesAsync(Target.NodeBalancerId, Target.ConfigId, ct).ConfigureAwait(false))
+        if (members.Any(i => MapState(i.Status) is InstanceState.Provisioning or InstanceState.Booting))
         {
-            if (string.Equals(node.Address, address, StringComparison.Ordinal))
-            {
-                found.Add(node);
-            }
+            return true;
         }
 
-        return found;
+        if (_view.CachedNodes(Target) is not { } cached)
+        {
+            return true;
+        }
+
+        var addresses = members.Select(NodeAddress).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        return cached.Any(n => addresses.Contains(n.Address) && (n.Status != ApiNodeStatus.Up || n.Mode == ApiNodeMode.Drain));
     }
 
     private async Task DeleteNodeAsync(long nodeId, CancellationToken ct)
@@ -156,6 +163,8 @@ public sealed partial class LinodeInstancePool
         {
             // Already gone: the goal is reached.
         }
+
+        _view.NodeDeleted(Target, nodeId);
     }
 
     private async Task<string> AllocatePrivateIpv4Async(Instance instance, CancellationToken ct)
@@ -163,6 +172,7 @@ public sealed partial class LinodeInstancePool
         try
         {
             var ip = await _client.Instances.AllocateIpv4Async(instance.Id, isPublic: false, ct).ConfigureAwait(false);
+            _view.Put(instance with { Ipv4 = [.. instance.Ipv4, ip.Address] });
             LogPrivateIpAllocated(_config.Name, instance.Label, ip.Address);
             return ip.Address;
         }

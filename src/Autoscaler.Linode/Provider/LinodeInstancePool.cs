@@ -47,6 +47,7 @@ public sealed partial class LinodeInstancePool : IInstancePool
     private readonly Dictionary<long, (CoreNodeStatus Status, DateTimeOffset Since)> _nodeSeen = [];
     private readonly Dictionary<long, (InstanceState State, DateTimeOffset Since)> _instanceSeen = [];
     private readonly HashSet<long> _foreignNodesLogged = [];
+    private readonly LinodeAccountView _view;
 
     /// <summary>Creates the pool. Prefer <see cref="LinodeInstancePoolFactory"/>, which resolves
     /// <paramref name="target"/> and reads the user data file.</summary>
@@ -59,9 +60,12 @@ public sealed partial class LinodeInstancePool : IInstancePool
     /// <param name="logger">Where the pool logs.</param>
     /// <param name="nodeWeight">Weight of the nodes it adds (1..255). Default 100.</param>
     /// <param name="billingPeriod">The account's billing period (default 1 h), reported with the type's price.</param>
+    /// <param name="view">The account view shared with the other pools of the factory; default a view of this pool
+    /// alone that reads on every snapshot.</param>
     public LinodeInstancePool(PoolConfig config, ILinodeClient client, NodeBalancerTarget target,
         InstanceCreateRateLimiter createLimiter, byte[]? userData = null, TimeProvider? timeProvider = null,
-        ILogger<LinodeInstancePool>? logger = null, int nodeWeight = 100, TimeSpan? billingPeriod = null)
+        ILogger<LinodeInstancePool>? logger = null, int nodeWeight = 100, TimeSpan? billingPeriod = null,
+        LinodeAccountView? view = null)
     {
         _billingPeriod = billingPeriod ?? TimeSpan.FromHours(1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_billingPeriod, TimeSpan.Zero, nameof(billingPeriod));
@@ -82,7 +86,12 @@ public sealed partial class LinodeInstancePool : IInstancePool
         _linode = config.Provider as LinodePoolConfig
             ?? throw new ArgumentException($"pool '{config.Name}' is not a Linode pool (provider: {config.Provider?.Provider ?? "none"})", nameof(config));
         _poolTag = _linode.PoolTagOf(config.Name);
+        _view = view ?? new LinodeAccountView(client, _time);
+        _view.Register(_poolTag);
     }
+
+    /// <summary>What this pool knows of the account, shared with the other pools of its factory.</summary>
+    public LinodeAccountView View => _view;
 
     /// <inheritdoc />
     public string Name => _config.Name;
@@ -102,25 +111,10 @@ public sealed partial class LinodeInstancePool : IInstancePool
     public async Task<PoolSnapshot> SnapshotAsync(CancellationToken cancellationToken)
     {
         var takenAt = _time.GetUtcNow();
-        var instances = new List<Instance>();
-        await foreach (var instance in _client.Instances.ListAsync(Filter.Tag(_poolTag), cancellationToken).ConfigureAwait(false))
-        {
-            // The API's tag filter is a convention, not a documented rule: membership is checked here as well.
-            if (instance.HasTag(_poolTag))
-            {
-                instances.Add(instance);
-            }
-            else
-            {
-                LogNotMemberSkipped(_config.Name, instance.Id, instance.Label, _poolTag);
-            }
-        }
-
-        var nodes = new List<NodeBalancerNode>();
-        await foreach (var node in _client.NodeBalancers.ListNodesAsync(Target.NodeBalancerId, Target.ConfigId, cancellationToken).ConfigureAwait(false))
-        {
-            nodes.Add(node);
-        }
+        // One list of every pool's instances serves the whole cycle; membership is this pool's tag, checked here.
+        var instances = (await _view.InstancesAsync(cancellationToken).ConfigureAwait(false))
+            .Where(i => i.HasTag(_poolTag)).ToList();
+        var nodes = (await _view.NodesAsync(Target, Changing(instances), NodeApplyDelay, cancellationToken).ConfigureAwait(false)).ToList();
 
         var nodeByAddress = new Dictionary<string, NodeBalancerNode>(StringComparer.Ordinal);
         foreach (var node in nodes.OrderBy(n => n.Id))
@@ -175,7 +169,7 @@ public sealed partial class LinodeInstancePool : IInstancePool
         }
 
         // A crash between the create and the journal's close leaves an instance with this label: adopt it.
-        if (await FindByLabelAsync(request.Label, cancellationToken).ConfigureAwait(false) is { } existing)
+        if (await FindByLabelAsync(request.Label, cancellationToken, fromView: true).ConfigureAwait(false) is { } existing)
         {
             LogLaunchAdopted(_config.Name, request.Label, existing.Id);
             return ToMemberUntracked(existing);
@@ -217,6 +211,7 @@ public sealed partial class LinodeInstancePool : IInstancePool
         }
 
         LogLaunched(_config.Name, created.Label, created.Id, created.RawStatus);
+        _view.Put(created);
         return ToMemberUntracked(created);
     }
 
@@ -232,7 +227,7 @@ public sealed partial class LinodeInstancePool : IInstancePool
 
         var privateIp = instance.PrivateIpv4 ?? await AllocatePrivateIpv4Async(instance, cancellationToken).ConfigureAwait(false);
         var address = FormatAddress(privateIp);
-        var existing = await FindNodesAsync(address, cancellationToken).ConfigureAwait(false);
+        var existing = FindNodes(await _view.NodesForWriteAsync(Target, cancellationToken).ConfigureAwait(false), address);
         if (existing.Count > 0)
         {
             LogAlreadyJoined(_config.Name, instance.Label, address, existing[0].Id, existing[0].Mode.ToString());
@@ -246,6 +241,7 @@ public sealed partial class LinodeInstancePool : IInstancePool
             Mode = ApiNodeMode.Accept,
             Weight = _nodeWeight,
         }, cancellationToken).ConfigureAwait(false);
+        _view.NodeWritten(Target, node);
         LogJoined(_config.Name, instance.Label, address, node.Id, Target.ToString());
     }
 
@@ -260,7 +256,7 @@ public sealed partial class LinodeInstancePool : IInstancePool
         }
 
         var nodes = NodeAddress(instance) is { } address
-            ? await FindNodesAsync(address, cancellationToken).ConfigureAwait(false)
+            ? FindNodes(await _view.NodesForWriteAsync(Target, cancellationToken).ConfigureAwait(false), address)
             : [];
         if (nodes.Count == 0)
         {
@@ -272,13 +268,15 @@ public sealed partial class LinodeInstancePool : IInstancePool
         {
             try
             {
-                await _client.NodeBalancers.UpdateNodeAsync(Target.NodeBalancerId, Target.ConfigId, node.Id,
+                var drained = await _client.NodeBalancers.UpdateNodeAsync(Target.NodeBalancerId, Target.ConfigId, node.Id,
                     new NodeRequest { Mode = ApiNodeMode.Drain }, cancellationToken).ConfigureAwait(false);
+                _view.NodeWritten(Target, drained);
                 LogDrained(_config.Name, instance.Label, node.Address, node.Id);
             }
             catch (LinodeNotFoundException)
             {
                 // Removed meanwhile: nothing left to drain.
+                _view.NodeDeleted(Target, node.Id);
             }
         }
     }
@@ -293,7 +291,7 @@ public sealed partial class LinodeInstancePool : IInstancePool
         var address = instance is not null ? NodeAddress(instance) : member.Node?.Address;
         if (address is not null)
         {
-            foreach (var node in await FindNodesAsync(address, cancellationToken).ConfigureAwait(false))
+            foreach (var node in FindNodes(await _view.NodesForWriteAsync(Target, cancellationToken).ConfigureAwait(false), address))
             {
                 await DeleteNodeAsync(node.Id, cancellationToken).ConfigureAwait(false);
                 LogNodeRemoved(_config.Name, member.Label, node.Address, node.Id);
@@ -314,9 +312,11 @@ public sealed partial class LinodeInstancePool : IInstancePool
         try
         {
             await _client.Instances.DeleteAsync(instance.Id, cancellationToken).ConfigureAwait(false);
+            _view.Remove(instance.Id);
         }
         catch (LinodeNotFoundException)
         {
+            _view.Remove(instance.Id);
             return;
         }
         catch (LinodeBusyException)
@@ -344,6 +344,7 @@ public sealed partial class LinodeInstancePool : IInstancePool
         }
         catch (LinodeNotFoundException)
         {
+            _view.NodeDeleted(Target, nodeId);
             return;
         }
 
@@ -437,6 +438,16 @@ public sealed partial class LinodeInstancePool : IInstancePool
         ArgumentNullException.ThrowIfNull(member);
         var id = ParseId(member.Id, "instance");
         var instance = await TryGetInstanceAsync(id, ct).ConfigureAwait(false);
+        // The fresher answer serves the next snapshot too (and a vanished instance leaves it).
+        if (instance is null)
+        {
+            _view.Remove(id);
+        }
+        else
+        {
+            _view.Put(instance);
+        }
+
         if (instance is not null && !instance.HasTag(_poolTag))
         {
             LogRefused(_config.Name, id, instance.Label, _poolTag, action);
@@ -460,8 +471,16 @@ public sealed partial class LinodeInstancePool : IInstancePool
 
     /// <summary>The instance labelled <paramref name="label"/> when it is a member; null when none has that label;
     /// throws when one has it without the pool tag (labels are unique on the account, so no new one can be made).</summary>
-    private async Task<Instance?> FindByLabelAsync(string label, CancellationToken ct)
+    private async Task<Instance?> FindByLabelAsync(string label, CancellationToken ct, bool fromView = false)
     {
+        // The cycle's list holds every instance of the pools' tags, ours made since included: no search needed. An
+        // instance with the label but without any pool tag is not in it; the create then fails on the label and the
+        // search below tells.
+        if (fromView && _view.FindByLabel(label) is (true, var known))
+        {
+            return known;
+        }
+
         Instance? found = null;
         await foreach (var instance in _client.Instances.ListAsync(Filter.Eq("label", label), ct).ConfigureAwait(false))
         {

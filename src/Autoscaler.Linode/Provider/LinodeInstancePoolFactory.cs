@@ -45,6 +45,20 @@ public sealed record LinodeInstancePoolFactoryOptions
 
     /// <summary>Check at setup that the token has the scopes the pools need (one harmless probe per scope). Default true.</summary>
     public bool CheckScopes { get; init; } = true;
+
+    /// <summary>How long one list of the account's managed instances serves every pool's snapshot (see
+    /// <see cref="LinodeAccountView"/>). The service sets it to <see cref="FreshnessFraction"/> of
+    /// <c>engine.evaluation_interval</c>, so the first pool of a cycle reads and the rest reuse it. Default zero: every
+    /// snapshot reads (as a pool on its own does).</summary>
+    public TimeSpan SnapshotFreshness { get; init; }
+
+    /// <summary>How often a NodeBalancer config's nodes are read when nothing of ours changes there (the
+    /// <c>linode:</c> section's <c>node_refresh</c>). Default zero: every snapshot reads them.</summary>
+    public TimeSpan NodeRefresh { get; init; }
+
+    /// <summary>The part of the evaluation interval a list of the instances serves: long enough for every pool of one
+    /// cycle (they run one after another), short enough that the next cycle reads again.</summary>
+    public const double FreshnessFraction = 0.8;
 }
 
 /// <summary>
@@ -81,12 +95,17 @@ public sealed partial class LinodeInstancePoolFactory
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger<LinodeInstancePoolFactory>();
         _options = options ?? new LinodeInstancePoolFactoryOptions();
+        View = new LinodeAccountView(client, _time, _options.SnapshotFreshness, _options.NodeRefresh,
+            _loggerFactory.CreateLogger<LinodeAccountView>());
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.NodeWeight, 1, nameof(options));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(_options.NodeWeight, 255, nameof(options));
     }
 
     /// <summary>The limiter every pool of this factory shares.</summary>
     public InstanceCreateRateLimiter CreateLimiter { get; }
+
+    /// <summary>The account view every pool of this factory shares (one list of the instances per cycle).</summary>
+    public LinodeAccountView View { get; }
 
     /// <summary>Builds the pool, or throws a <see cref="LinodePoolSetupException"/> listing every problem found.</summary>
     public async Task<LinodeInstancePool> CreateAsync(PoolConfig pool, CancellationToken cancellationToken)
@@ -175,7 +194,7 @@ public sealed partial class LinodeInstancePoolFactory
 
         LogPoolReady(pool.Name, pool.EffectivePoolTag, target.ToString());
         var built = new LinodeInstancePool(pool, _client, target, CreateLimiter, userData, _time,
-            _loggerFactory.CreateLogger<LinodeInstancePool>(), _options.NodeWeight, _options.BillingPeriod)
+            _loggerFactory.CreateLogger<LinodeInstancePool>(), _options.NodeWeight, _options.BillingPeriod, View)
         {
             NodeApplyDelay = _options.NodeApplyDelay,
         };

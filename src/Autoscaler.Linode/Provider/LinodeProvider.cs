@@ -55,9 +55,15 @@ public sealed partial class LinodeProvider : IProviderKind
         ConfigureClient?.Invoke(options);
         var client = LinodeClient.Create(options, context.Time, context.LoggerFactory, context.MeterFactory, Handler);
         context.Own(client);
-        // The create limiter follows the limit the API announces to this client.
-        var limiter = new InstanceCreateRateLimiter(context.Time, announced: client.RateLimits);
-        var factory = new LinodeInstancePoolFactory(client, limiter, timeProvider: context.Time, loggerFactory: context.LoggerFactory, options: (PoolOptions ?? new LinodeInstancePoolFactoryOptions()) with { BillingPeriod = linode.BillingPeriod, NodeApplyDelay = linode.ApplyDelay });
+        // The client's budget paces every request; its create limiter follows the limit the API announces.
+        var limiter = client.Budget.Creates;
+        var factory = new LinodeInstancePoolFactory(client, limiter, timeProvider: context.Time, loggerFactory: context.LoggerFactory, options: (PoolOptions ?? new LinodeInstancePoolFactoryOptions()) with
+        {
+            BillingPeriod = linode.BillingPeriod,
+            NodeApplyDelay = linode.ApplyDelay,
+            SnapshotFreshness = context.Config.Engine.EvaluationInterval * LinodeInstancePoolFactoryOptions.FreshnessFraction,
+            NodeRefresh = linode.NodeRefresh,
+        });
         return await factory.CreateAllAsync(pools, cancellationToken).ConfigureAwait(false);
     }
 

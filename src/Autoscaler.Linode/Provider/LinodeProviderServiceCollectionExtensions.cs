@@ -15,8 +15,8 @@ public static class LinodeProviderServiceCollectionExtensions
     public static IServiceCollection AddLinodeInstancePools(this IServiceCollection services, LinodeInstancePoolFactoryOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.TryAddSingleton(sp => new InstanceCreateRateLimiter(sp.GetService<TimeProvider>(),
-            announced: sp.GetService<LinodeClientServices>()?.Gate.Buckets));
+        services.TryAddSingleton(sp => sp.GetService<LinodeClientServices>()?.Gate.Budget.Creates
+            ?? new InstanceCreateRateLimiter(sp.GetService<TimeProvider>()));
         services.TryAddSingleton(sp => new LinodeInstancePoolFactory(
             sp.GetRequiredService<ILinodeClient>(),
             sp.GetRequiredService<InstanceCreateRateLimiter>(),

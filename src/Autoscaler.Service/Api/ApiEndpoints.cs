@@ -36,12 +36,14 @@ public sealed partial class ApiEndpoints
     private readonly ILogger _logger;
     private readonly AlertStateStore? _alerts;
     private readonly BillingFigures _billing;
+    private readonly Func<IReadOnlyList<Autoscaler.Linode.ApiBudgetUse>>? _apiBudget;
 
     /// <summary>Creates the API; <paramref name="alerts"/> lets pool states tell an expired alert; <paramref name="billing"/>
     /// computes the cost figures (default: from <paramref name="store"/>'s ledger on the system clock).</summary>
     public ApiEndpoints(AutoscalerConfig config, ScalingEngine engine, IAutoscalerStore store, EngineNudger nudger, ServiceMetrics metrics, ILogger<ApiEndpoints> logger,
-        AlertStateStore? alerts = null, BillingFigures? billing = null)
+        AlertStateStore? alerts = null, BillingFigures? billing = null, Func<IReadOnlyList<Autoscaler.Linode.ApiBudgetUse>>? apiBudget = null)
     {
+        _apiBudget = apiBudget;
         ArgumentNullException.ThrowIfNull(config);
         _config = config;
         _billing = billing ?? new BillingFigures(store, TimeProvider.System);
@@ -66,7 +68,7 @@ public sealed partial class ApiEndpoints
                 pools.Add(await PoolAsync(pool, context.RequestAborted).ConfigureAwait(false));
             }
 
-            return Results.Json(new PoolsResponse(pools), ApiJson.Options);
+            return Results.Json(new PoolsResponse(pools) { ApiBudget = _apiBudget?.Invoke().Select(ApiBudgetDto.From).ToArray() }, ApiJson.Options);
         });
         routes.MapGet("/api/v1/pools/{pool}", async (string pool, HttpContext context) => _engine.Pools.Contains(pool)
             ? Results.Json(await PoolAsync(pool, context.RequestAborted).ConfigureAwait(false), ApiJson.Options)

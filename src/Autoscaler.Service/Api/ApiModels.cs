@@ -23,7 +23,23 @@ public static class ApiJson
 }
 
 /// <summary><c>GET /api/v1/pools</c>.</summary>
-public sealed record PoolsResponse(IReadOnlyList<PoolDto> Pools);
+public sealed record PoolsResponse(IReadOnlyList<PoolDto> Pools)
+{
+    /// <summary>The Linode API budget per bucket (absent without Linode pools).</summary>
+    public IReadOnlyList<ApiBudgetDto>? ApiBudget { get; init; }
+}
+
+/// <summary>One Linode rate-limit bucket: its limit per window, our use of the last window, what the API says is left,
+/// how many requests waited for budget and how many were refused (429).</summary>
+public sealed record ApiBudgetDto(string Bucket, int Limit, double WindowSeconds, int Used, int? Remaining, long Waits, long Throttled)
+{
+    /// <summary>From the client's figures.</summary>
+    public static ApiBudgetDto From(Autoscaler.Linode.ApiBudgetUse use)
+    {
+        ArgumentNullException.ThrowIfNull(use);
+        return new(use.Bucket, use.Limit, use.Window.TotalSeconds, use.Used, use.Remaining, use.Waits, use.Throttled);
+    }
+}
 
 /// <summary>A pool's state.</summary>
 public sealed record PoolDto

@@ -71,6 +71,10 @@ public sealed class AutoscalerApiClient : IDisposable
     public async Task<IReadOnlyList<PoolDto>> GetPoolsAsync(CancellationToken cancellationToken = default) =>
         (await GetAsync<PoolsResponse>("api/v1/pools", cancellationToken).ConfigureAwait(false)).Pools;
 
+    /// <summary>Every pool with the Linode API budget.</summary>
+    public Task<PoolsResponse> GetStatusAsync(CancellationToken cancellationToken = default) =>
+        GetAsync<PoolsResponse>("api/v1/pools", cancellationToken);
+
     /// <summary>One pool.</summary>
     public Task<PoolDto> GetPoolAsync(string pool, CancellationToken cancellationToken = default) =>
         GetAsync<PoolDto>("api/v1/pools/" + Uri.EscapeDataString(pool), cancellationToken);

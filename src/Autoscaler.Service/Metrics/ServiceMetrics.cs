@@ -53,6 +53,10 @@ public sealed class ServiceMetrics : IDisposable
     private readonly Histogram _linodeDuration;
     private readonly Gauge _linodeBucketLimit;
     private readonly Gauge _linodeBucketRemaining;
+    private readonly Gauge _budgetUsed;
+    private readonly Gauge _budgetLimit;
+    private readonly Counter _budgetWaits;
+    private readonly Counter _budgetThrottled;
     private readonly MeterListener? _listener;
     private readonly object? _scope;
 
@@ -114,6 +118,10 @@ public sealed class ServiceMetrics : IDisposable
         DotNetStats.Register(Registry);
         _linodeBucketLimit = f.CreateGauge("autoscaler_linode_api_ratelimit_limit", "Requests a Linode rate-limit bucket (endpoint template) allows per window, as the API last announced (X-RateLimit-Limit).", "bucket");
         _linodeBucketRemaining = f.CreateGauge("autoscaler_linode_api_ratelimit_remaining", "Requests left in the bucket's window, as the API last announced (X-RateLimit-Remaining).", "bucket");
+        _budgetUsed = f.CreateGauge("autoscaler_linode_api_budget_used", "Linode API requests of ours in the bucket's last window (create, paginated, images, stats, general: Linode's published buckets, per user).", "bucket");
+        _budgetLimit = f.CreateGauge("autoscaler_linode_api_budget_limit", "Requests the bucket allows per window (as the API announced, else Linode's published figure).", "bucket");
+        _budgetWaits = f.CreateCounter("autoscaler_linode_api_budget_waits_total", "Linode API requests that waited for budget before being sent (paced instead of refused).", "bucket");
+        _budgetThrottled = f.CreateCounter("autoscaler_linode_api_budget_throttled_total", "Linode API answers 429 (too many requests), by bucket.", "bucket");
         if (linodeMeterScope is not null)
         {
             _scope = linodeMeterScope;
@@ -351,7 +359,12 @@ public sealed class ServiceMetrics : IDisposable
     public void AlertsHeld(int count) => _alertsHeld.Set(count);
 
     /// <summary>Writes every metric in the Prometheus text format.</summary>
-    public Task ExportAsync(Stream stream, CancellationToken cancellationToken) => Registry.CollectAndExportAsTextAsync(stream, cancellationToken);
+    public Task ExportAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        // The client's budget is read when collected (its observable instruments).
+        _listener?.RecordObservableInstruments();
+        return Registry.CollectAndExportAsTextAsync(stream, cancellationToken);
+    }
 
     /// <inheritdoc />
     public void Dispose() => _listener?.Dispose();
@@ -397,6 +410,18 @@ public sealed class ServiceMetrics : IDisposable
                 break;
             case "linode.client.ratelimit.remaining":
                 _linodeBucketRemaining.WithLabels(bucket).Set(value);
+                break;
+            case "linode.client.budget.used":
+                _budgetUsed.WithLabels(bucket).Set(value);
+                break;
+            case "linode.client.budget.limit":
+                _budgetLimit.WithLabels(bucket).Set(value);
+                break;
+            case "linode.client.budget.waits":
+                _budgetWaits.WithLabels(bucket).IncTo(value);
+                break;
+            case "linode.client.budget.throttled":
+                _budgetThrottled.WithLabels(bucket).IncTo(value);
                 break;
         }
     }

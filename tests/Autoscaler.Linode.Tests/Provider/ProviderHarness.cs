@@ -135,12 +135,13 @@ public sealed class ProviderHarness : IAsyncDisposable
     /// <summary>The pools' clock (the emulator and the client run on the system clock).</summary>
     public TimeProvider Time { get; }
 
-    public static async Task<ProviderHarness> StartAsync(TimeProvider? poolTime = null)
+    public static async Task<ProviderHarness> StartAsync(TimeProvider? poolTime = null, Action<EmulatorOptions>? configure = null)
     {
         var options = new EmulatorOptions { Listen = "127.0.0.1:0", Delays = EmulatorDelays.Fast };
         // Limits off keeps the client's own rate-limit gate out of these tests (they run many scale cycles a second);
-        // the provider's limiter is tested on its own clock.
+        // the provider's limiter is tested on its own clock. The budget tests turn them on.
         options.RateLimits.Enabled = false;
+        configure?.Invoke(options);
         var instances = new FakeInstanceRuntime();
         var balancers = new SettableLoadBalancerRuntime();
         var host = await EmulatorHost.StartAsync(options, new EmulatorServices { Instances = instances, Balancers = balancers });
