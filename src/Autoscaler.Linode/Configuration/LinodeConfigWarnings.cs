@@ -33,17 +33,18 @@ public static class LinodeConfigWarnings
         var interval = config.Engine.EvaluationInterval;
         if (pools.Count > 0 && interval > TimeSpan.Zero)
         {
-            // Each pass lists a pool's instances and its NodeBalancer nodes: paginated GETs, of which Linode allows 200 a
-            // minute per user (SUBSET.md §13). Over it, 429 stalls land on launches and on billing release points.
-            var listsPerPass = 2 * pools.Count;
+            // A pass lists the managed instances of every pool once (the shared account view) and, while pools scale,
+            // each pool's NodeBalancer nodes: paginated GETs, of which Linode allows 200 a minute per user (SUBSET.md
+            // §13). Over it the API budget holds calls back, so launches and billing release points wait.
+            var listsPerPass = 1 + pools.Count;
             var perMinute = listsPerPass * TimeSpan.FromMinutes(1) / interval;
             if (perMinute > PaginatedGetsPerMinute)
             {
                 var needed = TimeSpan.FromMinutes(1) * listsPerPass / PaginatedGetsPerMinute;
                 warnings.Add(string.Create(CultureInfo.InvariantCulture,
-                    $"engine.evaluation_interval ({Durations.Format(interval)}) with {pools.Count} pool(s) makes about " +
-                    $"{perMinute:0} paginated GETs a minute; Linode allows {PaginatedGetsPerMinute} per user, so calls " +
-                    $"will be answered 429: set evaluation_interval to at least {Durations.Format(TimeSpan.FromSeconds(Math.Ceiling(needed.TotalSeconds)))}"));
+                    $"engine.evaluation_interval ({Durations.Format(interval)}) with {pools.Count} pool(s) makes up to " +
+                    $"{perMinute:0} paginated GETs a minute while its pools scale; Linode allows {PaginatedGetsPerMinute} per user, so " +
+                    $"calls will wait for the budget: set evaluation_interval to at least {Durations.Format(TimeSpan.FromSeconds(Math.Ceiling(needed.TotalSeconds)))}"));
             }
         }
 

@@ -90,8 +90,8 @@ public sealed class RealAccountConfigTests
         var fine = Schema.Parse("linode: { token: t }\nengine: { evaluation_interval: 1s }" + Pool(drain: ", scale_down: { drain: 60s }"), Env);
 
         var warning = Assert.Single(LinodeConfigWarnings.Of(tooFast.Config!));
-        Assert.Equal("engine.evaluation_interval (500ms) with 1 pool(s) makes about 240 paginated GETs a minute; Linode allows 200 "
-            + "per user, so calls will be answered 429: set evaluation_interval to at least 1s", warning);
+        Assert.Equal("engine.evaluation_interval (500ms) with 1 pool(s) makes up to 240 paginated GETs a minute while its pools scale; "
+            + "Linode allows 200 per user, so calls will wait for the budget: set evaluation_interval to at least 1s", warning);
         Assert.Empty(LinodeConfigWarnings.Of(fine.Config!));
     }
 }
