@@ -21,15 +21,17 @@ internal static class BenchCommand
         var clients = new Option<int>("--clients") { HelpName = "N", Description = "Concurrent webhook clients", DefaultValueFactory = _ => 16 };
         var perClient = new Option<int>("--requests-per-client") { HelpName = "N", Description = "Webhook requests each client sends", DefaultValueFactory = _ => 500 };
         var seconds = new Option<int>("--balancer-seconds") { HelpName = "N", Description = "Seconds of each NodeBalancer run", DefaultValueFactory = _ => 10 };
+        var idle = new Option<int>("--idle-seconds") { HelpName = "N", Description = "memory: seconds serve idles before its resident set is read", DefaultValueFactory = _ => 30 };
         var json = new Option<FileInfo?>("--json") { HelpName = "FILE", Description = "Also write the figures as JSON to FILE" };
         var command = new Command("bench", "Measure webhook → first Linode API call latency, webhook requests/s and memory "
-            + "(native actions and a command per alert), and the emulated NodeBalancer's throughput")
+            + "(native actions and a command per alert), the emulated NodeBalancer's throughput, and serve's memory and start-up")
         {
-            parts, alerts, clients, perClient, seconds, json,
+            parts, alerts, clients, perClient, seconds, idle, json,
         };
         command.WithExamples(
             "linode-autoscaler bench",
-            "linode-autoscaler bench --only webhook nodebalancer --json bench.json");
+            "linode-autoscaler bench --only webhook nodebalancer --json bench.json",
+            "linode-autoscaler bench --only memory --idle-seconds 60");
 
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -47,6 +49,7 @@ internal static class BenchCommand
                 Clients = Math.Max(1, parse.GetValue(clients)),
                 RequestsPerClient = Math.Max(1, parse.GetValue(perClient)),
                 BalancerDuration = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(seconds))),
+                MemoryIdle = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(idle))),
                 Parts = only.Length == 0 ? new HashSet<string>(BenchRunner.AllParts, StringComparer.Ordinal) : new HashSet<string>(only, StringComparer.Ordinal),
             };
             var report = await new BenchRunner(settings, Console.Out).RunAsync(cancellationToken);

@@ -127,6 +127,7 @@ internal static class ServeCommand
 
             await using (host)
             {
+                var report = RuntimeReport.Interval() is { } every ? RuntimeReport.RunAsync(output, every, cancellationToken) : Task.CompletedTask;
                 await output.WriteLineAsync($"linode-autoscaler serving on {host.BaseAddress} (Ctrl-C to stop)");
                 await output.WriteLineAsync($"dashboard: {host.BaseAddress}");
                 try
@@ -135,6 +136,7 @@ internal static class ServeCommand
                 }
                 catch (OperationCanceledException)
                 {
+                    await report;
                     await output.WriteLineAsync("linode-autoscaler: stopping");
                 }
             }

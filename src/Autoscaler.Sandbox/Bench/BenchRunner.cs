@@ -21,6 +21,13 @@ public sealed record BenchSettings
 
     public int BalancerConnections { get; init; } = 32;
 
+    /// <summary><c>memory</c>: how long serve idles before its resident set is read, and the fleet it then holds.</summary>
+    public TimeSpan MemoryIdle { get; init; } = TimeSpan.FromSeconds(30);
+
+    public int MemoryPools { get; init; } = 20;
+
+    public int MemoryInstances { get; init; } = 1000;
+
     public IReadOnlySet<string> Parts { get; init; } = new HashSet<string>(BenchRunner.AllParts, StringComparer.Ordinal);
 
     public string WorkDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "linode-autoscaler-bench");
@@ -37,7 +44,7 @@ public sealed record BenchSettings
 /// </summary>
 public sealed class BenchRunner(BenchSettings settings, TextWriter output)
 {
-    public static readonly string[] AllParts = ["webhook", "commands", "nodebalancer"];
+    public static readonly string[] AllParts = ["webhook", "commands", "nodebalancer", "memory"];
 
     private const string WebhookToken = "bench-webhook-token";
     private const string LinodeToken = "bench-linode-token";
@@ -64,6 +71,11 @@ public sealed class BenchRunner(BenchSettings settings, TextWriter output)
         if (settings.Parts.Contains("nodebalancer"))
         {
             report.NodeBalancer = await RunBalancerAsync(cancellationToken);
+        }
+
+        if (settings.Parts.Contains("memory"))
+        {
+            report.Memory = await new MemoryBench(settings, output).RunAsync(cancellationToken);
         }
 
         return report;
