@@ -200,7 +200,7 @@ public sealed class MemoryBench(BenchSettings settings, TextWriter output)
             }
 
             using var pools = JsonDocument.Parse(await http.GetStringAsync("api/v1/pools", cancellationToken));
-            serving = Pools(pools.RootElement).Sum(p => p.TryGetProperty("serving", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetInt32() : 0);
+            serving = pools.RootElement.GetProperty("pools").EnumerateArray().Sum(p => p.TryGetProperty("serving", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetInt32() : 0);
             if (serving >= instances)
             {
                 return;
@@ -211,13 +211,6 @@ public sealed class MemoryBench(BenchSettings settings, TextWriter output)
 
         throw new TimeoutException($"bench: {serving} of {instances} instances serving after 300 s:" + Environment.NewLine + serve.Tail());
     }
-
-    private static IEnumerable<JsonElement> Pools(JsonElement root) => root.ValueKind switch
-    {
-        JsonValueKind.Array => root.EnumerateArray(),
-        JsonValueKind.Object when root.TryGetProperty("pools", out var list) && list.ValueKind == JsonValueKind.Array => list.EnumerateArray(),
-        _ => [],
-    };
 
     private static string? LastRuntimeLine(ServeProcess serve)
     {
