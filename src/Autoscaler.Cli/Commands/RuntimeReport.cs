@@ -40,7 +40,8 @@ internal static class RuntimeReport
     {
         var gc = GC.GetGCMemoryInfo();
         return string.Create(CultureInfo.InvariantCulture,
-            $"runtime: gc heap {Mib(gc.HeapSizeBytes)} MiB (committed {Mib(gc.TotalCommittedBytes)} MiB, fragmented {Mib(gc.FragmentedBytes)} MiB), "
+            $"runtime: managed heap {Mib(GC.GetTotalMemory(forceFullCollection: false))} MiB, allocated {Mib(GC.GetTotalAllocatedBytes())} MiB in all, "
+            + $"at the last GC {Mib(gc.HeapSizeBytes)} MiB (committed {Mib(gc.TotalCommittedBytes)} MiB), "
             + $"collections {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}, "
             + $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC {GCSettings.LatencyMode}, "
             + $"jit {System.Runtime.JitInfo.GetCompiledMethodCount()} methods ({System.Runtime.JitInfo.GetCompiledILBytes() / 1024} KiB IL, "
