@@ -40,8 +40,9 @@ demo: demo-deps build
 	bin/linode-autoscaler demo $(ARGS)
 
 # BENCHMARKS.md's figures, measured on this machine: webhook -> first Linode API call latency, webhook requests/s and
-# memory at 16 clients (native actions and a command per alert), the emulated NodeBalancer's throughput and the speed
-# of `simulate` on the 58-day NASA trace. Results also go to bench/results/.
+# memory at 16 clients (native actions and a command per alert), the emulated NodeBalancer's throughput, serve's idle
+# memory and start-up (also holding 1,000 virtual instances) and the speed of `simulate` on the 58-day NASA trace.
+# Results also go to bench/results/.
 bench: build
 	@mkdir -p bench/results
 	bin/linode-autoscaler bench --json bench/results/service.json

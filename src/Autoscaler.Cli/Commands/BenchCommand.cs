@@ -25,16 +25,18 @@ internal static class BenchCommand
         var pools = new Option<int>("--pools") { HelpName = "N", Description = "fleet: pools of one serve", DefaultValueFactory = _ => 20 };
         var instances = new Option<int>("--instances") { HelpName = "M", Description = "fleet: each pool scales 2 -> M -> 2", DefaultValueFactory = _ => 50 };
         var interval = new Option<string>("--evaluation-interval") { HelpName = "DURATION", Description = "fleet: the engine's evaluation_interval", DefaultValueFactory = _ => "15s" };
+        var idle = new Option<int>("--idle-seconds") { HelpName = "N", Description = "memory: seconds serve idles before its resident set is read", DefaultValueFactory = _ => 30 };
         var json = new Option<FileInfo?>("--json") { HelpName = "FILE", Description = "Also write the figures as JSON to FILE" };
         var command = new Command("bench", "Measure webhook → first Linode API call latency, webhook requests/s and memory "
-            + "(native actions and a command per alert), and the emulated NodeBalancer's throughput")
+            + "(native actions and a command per alert), the emulated NodeBalancer's throughput, and serve's memory and start-up")
         {
-            parts, alerts, clients, perClient, seconds, pools, instances, interval, json,
+            parts, alerts, clients, perClient, seconds, pools, instances, interval, idle, json,
         };
         command.WithExamples(
             "linode-autoscaler bench",
             "linode-autoscaler bench --only webhook nodebalancer --json bench.json",
-            "linode-autoscaler bench --only fleet --pools 20 --instances 50 --json fleet.json");
+            "linode-autoscaler bench --only fleet --pools 20 --instances 50 --json fleet.json",
+            "linode-autoscaler bench --only memory --idle-seconds 60");
 
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -58,6 +60,7 @@ internal static class BenchCommand
                 Clients = Math.Max(1, parse.GetValue(clients)),
                 RequestsPerClient = Math.Max(1, parse.GetValue(perClient)),
                 BalancerDuration = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(seconds))),
+                MemoryIdle = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(idle))),
                 Parts = new HashSet<string>(only.Length == 0 ? BenchRunner.DefaultParts : only, StringComparer.Ordinal),
                 Fleet = new FleetSettings { Pools = Math.Max(1, parse.GetValue(pools)), Instances = Math.Max(2, parse.GetValue(instances)), EvaluationInterval = evaluationInterval },
             };

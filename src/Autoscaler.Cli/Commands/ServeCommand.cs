@@ -127,6 +127,7 @@ internal static class ServeCommand
 
             await using (host)
             {
+                var report = RuntimeReport.Interval() is { } every ? RuntimeReport.RunAsync(output, every, cancellationToken) : Task.CompletedTask;
                 await output.WriteLineAsync($"linode-autoscaler serving on {host.BaseAddress} (Ctrl-C to stop)");
                 await output.WriteLineAsync($"dashboard: {host.BaseAddress}");
                 var stop = Task.Delay(Timeout.Infinite, cancellationToken);
@@ -137,6 +138,7 @@ internal static class ServeCommand
                     return ExitCodes.Failure;
                 }
 
+                await report;
                 await output.WriteLineAsync("linode-autoscaler: stopping");
             }
 

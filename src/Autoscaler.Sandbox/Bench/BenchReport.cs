@@ -14,6 +14,8 @@ public sealed record BenchReport
     public BalancerFigures? NodeBalancer { get; set; }
 
     public FleetFigures? Fleet { get; set; }
+
+    public MemoryFigures? Memory { get; set; }
 }
 
 /// <summary>The service under webhook load.</summary>

@@ -21,6 +21,13 @@ public sealed record BenchSettings
 
     public int BalancerConnections { get; init; } = 32;
 
+    /// <summary><c>memory</c>: how long serve idles before its resident set is read, and the fleet it then holds.</summary>
+    public TimeSpan MemoryIdle { get; init; } = TimeSpan.FromSeconds(30);
+
+    public int MemoryPools { get; init; } = 20;
+
+    public int MemoryInstances { get; init; } = 1000;
+
     public IReadOnlySet<string> Parts { get; init; } = new HashSet<string>(BenchRunner.DefaultParts, StringComparer.Ordinal);
 
     public string WorkDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "linode-autoscaler-bench");
@@ -40,7 +47,7 @@ public sealed record BenchSettings
 /// </summary>
 public sealed class BenchRunner(BenchSettings settings, TextWriter output)
 {
-    public static readonly string[] AllParts = ["webhook", "commands", "nodebalancer", "fleet"];
+    public static readonly string[] AllParts = ["webhook", "commands", "nodebalancer", "memory", "fleet"];
 
     /// <summary>Parts measured only when named with <c>--only</c>: each takes many minutes (Linode's create limit).</summary>
     public static readonly string[] OnRequestParts = ["fleet"];
@@ -73,6 +80,11 @@ public sealed class BenchRunner(BenchSettings settings, TextWriter output)
         if (settings.Parts.Contains("nodebalancer"))
         {
             report.NodeBalancer = await RunBalancerAsync(cancellationToken);
+        }
+
+        if (settings.Parts.Contains("memory"))
+        {
+            report.Memory = await new MemoryBench(settings, output).RunAsync(cancellationToken);
         }
 
         if (settings.Parts.Contains("fleet"))
