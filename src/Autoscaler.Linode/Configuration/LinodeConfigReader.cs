@@ -5,7 +5,7 @@ using YamlDotNet.RepresentationModel;
 namespace Autoscaler.Linode.Configuration;
 
 /// <summary>
-/// Reads and validates what Linode owns in the configuration: the top-level <c>linode:</c> section (url, token, billing_period, apply_delay, node_refresh) and, in
+/// Reads and validates what Linode owns in the configuration: the top-level <c>linode:</c> section (url, token, billing_period, apply_delay, node_refresh, snapshot_freshness) and, in
 /// each Linode pool, region, type, image, stackscript, user_data, firewall_id or firewall_label, authorized_keys, tags, pool_tag,
 /// label_prefix, protection_tag and nodebalancer (beside the policy keys, as they always were).
 /// </summary>
@@ -51,9 +51,17 @@ public static partial class LinodeConfigReader
             nodeRefresh = null;
         }
 
+        var freshness = m.Duration("snapshot_freshness");
+        if (freshness is { } f && (f < TimeSpan.Zero || f > TimeSpan.FromMinutes(10)))
+        {
+            m.Error("linode.snapshot_freshness must be between 0s and 10m", m.Raw("snapshot_freshness"));
+            freshness = null;
+        }
+
         m.Done();
         return token is null ? null : new LinodeConfig
         {
+            SnapshotFreshness = freshness,
             NodeRefresh = nodeRefresh ?? LinodeConfig.DefaultNodeRefresh,
             Url = url,
             Token = token,

@@ -47,8 +47,8 @@ public sealed record LinodeInstancePoolFactoryOptions
     public bool CheckScopes { get; init; } = true;
 
     /// <summary>How long one list of the account's managed instances serves every pool's snapshot (see
-    /// <see cref="LinodeAccountView"/>). The service sets it to <see cref="FreshnessFraction"/> of
-    /// <c>engine.evaluation_interval</c>, so the first pool of a cycle reads and the rest reuse it. Default zero: every
+    /// <see cref="LinodeAccountView"/>). The service sets it with <see cref="FreshnessFor"/> (<see cref="FreshnessFraction"/> of
+    /// <c>engine.evaluation_interval</c>, at most 10 s), so the first pool of a cycle reads and the rest reuse it. Default zero: every
     /// snapshot reads (as a pool on its own does).</summary>
     public TimeSpan SnapshotFreshness { get; init; }
 
@@ -59,6 +59,19 @@ public sealed record LinodeInstancePoolFactoryOptions
     /// <summary>The part of the evaluation interval a list of the instances serves: long enough for every pool of one
     /// cycle (they run one after another), short enough that the next cycle reads again.</summary>
     public const double FreshnessFraction = 0.8;
+
+    /// <summary>The longest a list of the instances serves, whatever the interval: with a long interval the cycles a
+    /// webhook or an operator starts in between still see a boot finish or a change made by hand within this long
+    /// (at most 6 lists a minute, far under Linode's 200 paginated GETs).</summary>
+    public static readonly TimeSpan MaxFreshness = TimeSpan.FromSeconds(10);
+
+    /// <summary>The freshness the service uses for <paramref name="evaluationInterval"/>: <see cref="FreshnessFraction"/>
+    /// of it, at most <see cref="MaxFreshness"/>.</summary>
+    public static TimeSpan FreshnessFor(TimeSpan evaluationInterval)
+    {
+        var fraction = evaluationInterval * FreshnessFraction;
+        return fraction < MaxFreshness ? fraction : MaxFreshness;
+    }
 }
 
 /// <summary>

@@ -61,7 +61,7 @@ public sealed partial class LinodeProvider : IProviderKind
         {
             BillingPeriod = linode.BillingPeriod,
             NodeApplyDelay = linode.ApplyDelay,
-            SnapshotFreshness = context.Config.Engine.EvaluationInterval * LinodeInstancePoolFactoryOptions.FreshnessFraction,
+            SnapshotFreshness = linode.SnapshotFreshness ?? LinodeInstancePoolFactoryOptions.FreshnessFor(context.Config.Engine.EvaluationInterval),
             NodeRefresh = linode.NodeRefresh,
         });
         return await factory.CreateAllAsync(pools, cancellationToken).ConfigureAwait(false);

@@ -90,14 +90,16 @@ internal static class TestConfig
     /// <paramref name="minEvaluationInterval"/> is webhook.min_evaluation_interval: 0s by default, so a test's alerts are
     /// each evaluated at once (the flood tests set the default, 2s, themselves).</summary>
     public static AutoscalerConfig Build(TempDir dir, string pools, string linodeUrl = "http://127.0.0.1:1/v4", string? webhookAuth = null,
-        string? apiAuth = null, string interval = "1h", string extraTop = "", string minEvaluationInterval = "0s")
+        string? apiAuth = null, string interval = "1h", string extraTop = "", string minEvaluationInterval = "0s",
+        string? snapshotFreshness = null)
     {
+        var freshness = snapshotFreshness is null ? "" : ", snapshot_freshness: " + snapshotFreshness;
         webhookAuth ??= "{ bearer_token: " + WebhookToken + " }";
         var limits = $"max_body_bytes: 65536, min_evaluation_interval: {minEvaluationInterval}";
         var webhook = webhookAuth.Length == 0 ? "{ " + limits + " }" : "{ auth: " + webhookAuth + ", " + limits + " }";
         var api = apiAuth is null ? "" : "api: { auth: " + apiAuth + " }";
         return Parse($$"""
-            linode: { url: {{linodeUrl}}, token: {{LinodeToken}} }
+            linode: { url: {{linodeUrl}}, token: {{LinodeToken}}{{freshness}} }
             listen: 127.0.0.1:0
             webhook: {{webhook}}
             {{api}}
