@@ -21,11 +21,13 @@ internal static class BenchCommand
         var clients = new Option<int>("--clients") { HelpName = "N", Description = "Concurrent webhook clients", DefaultValueFactory = _ => 16 };
         var perClient = new Option<int>("--requests-per-client") { HelpName = "N", Description = "Webhook requests each client sends", DefaultValueFactory = _ => 500 };
         var seconds = new Option<int>("--balancer-seconds") { HelpName = "N", Description = "Seconds of each NodeBalancer run", DefaultValueFactory = _ => 10 };
+        var iterations = new Option<int>("--iterations") { HelpName = "N", Description = "failover: leader kills (SIGKILL during a scale-up)", DefaultValueFactory = _ => 20 };
+        var seed = new Option<int?>("--seed") { HelpName = "N", Description = "failover: seed of the kill points (printed by every run; replays one)" };
         var json = new Option<FileInfo?>("--json") { HelpName = "FILE", Description = "Also write the figures as JSON to FILE" };
         var command = new Command("bench", "Measure webhook → first Linode API call latency, webhook requests/s and memory "
             + "(native actions and a command per alert), and the emulated NodeBalancer's throughput")
         {
-            parts, alerts, clients, perClient, seconds, json,
+            parts, alerts, clients, perClient, seconds, iterations, seed, json,
         };
         command.WithExamples(
             "linode-autoscaler bench",
@@ -47,6 +49,7 @@ internal static class BenchCommand
                 Clients = Math.Max(1, parse.GetValue(clients)),
                 RequestsPerClient = Math.Max(1, parse.GetValue(perClient)),
                 BalancerDuration = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(seconds))),
+                Failover = new FailoverSettings { Iterations = Math.Max(1, parse.GetValue(iterations)), Seed = parse.GetValue(seed) },
                 Parts = only.Length == 0 ? new HashSet<string>(BenchRunner.AllParts, StringComparer.Ordinal) : new HashSet<string>(only, StringComparer.Ordinal),
             };
             var report = await new BenchRunner(settings, Console.Out).RunAsync(cancellationToken);

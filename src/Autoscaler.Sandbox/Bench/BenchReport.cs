@@ -12,6 +12,8 @@ public sealed record BenchReport
     public ServiceFigures? WebhookWithCommand { get; set; }
 
     public BalancerFigures? NodeBalancer { get; set; }
+
+    public FailoverFigures? Failover { get; set; }
 }
 
 /// <summary>The service under webhook load.</summary>

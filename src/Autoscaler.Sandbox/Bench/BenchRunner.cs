@@ -27,6 +27,9 @@ public sealed record BenchSettings
 
     /// <summary>The program whose <c>serve</c> is measured; null: the program running now.</summary>
     public ServeProgram? Program { get; init; }
+
+    /// <summary>The <c>failover</c> part's settings (its work directory and program default to the bench's).</summary>
+    public FailoverSettings Failover { get; init; } = new();
 }
 
 /// <summary>
@@ -37,7 +40,7 @@ public sealed record BenchSettings
 /// </summary>
 public sealed class BenchRunner(BenchSettings settings, TextWriter output)
 {
-    public static readonly string[] AllParts = ["webhook", "commands", "nodebalancer"];
+    public static readonly string[] AllParts = ["webhook", "commands", "nodebalancer", "failover"];
 
     private const string WebhookToken = "bench-webhook-token";
     private const string LinodeToken = "bench-linode-token";
@@ -64,6 +67,15 @@ public sealed class BenchRunner(BenchSettings settings, TextWriter output)
         if (settings.Parts.Contains("nodebalancer"))
         {
             report.NodeBalancer = await RunBalancerAsync(cancellationToken);
+        }
+
+        if (settings.Parts.Contains("failover"))
+        {
+            report.Failover = await new FailoverBench(settings.Failover with
+            {
+                WorkDirectory = Path.Combine(settings.WorkDirectory, "failover"),
+                Program = settings.Failover.Program ?? settings.Program,
+            }, output).RunAsync(cancellationToken);
         }
 
         return report;
