@@ -55,6 +55,7 @@ soak:
 	SOAK=1 SOAK_ITERATIONS=$${SOAK_ITERATIONS:-50} $(DOTNET) test tests/Reliability.Tests -c $(CONFIG) --nologo --logger "console;verbosity=detailed"
 	SOAK=1 SOAK_ITERATIONS=$${SOAK_ITERATIONS:-50} $(DOTNET) test tests/Autoscaler.Service.Tests -c $(CONFIG) --nologo \
 	  --filter "FullyQualifiedName~Autoscaler.Service.Tests.Reliability" --logger "console;verbosity=detailed"
+	mkdir -p bench/results && $(DOTNET) run --project src/Autoscaler.Cli -c $(CONFIG) -- bench --only failover --iterations 20 --json bench/results/failover.json
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 demo-deps:
