@@ -39,8 +39,8 @@ public sealed record FailoverSettings
     public ServeProgram? Program { get; init; }
 
     /// <summary>
-    /// The correctness bound of a takeover, from the SIGKILL to the new leader's first Linode write (or its taking the
-    /// lease, when the killed leader had already made every write): the killed leader renewed at most just before it
+    /// The correctness bound of a takeover, from the SIGKILL until the other replica leads and its engine makes its
+    /// first Linode call: the killed leader renewed at most just before it
     /// died, so the lease expires at most <see cref="Lease"/> after the kill; the standby tries to take it every third of
     /// the lease, so it holds it at most lease/3 later; its engine's first cycle comes within one
     /// <see cref="EvaluationInterval"/>. The slack is that lease/3 plus 3 s for what a loaded 2-core machine adds
@@ -65,8 +65,8 @@ public sealed record FailoverFigures
 
     public double TakeoverBoundSeconds { get; init; }
 
-    /// <summary>SIGKILL of the leader → the other replica's first Linode write (or its taking the lease when no write
-    /// was left to make), per iteration.</summary>
+    /// <summary>SIGKILL of the leader → the other replica leads and its engine makes its first Linode call, per
+    /// iteration.</summary>
     public IReadOnlyList<double> TakeoverSeconds { get; init; } = [];
 
     public double TakeoverSecondsP50 { get; init; }
