@@ -60,6 +60,7 @@ soak: build
 	  --filter "FullyQualifiedName~Autoscaler.Service.Tests.Reliability" --logger "console;verbosity=detailed"
 	@mkdir -p bench/results
 	bin/linode-autoscaler bench --only fleet --pools 20 --instances 50 --json bench/results/fleet.json
+	bin/linode-autoscaler bench --only failover --iterations 20 --json bench/results/failover.json
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 demo-deps:

@@ -26,17 +26,20 @@ internal static class BenchCommand
         var instances = new Option<int>("--instances") { HelpName = "M", Description = "fleet: each pool scales 2 -> M -> 2", DefaultValueFactory = _ => 50 };
         var interval = new Option<string>("--evaluation-interval") { HelpName = "DURATION", Description = "fleet: the engine's evaluation_interval", DefaultValueFactory = _ => "15s" };
         var idle = new Option<int>("--idle-seconds") { HelpName = "N", Description = "memory: seconds serve idles before its resident set is read", DefaultValueFactory = _ => 30 };
+        var iterations = new Option<int>("--iterations") { HelpName = "N", Description = "failover: leader kills (SIGKILL during a scale-up)", DefaultValueFactory = _ => 20 };
+        var seed = new Option<int?>("--seed") { HelpName = "N", Description = "failover: seed of the kill points (printed by every run; replays one)" };
         var json = new Option<FileInfo?>("--json") { HelpName = "FILE", Description = "Also write the figures as JSON to FILE" };
         var command = new Command("bench", "Measure webhook → first Linode API call latency, webhook requests/s and memory "
             + "(native actions and a command per alert), the emulated NodeBalancer's throughput, and serve's memory and start-up")
         {
-            parts, alerts, clients, perClient, seconds, pools, instances, interval, idle, json,
+            parts, alerts, clients, perClient, seconds, pools, instances, interval, idle, iterations, seed, json,
         };
         command.WithExamples(
             "linode-autoscaler bench",
             "linode-autoscaler bench --only webhook nodebalancer --json bench.json",
             "linode-autoscaler bench --only fleet --pools 20 --instances 50 --json fleet.json",
-            "linode-autoscaler bench --only memory --idle-seconds 60");
+            "linode-autoscaler bench --only memory --idle-seconds 60",
+            "linode-autoscaler bench --only failover --iterations 20 --json failover.json");
 
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -63,12 +66,15 @@ internal static class BenchCommand
                 MemoryIdle = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(idle))),
                 Parts = new HashSet<string>(only.Length == 0 ? BenchRunner.DefaultParts : only, StringComparer.Ordinal),
                 Fleet = new FleetSettings { Pools = Math.Max(1, parse.GetValue(pools)), Instances = Math.Max(2, parse.GetValue(instances)), EvaluationInterval = evaluationInterval },
+                Failover = new FailoverSettings { Iterations = Math.Max(1, parse.GetValue(iterations)), Seed = parse.GetValue(seed) },
             };
             var report = await new BenchRunner(settings, Console.Out).RunAsync(cancellationToken);
             if (parse.GetValue(json) is { } file)
             {
-                // The fleet alone is written as its own figures ({"pools", "instances", "convergeSeconds", ...}).
-                object figures = settings.Parts.SetEquals(["fleet"]) && report.Fleet is { } fleet ? fleet : report;
+                // The fleet or the failover alone is written as its own figures ({"pools", "instances", "convergeSeconds",
+                // ...} or {"iterations", "takeoverSecondsP50", ...}), the shapes BENCHMARKS.md documents.
+                object figures = settings.Parts.SetEquals(["fleet"]) && report.Fleet is { } fleet ? fleet
+                    : settings.Parts.SetEquals(["failover"]) && report.Failover is { } failover ? failover : report;
                 await File.WriteAllTextAsync(file.FullName, JsonSerializer.Serialize(figures, JsonOptions), cancellationToken);
                 Console.WriteLine($"bench: figures written to {file.FullName}");
             }

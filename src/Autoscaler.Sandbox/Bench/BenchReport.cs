@@ -16,6 +16,8 @@ public sealed record BenchReport
     public FleetFigures? Fleet { get; set; }
 
     public MemoryFigures? Memory { get; set; }
+
+    public FailoverFigures? Failover { get; set; }
 }
 
 /// <summary>The service under webhook load.</summary>

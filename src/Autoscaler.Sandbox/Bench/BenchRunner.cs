@@ -37,6 +37,9 @@ public sealed record BenchSettings
 
     /// <summary>The program whose <c>serve</c> is measured; null: the program running now.</summary>
     public ServeProgram? Program { get; init; }
+
+    /// <summary>The <c>failover</c> part's settings (its work directory and program default to the bench's).</summary>
+    public FailoverSettings Failover { get; init; } = new();
 }
 
 /// <summary>
@@ -47,10 +50,11 @@ public sealed record BenchSettings
 /// </summary>
 public sealed class BenchRunner(BenchSettings settings, TextWriter output)
 {
-    public static readonly string[] AllParts = ["webhook", "commands", "nodebalancer", "memory", "fleet"];
+    public static readonly string[] AllParts = ["webhook", "commands", "nodebalancer", "memory", "fleet", "failover"];
 
-    /// <summary>Parts measured only when named with <c>--only</c>: each takes many minutes (Linode's create limit).</summary>
-    public static readonly string[] OnRequestParts = ["fleet"];
+    /// <summary>Parts measured only when named with <c>--only</c>: each takes many minutes (Linode's create limit; 20
+    /// leader kills).</summary>
+    public static readonly string[] OnRequestParts = ["fleet", "failover"];
 
     /// <summary>What <c>bench</c> without <c>--only</c> measures.</summary>
     public static IEnumerable<string> DefaultParts => AllParts.Except(OnRequestParts, StringComparer.Ordinal);
@@ -90,6 +94,15 @@ public sealed class BenchRunner(BenchSettings settings, TextWriter output)
         if (settings.Parts.Contains("fleet"))
         {
             report.Fleet = await new FleetBench(settings.Fleet, settings, output).RunAsync(cancellationToken);
+        }
+
+        if (settings.Parts.Contains("failover"))
+        {
+            report.Failover = await new FailoverBench(settings.Failover with
+            {
+                WorkDirectory = Path.Combine(settings.WorkDirectory, "failover"),
+                Program = settings.Failover.Program ?? settings.Program,
+            }, output).RunAsync(cancellationToken);
         }
 
         return report;
