@@ -28,13 +28,15 @@ public sealed record LinodeConfig : IConfigSectionValue
     /// emulator's <c>fast</c> profile applies at once; set it for the <c>realistic</c> profile).</summary>
     public TimeSpan ApplyDelay { get; init; } = RealApplyDelay;
 
-    /// <summary>The default <see cref="NodeRefresh"/>: 60 s.</summary>
-    public static readonly TimeSpan DefaultNodeRefresh = TimeSpan.FromSeconds(60);
+    /// <summary>The default <see cref="NodeRefresh"/>: zero (every pass), so a node that goes DOWN is seen at the next
+    /// pass and <c>replace_after</c> counts from then; a longer refresh delays that by up to its length.</summary>
+    public static readonly TimeSpan DefaultNodeRefresh = TimeSpan.Zero;
 
     /// <summary>How often a NodeBalancer config's nodes are read when nothing of ours changes there (a member booting,
     /// a node of ours not UP or draining, a change within <see cref="ApplyDelay"/> are read every cycle). Linode has
     /// no account-wide list of nodes: each config is one paginated GET, so with many pools this is what keeps the
-    /// calls per cycle from growing with the pools. 0 reads every cycle. Default 60 s.</summary>
+    /// calls per cycle from growing with the pools, at the price of seeing a node go DOWN up to this late. 0 reads every
+    /// cycle. Default 0.</summary>
     public TimeSpan NodeRefresh { get; init; } = DefaultNodeRefresh;
 
     /// <summary>How long one list of the account's managed instances serves every pool's snapshot; null: 0.8 ×
