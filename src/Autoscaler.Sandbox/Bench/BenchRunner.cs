@@ -30,7 +30,10 @@ public sealed record BenchSettings
 
     public IReadOnlySet<string> Parts { get; init; } = new HashSet<string>(BenchRunner.DefaultParts, StringComparer.Ordinal);
 
-    public string WorkDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "linode-autoscaler-bench");
+    /// <summary>Where this run keeps its configs, databases and logs: one directory per bench process, so two benches
+    /// running at once never overwrite each other's files.</summary>
+    public string WorkDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "linode-autoscaler-bench",
+        Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>The size of <c>fleet</c>.</summary>
     public FleetSettings Fleet { get; init; } = new();

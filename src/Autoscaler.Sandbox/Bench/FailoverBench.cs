@@ -33,7 +33,8 @@ public sealed record FailoverSettings
     /// before the bench fails.</summary>
     public TimeSpan ConvergeTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
-    public string WorkDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "linode-autoscaler-bench", "failover");
+    public string WorkDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "linode-autoscaler-bench",
+        Environment.ProcessId.ToString(CultureInfo.InvariantCulture), "failover");
 
     /// <summary>The program whose <c>serve</c> runs the replicas; null: the program running now.</summary>
     public ServeProgram? Program { get; init; }
