@@ -1,5 +1,4 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using System.Data.Common;
 using Autoscaler.Core.Audit;
 using Autoscaler.Core.Pools;
 using Npgsql;
@@ -42,13 +41,10 @@ public sealed class FencedException : InvalidOperationException
 /// </summary>
 public sealed partial class PostgresStore : IAutoscalerStore, IStoreDiagnostics
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
-
     private readonly NpgsqlDataSource _source;
     private readonly SqliteStoreOptions _options;
     private readonly TimeProvider _time;
-    private readonly Lock _lastLock = new();
-    private readonly Dictionary<string, string> _lastSignature = new(StringComparer.Ordinal);
+    private readonly DecisionRows _decisions = new();
     private int _writesSinceTrim;
 
     private PostgresStore(NpgsqlConnectionStringBuilder builder, SqliteStoreOptions options, TimeProvider time)
@@ -165,116 +161,35 @@ public sealed partial class PostgresStore : IAutoscalerStore, IStoreDiagnostics
         }
     }
 
-    private async Task LoadLastSignaturesAsync(CancellationToken ct)
-    {
-        await using var cmd = _source.CreateCommand("SELECT pool, signature FROM decisions WHERE id IN (SELECT MAX(id) FROM decisions GROUP BY pool)");
-        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        while (await r.ReadAsync(ct).ConfigureAwait(false))
-        {
-            _lastSignature[r.GetString(0)] = r.GetString(1);
-        }
-    }
+    private async Task LoadLastSignaturesAsync(CancellationToken ct) =>
+        _decisions.Load(await QueryAsync(DecisionRows.LastSignatures, [], r => (r.GetString(0), r.GetString(1)), ct).ConfigureAwait(false));
 
     // ---- IOperationJournal ----
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<OperationRecord>> GetOpenOperationsAsync(string pool, CancellationToken cancellationToken)
-    {
-        await using var cmd = _source.CreateCommand("SELECT id, pool, kind, phase, member_id, label, created_at, phase_since, reason FROM operations WHERE pool = $1 AND closed_at IS NULL ORDER BY created_at, id");
-        cmd.Parameters.Add(new NpgsqlParameter { Value = pool });
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var list = new List<OperationRecord>();
-        while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(new OperationRecord
-            {
-                Id = r.GetString(0),
-                Pool = r.GetString(1),
-                Kind = Enum.Parse<OperationKind>(r.GetString(2)),
-                Phase = Enum.Parse<OperationPhase>(r.GetString(3)),
-                MemberId = r.IsDBNull(4) ? null : r.GetString(4),
-                Label = r.IsDBNull(5) ? null : r.GetString(5),
-                CreatedAt = FromMs(r.GetInt64(6)),
-                PhaseSince = FromMs(r.GetInt64(7)),
-                Reason = r.GetString(8),
-            });
-        }
-
-        return list;
-    }
+    public async Task<IReadOnlyList<OperationRecord>> GetOpenOperationsAsync(string pool, CancellationToken cancellationToken) =>
+        await QueryAsync(JournalRows.OpenOperations, [pool], JournalRows.ReadOperation, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
     public async Task SaveOperationAsync(OperationRecord operation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        await FencedWriteAsync(async (c, tx) =>
-        {
-            await using var cmd = new NpgsqlCommand("""
-                INSERT INTO operations (id, pool, kind, phase, member_id, label, created_at, phase_since, reason)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                ON CONFLICT(id) DO UPDATE SET phase = excluded.phase, member_id = excluded.member_id, label = excluded.label,
-                  phase_since = excluded.phase_since, reason = excluded.reason, closed_at = NULL, outcome = NULL, detail = NULL
-                """, c, tx);
-            Add(cmd, operation.Id, operation.Pool, operation.Kind.ToString(), operation.Phase.ToString(), operation.MemberId, operation.Label,
-                ToMs(operation.CreatedAt), ToMs(operation.PhaseSince), operation.Reason);
-            await cmd.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
-        }, cancellationToken).ConfigureAwait(false);
+        await FencedWriteAsync(JournalRows.SaveOperation, JournalRows.SaveOperationValues(operation), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
-    public async Task CloseOperationAsync(string operationId, OperationOutcome outcome, string detail, CancellationToken cancellationToken)
-    {
-        await FencedWriteAsync(async (c, tx) =>
-        {
-            await using var cmd = new NpgsqlCommand("UPDATE operations SET closed_at = $1, outcome = $2, detail = $3 WHERE id = $4 AND closed_at IS NULL", c, tx);
-            Add(cmd, ToMs(_time.GetUtcNow()), outcome.ToString(), detail ?? "", operationId);
-            await cmd.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
-        }, cancellationToken).ConfigureAwait(false);
-    }
+    public async Task CloseOperationAsync(string operationId, OperationOutcome outcome, string detail, CancellationToken cancellationToken) =>
+        await FencedWriteAsync(JournalRows.CloseOperation, JournalRows.CloseOperationValues(operationId, outcome, detail, _time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
-    public async Task<PoolRecord?> GetPoolAsync(string pool, CancellationToken cancellationToken)
-    {
-        await using var cmd = _source.CreateCommand("SELECT desired, last_scale_up_at, last_scale_up_served_at, last_scale_down_at, last_scale_down_done_at, scale_up_pending, scale_down_pending FROM pools WHERE pool = $1");
-        cmd.Parameters.Add(new NpgsqlParameter { Value = pool });
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (!await r.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            return null;
-        }
-
-        return new PoolRecord
-        {
-            Pool = pool,
-            Desired = r.GetInt32(0),
-            LastScaleUpAt = NullableTime(r, 1),
-            LastScaleUpServedAt = NullableTime(r, 2),
-            LastScaleDownAt = NullableTime(r, 3),
-            LastScaleDownDoneAt = NullableTime(r, 4),
-            ScaleUpPending = r.GetBoolean(5),
-            ScaleDownPending = r.GetBoolean(6),
-        };
-    }
+    public async Task<PoolRecord?> GetPoolAsync(string pool, CancellationToken cancellationToken) =>
+        (await QueryAsync(JournalRows.GetPool, [pool], r => JournalRows.ReadPool(pool, r), cancellationToken).ConfigureAwait(false)).SingleOrDefault();
 
     /// <inheritdoc />
     public async Task SavePoolAsync(PoolRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
-        await FencedWriteAsync(async (c, tx) =>
-        {
-            await using var cmd = new NpgsqlCommand("""
-                INSERT INTO pools (pool, desired, last_scale_up_at, last_scale_up_served_at, last_scale_down_at,
-                  last_scale_down_done_at, scale_up_pending, scale_down_pending)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                ON CONFLICT(pool) DO UPDATE SET desired = excluded.desired, last_scale_up_at = excluded.last_scale_up_at,
-                  last_scale_up_served_at = excluded.last_scale_up_served_at, last_scale_down_at = excluded.last_scale_down_at,
-                  last_scale_down_done_at = excluded.last_scale_down_done_at, scale_up_pending = excluded.scale_up_pending,
-                  scale_down_pending = excluded.scale_down_pending
-                """, c, tx);
-            Add(cmd, record.Pool, record.Desired, NullableMs(record.LastScaleUpAt), NullableMs(record.LastScaleUpServedAt),
-                NullableMs(record.LastScaleDownAt), NullableMs(record.LastScaleDownDoneAt), record.ScaleUpPending, record.ScaleDownPending);
-            await cmd.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
-        }, cancellationToken).ConfigureAwait(false);
+        await FencedWriteAsync(JournalRows.SavePool, JournalRows.SavePoolValues(record), cancellationToken).ConfigureAwait(false);
     }
 
     // ---- IDecisionLog ----
@@ -282,26 +197,12 @@ public sealed partial class PostgresStore : IAutoscalerStore, IStoreDiagnostics
     /// <inheritdoc />
     public async ValueTask<bool> TryRecordDecisionAsync(Decision decision, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(decision);
-        var signature = SqliteStore.Signature(decision);
-        var changes = decision.Action is DecisionAction.ScaleUp or DecisionAction.ScaleDown or DecisionAction.DryRun;
-        lock (_lastLock)
+        if (_decisions.Admit(decision) is not { } values)
         {
-            if (!changes && _lastSignature.TryGetValue(decision.Pool, out var last) && string.Equals(last, signature, StringComparison.Ordinal))
-            {
-                return false;
-            }
-
-            _lastSignature[decision.Pool] = signature;
+            return false;
         }
 
-        var body = JsonSerializer.Serialize(StoredDecision.From(decision), Json);
-        await WriteAsync(async (c, tx) =>
-        {
-            await using var cmd = new NpgsqlCommand("INSERT INTO decisions (pool, at, action, signature, body) VALUES ($1, $2, $3, $4, $5)", c, tx);
-            Add(cmd, decision.Pool, ToMs(decision.At), decision.Action.ToString(), signature, body);
-            await cmd.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
-        }, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(DecisionRows.InsertDecision, values, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
@@ -310,55 +211,17 @@ public sealed partial class PostgresStore : IAutoscalerStore, IStoreDiagnostics
         await TryRecordDecisionAsync(decision, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
-    public async ValueTask RecordOperationAsync(OperationEvent operationEvent, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(operationEvent);
-        var body = JsonSerializer.Serialize(operationEvent, Json);
-        await WriteAsync(async (c, tx) =>
-        {
-            await using var cmd = new NpgsqlCommand("INSERT INTO operation_events (pool, at, operation_id, type, body) VALUES ($1, $2, $3, $4, $5)", c, tx);
-            Add(cmd, operationEvent.Pool, ToMs(operationEvent.At), operationEvent.OperationId, operationEvent.Type.ToString(), body);
-            await cmd.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
-        }, cancellationToken).ConfigureAwait(false);
-    }
+    public async ValueTask RecordOperationAsync(OperationEvent operationEvent, CancellationToken cancellationToken) =>
+        await WriteAsync(DecisionRows.InsertOperationEvent, DecisionRows.OperationEventValues(operationEvent), cancellationToken).ConfigureAwait(false);
 
     // ---- queries ----
 
     /// <inheritdoc />
-    public IReadOnlyList<StoredEvent> GetEvents(string? pool, int limit)
-    {
-        limit = Math.Clamp(limit, 1, 10_000);
-        var result = new List<StoredEvent>();
-        foreach (var table in new[] { "decisions", "operation_events" })
-        {
-            using var cmd = _source.CreateCommand($"SELECT id, body FROM {table} {(pool is null ? "" : "WHERE pool = $2")} ORDER BY at DESC, id DESC LIMIT $1");
-            cmd.Parameters.Add(new NpgsqlParameter { Value = limit });
-            if (pool is not null)
-            {
-                cmd.Parameters.Add(new NpgsqlParameter { Value = pool });
-            }
-
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
-            {
-                var id = r.GetInt64(0);
-                var body = r.GetString(1);
-                result.Add(table == "decisions"
-                    ? new StoredEvent(id, JsonSerializer.Deserialize<StoredDecision>(body, Json)!.ToDecision(), null)
-                    : new StoredEvent(id, null, JsonSerializer.Deserialize<OperationEvent>(body, Json)));
-            }
-        }
-
-        return result.OrderByDescending(e => e.At).ThenByDescending(e => e.Decision is null ? 0 : 1).ThenByDescending(e => e.Id).Take(limit).ToArray();
-    }
+    public IReadOnlyList<StoredEvent> GetEvents(string? pool, int limit) => DecisionRows.GetEvents(Query, pool, limit);
 
     long IStoreDiagnostics.Count(string table)
     {
-        using var cmd = _source.CreateCommand(table switch
-        {
-            "decisions" or "operation_events" or "operations" or "pools" or "lifetimes" or "leases" => $"SELECT COUNT(*) FROM {table}",
-            _ => throw new ArgumentException("unknown table", nameof(table)),
-        });
+        using var cmd = _source.CreateCommand(JournalRows.CountSql(table, withLeases: true));
         return (long)cmd.ExecuteScalar()!;
     }
 
@@ -371,29 +234,32 @@ public sealed partial class PostgresStore : IAutoscalerStore, IStoreDiagnostics
     /// <summary>Closes the pool of connections.</summary>
     public void Dispose() => _source.Dispose();
 
-    private async Task FencedWriteAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> action, CancellationToken ct)
+    /// <summary>Runs one of the shared statements in a transaction that first checks this replica's lease (when a
+    /// <see cref="Fence"/> is set).</summary>
+    private async Task FencedWriteAsync(string sql, object?[] values, CancellationToken ct)
     {
         if (Fence is not { } fence)
         {
-            await WriteAsync(action, ct).ConfigureAwait(false);
+            await WriteAsync(sql, values, ct).ConfigureAwait(false);
             return;
         }
 
         var token = fence() ?? throw new FencedException("this replica does not hold the leader lease: the journal write is refused");
         await WriteAsync(async (c, tx) =>
         {
-            await using (var check = new NpgsqlCommand("SELECT 1 FROM leases WHERE name = 'leader' AND holder = $1 AND epoch = $2 AND expires_at > now() FOR SHARE", c, tx))
+            await using (var check = Command("SELECT 1 FROM leases WHERE name = 'leader' AND holder = $1 AND epoch = $2 AND expires_at > now() FOR SHARE", [token.Holder, token.Epoch], c, tx))
             {
-                Add(check, token.Holder, token.Epoch);
                 if (await check.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false) is null)
                 {
                     throw new FencedException($"the leader lease of epoch {token.Epoch} is lost: the journal write is refused");
                 }
             }
 
-            await action(c, tx).ConfigureAwait(false);
+            await RunAsync(c, tx, sql, values).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
     }
+
+    private Task WriteAsync(string sql, object?[] values, CancellationToken ct) => WriteAsync((c, tx) => RunAsync(c, tx, sql, values), ct);
 
     private async Task WriteAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> action, CancellationToken ct)
     {
@@ -413,16 +279,44 @@ public sealed partial class PostgresStore : IAutoscalerStore, IStoreDiagnostics
 
     private async Task TrimAsync(NpgsqlConnection c, NpgsqlTransaction? tx)
     {
-        foreach (var sql in new[]
+        foreach (var sql in JournalRows.TrimStatements(_options))
         {
-            $"DELETE FROM decisions WHERE id <= (SELECT MAX(id) FROM decisions) - {_options.MaxDecisions}",
-            $"DELETE FROM operation_events WHERE id <= (SELECT MAX(id) FROM operation_events) - {_options.MaxOperationEvents}",
-            $"DELETE FROM operations WHERE closed_at IS NOT NULL AND id NOT IN (SELECT id FROM operations WHERE closed_at IS NOT NULL ORDER BY closed_at DESC LIMIT {_options.MaxClosedOperations})",
-        })
-        {
-            await using var cmd = new NpgsqlCommand(sql, c, tx);
-            await cmd.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            await RunAsync(c, tx, sql, []).ConfigureAwait(false);
         }
+    }
+
+    private static async Task RunAsync(NpgsqlConnection c, NpgsqlTransaction? tx, string sql, object?[] values)
+    {
+        await using var cmd = Command(sql, values, c, tx);
+        await cmd.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object?[] values, Func<DbDataReader, T> map, CancellationToken ct)
+    {
+        await using var c = await _source.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var cmd = Command(sql, values, c, null);
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var list = new List<T>();
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            list.Add(map(r));
+        }
+
+        return list;
+    }
+
+    private List<T> Query<T>(string sql, object?[] values, Func<DbDataReader, T> map)
+    {
+        using var c = _source.OpenConnection();
+        using var cmd = Command(sql, values, c, null);
+        using var r = cmd.ExecuteReader();
+        var list = new List<T>();
+        while (r.Read())
+        {
+            list.Add(map(r));
+        }
+
+        return list;
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection c, string sql, CancellationToken ct)
@@ -431,8 +325,9 @@ public sealed partial class PostgresStore : IAutoscalerStore, IStoreDiagnostics
         await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
-    private static void Add(NpgsqlCommand cmd, params object?[] values)
+    private static NpgsqlCommand Command(string sql, object?[] values, NpgsqlConnection c, NpgsqlTransaction? tx)
     {
+        var cmd = new NpgsqlCommand(sql, c, tx);
         foreach (var v in values)
         {
             // A null string is text; DBNull is a missing time (bigint): typed, so PostgreSQL never has to guess.
@@ -443,13 +338,7 @@ public sealed partial class PostgresStore : IAutoscalerStore, IStoreDiagnostics
                 _ => new NpgsqlParameter { Value = v },
             });
         }
+
+        return cmd;
     }
-
-    private static long ToMs(DateTimeOffset t) => t.ToUnixTimeMilliseconds();
-
-    private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
-
-    private static object NullableMs(DateTimeOffset? t) => t is { } v ? ToMs(v) : DBNull.Value;
-
-    private static DateTimeOffset? NullableTime(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : FromMs(r.GetInt64(i));
 }

@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using Autoscaler.Core;
+using System.Data.Common;
 using Autoscaler.Core.Audit;
 using Autoscaler.Core.Pools;
 using Microsoft.Data.Sqlite;
@@ -47,14 +45,11 @@ public sealed record StoredEvent(long Id, Decision? Decision, OperationEvent? Op
 /// </summary>
 public sealed partial class SqliteStore : IAutoscalerStore, IStoreDiagnostics
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
-
     private readonly string _connectionString;
     private readonly SqliteStoreOptions _options;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _write = new(1, 1);
-    private readonly Lock _lastLock = new();
-    private readonly Dictionary<string, string> _lastSignature = new(StringComparer.Ordinal);
+    private readonly DecisionRows _decisions = new();
     private int _writesSinceTrim;
 
     private SqliteStore(string path, SqliteStoreOptions options, TimeProvider time)
@@ -151,137 +146,35 @@ public sealed partial class SqliteStore : IAutoscalerStore, IStoreDiagnostics
         CreateBillingSchema(c);
     }
 
-    private void LoadLastSignatures()
-    {
-        using var c = OpenConnection();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT pool, signature FROM decisions WHERE id IN (SELECT MAX(id) FROM decisions GROUP BY pool)";
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
-        {
-            _lastSignature[r.GetString(0)] = r.GetString(1);
-        }
-    }
+    private void LoadLastSignatures() =>
+        _decisions.Load(Query(DecisionRows.LastSignatures, [], r => (r.GetString(0), r.GetString(1))));
 
     // ---- IOperationJournal ----
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<OperationRecord>> GetOpenOperationsAsync(string pool, CancellationToken cancellationToken)
-    {
-        using var c = OpenConnection();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT id, pool, kind, phase, member_id, label, created_at, phase_since, reason FROM operations WHERE pool = $pool AND closed_at IS NULL ORDER BY created_at, id";
-        cmd.Parameters.AddWithValue("$pool", pool);
-        using var r = cmd.ExecuteReader();
-        var list = new List<OperationRecord>();
-        while (r.Read())
-        {
-            list.Add(new OperationRecord
-            {
-                Id = r.GetString(0),
-                Pool = r.GetString(1),
-                Kind = Enum.Parse<OperationKind>(r.GetString(2)),
-                Phase = Enum.Parse<OperationPhase>(r.GetString(3)),
-                MemberId = r.IsDBNull(4) ? null : r.GetString(4),
-                Label = r.IsDBNull(5) ? null : r.GetString(5),
-                CreatedAt = FromMs(r.GetInt64(6)),
-                PhaseSince = FromMs(r.GetInt64(7)),
-                Reason = r.GetString(8),
-            });
-        }
-
-        return Task.FromResult<IReadOnlyList<OperationRecord>>(list);
-    }
+    public Task<IReadOnlyList<OperationRecord>> GetOpenOperationsAsync(string pool, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<OperationRecord>>(Query(JournalRows.OpenOperations, [pool], JournalRows.ReadOperation));
 
     /// <inheritdoc />
     public async Task SaveOperationAsync(OperationRecord operation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        await WriteAsync(c =>
-        {
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = """
-                INSERT INTO operations (id, pool, kind, phase, member_id, label, created_at, phase_since, reason)
-                VALUES ($id, $pool, $kind, $phase, $member, $label, $created, $since, $reason)
-                ON CONFLICT(id) DO UPDATE SET phase = excluded.phase, member_id = excluded.member_id, label = excluded.label,
-                  phase_since = excluded.phase_since, reason = excluded.reason, closed_at = NULL, outcome = NULL, detail = NULL
-                """;
-            cmd.Parameters.AddWithValue("$id", operation.Id);
-            cmd.Parameters.AddWithValue("$pool", operation.Pool);
-            cmd.Parameters.AddWithValue("$kind", operation.Kind.ToString());
-            cmd.Parameters.AddWithValue("$phase", operation.Phase.ToString());
-            cmd.Parameters.AddWithValue("$member", (object?)operation.MemberId ?? DBNull.Value);
-            cmd.Parameters.AddWithValue("$label", (object?)operation.Label ?? DBNull.Value);
-            cmd.Parameters.AddWithValue("$created", ToMs(operation.CreatedAt));
-            cmd.Parameters.AddWithValue("$since", ToMs(operation.PhaseSince));
-            cmd.Parameters.AddWithValue("$reason", operation.Reason);
-            cmd.ExecuteNonQuery();
-        }, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(JournalRows.SaveOperation, JournalRows.SaveOperationValues(operation), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
-    public async Task CloseOperationAsync(string operationId, OperationOutcome outcome, string detail, CancellationToken cancellationToken)
-    {
-        await WriteAsync(c =>
-        {
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = "UPDATE operations SET closed_at = $at, outcome = $outcome, detail = $detail WHERE id = $id AND closed_at IS NULL";
-            cmd.Parameters.AddWithValue("$id", operationId);
-            cmd.Parameters.AddWithValue("$at", ToMs(_time.GetUtcNow()));
-            cmd.Parameters.AddWithValue("$outcome", outcome.ToString());
-            cmd.Parameters.AddWithValue("$detail", detail ?? "");
-            cmd.ExecuteNonQuery();
-        }, cancellationToken).ConfigureAwait(false);
-    }
+    public async Task CloseOperationAsync(string operationId, OperationOutcome outcome, string detail, CancellationToken cancellationToken) =>
+        await WriteAsync(JournalRows.CloseOperation, JournalRows.CloseOperationValues(operationId, outcome, detail, _time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
-    public Task<PoolRecord?> GetPoolAsync(string pool, CancellationToken cancellationToken)
-    {
-        using var c = OpenConnection();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT desired, last_scale_up_at, last_scale_up_served_at, last_scale_down_at, last_scale_down_done_at, scale_up_pending, scale_down_pending FROM pools WHERE pool = $pool";
-        cmd.Parameters.AddWithValue("$pool", pool);
-        using var r = cmd.ExecuteReader();
-        if (!r.Read())
-        {
-            return Task.FromResult<PoolRecord?>(null);
-        }
-
-        return Task.FromResult<PoolRecord?>(new PoolRecord
-        {
-            Pool = pool,
-            Desired = r.GetInt32(0),
-            LastScaleUpAt = NullableTime(r, 1),
-            LastScaleUpServedAt = NullableTime(r, 2),
-            LastScaleDownAt = NullableTime(r, 3),
-            LastScaleDownDoneAt = NullableTime(r, 4),
-            ScaleUpPending = r.GetInt64(5) != 0,
-            ScaleDownPending = r.GetInt64(6) != 0,
-        });
-    }
+    public Task<PoolRecord?> GetPoolAsync(string pool, CancellationToken cancellationToken) =>
+        Task.FromResult(Query(JournalRows.GetPool, [pool], r => JournalRows.ReadPool(pool, r)).SingleOrDefault());
 
     /// <inheritdoc />
     public async Task SavePoolAsync(PoolRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
-        await WriteAsync(c =>
-        {
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = """
-                INSERT OR REPLACE INTO pools (pool, desired, last_scale_up_at, last_scale_up_served_at, last_scale_down_at,
-                  last_scale_down_done_at, scale_up_pending, scale_down_pending)
-                VALUES ($pool, $desired, $upAt, $upServed, $downAt, $downDone, $upPending, $downPending)
-                """;
-            cmd.Parameters.AddWithValue("$pool", record.Pool);
-            cmd.Parameters.AddWithValue("$desired", record.Desired);
-            cmd.Parameters.AddWithValue("$upAt", NullableMs(record.LastScaleUpAt));
-            cmd.Parameters.AddWithValue("$upServed", NullableMs(record.LastScaleUpServedAt));
-            cmd.Parameters.AddWithValue("$downAt", NullableMs(record.LastScaleDownAt));
-            cmd.Parameters.AddWithValue("$downDone", NullableMs(record.LastScaleDownDoneAt));
-            cmd.Parameters.AddWithValue("$upPending", record.ScaleUpPending ? 1 : 0);
-            cmd.Parameters.AddWithValue("$downPending", record.ScaleDownPending ? 1 : 0);
-            cmd.ExecuteNonQuery();
-        }, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(JournalRows.SavePool, JournalRows.SavePoolValues(record), cancellationToken).ConfigureAwait(false);
     }
 
     // ---- IDecisionLog ----
@@ -290,31 +183,12 @@ public sealed partial class SqliteStore : IAutoscalerStore, IStoreDiagnostics
     /// whether it was stored.</summary>
     public async ValueTask<bool> TryRecordDecisionAsync(Decision decision, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(decision);
-        var signature = Signature(decision);
-        var changes = decision.Action is DecisionAction.ScaleUp or DecisionAction.ScaleDown or DecisionAction.DryRun;
-        lock (_lastLock)
+        if (_decisions.Admit(decision) is not { } values)
         {
-            if (!changes && _lastSignature.TryGetValue(decision.Pool, out var last) && string.Equals(last, signature, StringComparison.Ordinal))
-            {
-                return false;
-            }
-
-            _lastSignature[decision.Pool] = signature;
+            return false;
         }
 
-        var body = JsonSerializer.Serialize(StoredDecision.From(decision), Json);
-        await WriteAsync(c =>
-        {
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = "INSERT INTO decisions (pool, at, action, signature, body) VALUES ($pool, $at, $action, $sig, $body)";
-            cmd.Parameters.AddWithValue("$pool", decision.Pool);
-            cmd.Parameters.AddWithValue("$at", ToMs(decision.At));
-            cmd.Parameters.AddWithValue("$action", decision.Action.ToString());
-            cmd.Parameters.AddWithValue("$sig", signature);
-            cmd.Parameters.AddWithValue("$body", body);
-            cmd.ExecuteNonQuery();
-        }, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(DecisionRows.InsertDecision, values, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
@@ -323,65 +197,20 @@ public sealed partial class SqliteStore : IAutoscalerStore, IStoreDiagnostics
         await TryRecordDecisionAsync(decision, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
-    public async ValueTask RecordOperationAsync(OperationEvent operationEvent, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(operationEvent);
-        var body = JsonSerializer.Serialize(operationEvent, Json);
-        await WriteAsync(c =>
-        {
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = "INSERT INTO operation_events (pool, at, operation_id, type, body) VALUES ($pool, $at, $op, $type, $body)";
-            cmd.Parameters.AddWithValue("$pool", operationEvent.Pool);
-            cmd.Parameters.AddWithValue("$at", ToMs(operationEvent.At));
-            cmd.Parameters.AddWithValue("$op", operationEvent.OperationId);
-            cmd.Parameters.AddWithValue("$type", operationEvent.Type.ToString());
-            cmd.Parameters.AddWithValue("$body", body);
-            cmd.ExecuteNonQuery();
-        }, cancellationToken).ConfigureAwait(false);
-    }
+    public async ValueTask RecordOperationAsync(OperationEvent operationEvent, CancellationToken cancellationToken) =>
+        await WriteAsync(DecisionRows.InsertOperationEvent, DecisionRows.OperationEventValues(operationEvent), cancellationToken).ConfigureAwait(false);
 
     // ---- queries ----
 
     /// <summary>Decisions and operation events, newest first, optionally of one pool.</summary>
-    public IReadOnlyList<StoredEvent> GetEvents(string? pool, int limit)
-    {
-        limit = Math.Clamp(limit, 1, 10_000);
-        var result = new List<StoredEvent>();
-        using var c = OpenConnection();
-        foreach (var table in new[] { "decisions", "operation_events" })
-        {
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = $"SELECT id, body FROM {table} {(pool is null ? "" : "WHERE pool = $pool")} ORDER BY at DESC, id DESC LIMIT $limit";
-            if (pool is not null)
-            {
-                cmd.Parameters.AddWithValue("$pool", pool);
-            }
-
-            cmd.Parameters.AddWithValue("$limit", limit);
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
-            {
-                var id = r.GetInt64(0);
-                var body = r.GetString(1);
-                result.Add(table == "decisions"
-                    ? new StoredEvent(id, JsonSerializer.Deserialize<StoredDecision>(body, Json)!.ToDecision(), null)
-                    : new StoredEvent(id, null, JsonSerializer.Deserialize<OperationEvent>(body, Json)));
-            }
-        }
-
-        return result.OrderByDescending(e => e.At).ThenByDescending(e => e.Decision is null ? 0 : 1).ThenByDescending(e => e.Id).Take(limit).ToArray();
-    }
+    public IReadOnlyList<StoredEvent> GetEvents(string? pool, int limit) => DecisionRows.GetEvents(Query, pool, limit);
 
     /// <summary>Number of rows in a table (for tests and diagnostics).</summary>
     internal long Count(string table)
     {
         using var c = OpenConnection();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = table switch
-        {
-            "decisions" or "operation_events" or "operations" or "pools" or "lifetimes" => $"SELECT COUNT(*) FROM {table}",
-            _ => throw new ArgumentException("unknown table", nameof(table)),
-        };
+        cmd.CommandText = JournalRows.CountSql(table, withLeases: false);
         return (long)cmd.ExecuteScalar()!;
     }
 
@@ -399,6 +228,13 @@ public sealed partial class SqliteStore : IAutoscalerStore, IStoreDiagnostics
 
         _write.Dispose();
     }
+
+    /// <summary>Runs one of the shared statements as the single writer.</summary>
+    private Task WriteAsync(string sql, object?[] values, CancellationToken ct) => WriteAsync(c =>
+    {
+        using var cmd = Command(c, sql, values);
+        cmd.ExecuteNonQuery();
+    }, ct);
 
     private async Task WriteAsync(Action<SqliteConnection> action, CancellationToken ct)
     {
@@ -422,9 +258,10 @@ public sealed partial class SqliteStore : IAutoscalerStore, IStoreDiagnostics
 
     private void Trim(SqliteConnection c)
     {
-        Execute(c, $"DELETE FROM decisions WHERE id <= (SELECT MAX(id) FROM decisions) - {_options.MaxDecisions}");
-        Execute(c, $"DELETE FROM operation_events WHERE id <= (SELECT MAX(id) FROM operation_events) - {_options.MaxOperationEvents}");
-        Execute(c, $"DELETE FROM operations WHERE closed_at IS NOT NULL AND id NOT IN (SELECT id FROM operations WHERE closed_at IS NOT NULL ORDER BY closed_at DESC LIMIT {_options.MaxClosedOperations})");
+        foreach (var sql in JournalRows.TrimStatements(_options))
+        {
+            Execute(c, sql);
+        }
     }
 
     /// <summary>Trims now (tests).</summary>
@@ -448,17 +285,30 @@ public sealed partial class SqliteStore : IAutoscalerStore, IStoreDiagnostics
         cmd.ExecuteNonQuery();
     }
 
-    /// <summary>What makes two decisions "the same outcome": action, skip, direction and sizes, plus each signal's
-    /// direction and wish; not the free text, which carries times and metric values that move every cycle.</summary>
-    internal static string Signature(Decision d) =>
-        string.Create(CultureInfo.InvariantCulture,
-            $"{d.Action}|{d.Skip}|{d.Direction}|{d.PreviousDesired}>{d.Desired}|{d.Min}..{d.Max}|{string.Join(";", d.Recommendations.Select(r => $"{r.Signal}:{r.Direction}:{r.Desired}:{r.MissingData}"))}");
+    private List<T> Query<T>(string sql, object?[] values, Func<DbDataReader, T> map)
+    {
+        using var c = OpenConnection();
+        using var cmd = Command(c, sql, values);
+        using var r = cmd.ExecuteReader();
+        var list = new List<T>();
+        while (r.Read())
+        {
+            list.Add(map(r));
+        }
 
-    private static long ToMs(DateTimeOffset t) => t.ToUnixTimeMilliseconds();
+        return list;
+    }
 
-    private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+    /// <summary>The shared SQL's <c>$1</c>, <c>$2</c>… are SQLite parameters of those names.</summary>
+    private static SqliteCommand Command(SqliteConnection c, string sql, object?[] values)
+    {
+        var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        for (var i = 0; i < values.Length; i++)
+        {
+            cmd.Parameters.AddWithValue("$" + (i + 1).ToString(CultureInfo.InvariantCulture), values[i] ?? DBNull.Value);
+        }
 
-    private static object NullableMs(DateTimeOffset? t) => t is { } v ? ToMs(v) : DBNull.Value;
-
-    private static DateTimeOffset? NullableTime(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : FromMs(r.GetInt64(i));
+        return cmd;
+    }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Autoscaler.Core;
 using Autoscaler.Core.Audit;
 using Autoscaler.Core.Pools;
@@ -104,6 +105,24 @@ public abstract class StoreContractTests
         Assert.Equal(ScaleDirection.Up, Assert.Single(oldest.Recommendations).Direction);
         Assert.Equal("web-aaaa", web[1].Operation!.Label);
         Assert.Equal(2, store.GetEvents("web", 2).Count);
+    }
+
+    [Fact]
+    public async Task GetEvents_DecisionWithEveryField_ReadBackAsRecorded()
+    {
+        using var store = Open();
+        var decision = new Decision
+        {
+            Pool = "web", At = T0, Current = 3, Serving = 2, PreviousDesired = 3, Desired = 5, Min = 1, Max = 9,
+            Direction = ScaleDirection.Up, Action = DecisionAction.DryRun, Delta = 2, Skip = SkipReason.DryRun, Reason = "dry run",
+            Recommendations = [new Recommendation { Signal = "signals[0] promql cpu", Direction = ScaleDirection.Up, Desired = 5, Reason = "0.9 > 0.7" }],
+            Inputs = new Dictionary<string, string> { ["signals[0].value"] = "0.9" },
+        };
+        await store.RecordDecisionAsync(decision, default);
+
+        var read = Assert.Single(store.GetEvents("web", 10)).Decision!;
+        // Every field, including any added to Decision later: the row's body is the decision itself.
+        Assert.Equal(JsonSerializer.Serialize(decision, DecisionRows.Json), JsonSerializer.Serialize(read, DecisionRows.Json));
     }
 
     [Fact]
