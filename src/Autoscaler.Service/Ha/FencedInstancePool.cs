@@ -26,44 +26,41 @@ public sealed class FencedInstancePool(IInstancePool inner, LeaderElector electo
     public Task<PoolSnapshot> SnapshotAsync(CancellationToken cancellationToken) => inner.SnapshotAsync(cancellationToken);
 
     /// <inheritdoc />
-    public async Task<PoolMember> LaunchAsync(LaunchRequest request, CancellationToken cancellationToken)
-    {
-        await elector.EnsureLeaderAsync("launch", cancellationToken).ConfigureAwait(false);
-        return await inner.LaunchAsync(request, cancellationToken).ConfigureAwait(false);
-    }
+    public Task<PoolMember> LaunchAsync(LaunchRequest request, CancellationToken cancellationToken) =>
+        FencedAsync("launch", ct => inner.LaunchAsync(request, ct), cancellationToken);
 
     /// <inheritdoc />
-    public async Task JoinAsync(PoolMember member, CancellationToken cancellationToken)
-    {
-        await elector.EnsureLeaderAsync("join", cancellationToken).ConfigureAwait(false);
-        await inner.JoinAsync(member, cancellationToken).ConfigureAwait(false);
-    }
+    public Task JoinAsync(PoolMember member, CancellationToken cancellationToken) =>
+        FencedAsync("join", ct => inner.JoinAsync(member, ct), cancellationToken);
 
     /// <inheritdoc />
-    public async Task DrainAsync(PoolMember member, CancellationToken cancellationToken)
-    {
-        await elector.EnsureLeaderAsync("drain", cancellationToken).ConfigureAwait(false);
-        await inner.DrainAsync(member, cancellationToken).ConfigureAwait(false);
-    }
+    public Task DrainAsync(PoolMember member, CancellationToken cancellationToken) =>
+        FencedAsync("drain", ct => inner.DrainAsync(member, ct), cancellationToken);
 
     /// <inheritdoc />
-    public async Task UndrainAsync(PoolMember member, CancellationToken cancellationToken)
-    {
-        await elector.EnsureLeaderAsync("undrain", cancellationToken).ConfigureAwait(false);
-        await inner.UndrainAsync(member, cancellationToken).ConfigureAwait(false);
-    }
+    public Task UndrainAsync(PoolMember member, CancellationToken cancellationToken) =>
+        FencedAsync("undrain", ct => inner.UndrainAsync(member, ct), cancellationToken);
 
     /// <inheritdoc />
-    public async Task RemoveAsync(PoolMember member, CancellationToken cancellationToken)
-    {
-        await elector.EnsureLeaderAsync("remove", cancellationToken).ConfigureAwait(false);
-        await inner.RemoveAsync(member, cancellationToken).ConfigureAwait(false);
-    }
+    public Task RemoveAsync(PoolMember member, CancellationToken cancellationToken) =>
+        FencedAsync("remove", ct => inner.RemoveAsync(member, ct), cancellationToken);
 
     /// <inheritdoc />
-    public async Task RemoveOrphanNodeAsync(OrphanNode node, CancellationToken cancellationToken)
+    public Task RemoveOrphanNodeAsync(OrphanNode node, CancellationToken cancellationToken) =>
+        FencedAsync("orphan node removal", ct => inner.RemoveOrphanNodeAsync(node, ct), cancellationToken);
+
+    /// <summary>Checks the lease, then makes the cloud call (never the call when the check throws).</summary>
+    private async Task<T> FencedAsync<T>(string what, Func<CancellationToken, Task<T>> call, CancellationToken ct)
     {
-        await elector.EnsureLeaderAsync("orphan node removal", cancellationToken).ConfigureAwait(false);
-        await inner.RemoveOrphanNodeAsync(node, cancellationToken).ConfigureAwait(false);
+        await elector.EnsureLeaderAsync(what, ct).ConfigureAwait(false);
+        return await call(ct).ConfigureAwait(false);
     }
+
+    /// <summary>The same for a call without a result.</summary>
+    private async Task FencedAsync(string what, Func<CancellationToken, Task> call, CancellationToken ct) =>
+        await FencedAsync(what, async c =>
+        {
+            await call(c).ConfigureAwait(false);
+            return true;
+        }, ct).ConfigureAwait(false);
 }
