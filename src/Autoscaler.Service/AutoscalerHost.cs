@@ -296,6 +296,7 @@ public sealed partial class AutoscalerHost : IAsyncDisposable
 
                 await next(context).ConfigureAwait(false);
             });
+            LeaderReadProxy.Use(app, elector);
             app.UseRouting();
             metrics.Http.Use(app);
             CommandDispatcher? commands = null;

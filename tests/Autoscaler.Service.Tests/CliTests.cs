@@ -146,7 +146,8 @@ public sealed class CliTests
         Assert.StartsWith($"status: cannot reach the service at http://127.0.0.1:{port}/", stderr, StringComparison.Ordinal);
     }
 
-    private static Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args) => RunInAsync(null, args);
+    /// <summary>Runs the program (other tests use it to check what a user sees).</summary>
+    internal static Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args) => RunInAsync(null, args);
 
     private static async Task<(int Code, string Stdout, string Stderr)> RunInAsync(string? workingDirectory, params string[] args)
     {

@@ -65,6 +65,8 @@ internal static class StatusCommand
                 var only = parse.GetValue(pool);
                 var all = only is null ? await client.GetStatusAsync(cancellationToken) : null;
                 var pools = all is not null ? all.Pools : [await client.GetPoolAsync(only!, cancellationToken)];
+                // A standby forwards these reads to the leader (its own engine is idle) and says so.
+                var servedBy = all is not null ? all.ServedBy : pools[0].ServedBy;
                 var recent = new List<(PoolDto Pool, IReadOnlyList<EventDto> Events)>();
                 foreach (var p in pools)
                 {
@@ -87,6 +89,11 @@ internal static class StatusCommand
                     if (all?.ApiBudget is { } budgetJson)
                     {
                         doc["apiBudget"] = JsonSerializer.SerializeToNode(budgetJson, ApiJson.Options);
+                    }
+
+                    if (servedBy is not null)
+                    {
+                        doc["served_by"] = JsonSerializer.SerializeToNode(servedBy, ApiJson.Options);
                     }
 
                     await output.WriteLineAsync(doc.ToJsonString(ApiJson.Options));
@@ -120,6 +127,11 @@ internal static class StatusCommand
                 if (all?.ApiBudget is { Count: > 0 } budget)
                 {
                     RenderBudget(console, budget);
+                }
+
+                if (servedBy is not null)
+                {
+                    console.WriteLine($"Answered by the leader {servedBy.Leader} at {servedBy.LeaderAddress}: {baseUrl} is a standby.");
                 }
 
                 return ExitCodes.Ok;

@@ -27,6 +27,10 @@ public sealed record PoolsResponse(IReadOnlyList<PoolDto> Pools)
 {
     /// <summary>The Linode API budget per bucket (absent without Linode pools).</summary>
     public IReadOnlyList<ApiBudgetDto>? ApiBudget { get; init; }
+
+    /// <summary>Set when a standby forwarded the read to the leader (see <see cref="Ha.LeaderReadProxy"/>).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Ha.ServedBy? ServedBy { get; init; }
 }
 
 /// <summary>One Linode rate-limit bucket: its limit per window, our use of the last window, what the API says is left,
@@ -45,6 +49,10 @@ public sealed record ApiBudgetDto(string Bucket, int Limit, double WindowSeconds
 public sealed record PoolDto
 {
     public required string Pool { get; init; }
+
+    /// <summary>Set when a standby forwarded the read to the leader (see <see cref="Ha.LeaderReadProxy"/>).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Ha.ServedBy? ServedBy { get; init; }
 
     public int? Desired { get; init; }
 

@@ -21,7 +21,8 @@ public sealed record StandbyRefusal(string Error, string? Leader);
 /// <summary>
 /// On a replica that does not lead: API writes (<c>POST</c> under <c>/api/</c>) are answered 503 with the leader's
 /// address in the body and in <c>X-Autoscaler-Leader</c> (and <c>Retry-After</c>), never forwarded, so a client
-/// always knows which replica acted. The webhook, reads and the dashboard are served by every replica.
+/// always knows which replica acted. The webhook, reads and the dashboard are served by every replica (reads of
+/// pool state from the leader's engine: see <see cref="LeaderReadProxy"/>).
 /// </summary>
 public static class StandbyGuard
 {

@@ -93,6 +93,58 @@ public sealed class LeaderElectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Standby_PoolReads_AnsweredByTheLeaderAndMarkedSo()
+    {
+        var a = await StartAsync("a");
+        await Wait.UntilAsync(() => a.Elector!.Role == ReplicaRole.Leader, "a leads");
+        var b = await StartAsync("b");
+        await Wait.UntilAsync(() => b.Elector!.Leader is not null, "b has read the lease");
+        using var leaderApi = new AutoscalerApiClient(a.BaseAddress, AutoscalerApiClient.Bearer(TestConfig.ApiToken));
+        await Wait.UntilAsync(async () => (await leaderApi.GetPoolAsync("web")).Serving == 2, "the leader sees the pool at its min");
+
+        // What `status` reads: a standby's own engine is idle (it would show no members), so the leader answers.
+        using var standbyApi = new AutoscalerApiClient(b.BaseAddress, AutoscalerApiClient.Bearer(TestConfig.ApiToken));
+        var status = await standbyApi.GetStatusAsync();
+        var leaderAddress = a.BaseAddress.ToString().TrimEnd('/');
+        Assert.Equal(new ServedBy(a.Elector!.Holder, leaderAddress, b.Elector!.Holder), status.ServedBy);
+        Assert.Equal(2, Assert.Single(status.Pools).Serving);
+        Assert.Equal(2, (await standbyApi.GetPoolAsync("web")).Members.Count);
+        Assert.Equal(0, b.Loop.Cycles);
+        var (code, stdout, stderr) = await CliTests.RunAsync("status", "--url", b.BaseAddress.ToString());
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"Answered by the leader {a.Elector.Holder} at {leaderAddress}: {b.BaseAddress} is a standby.", stdout, StringComparison.Ordinal);
+
+        using var http = Client(b);
+        using var sd = await http.GetAsync(new Uri("/http_sd", UriKind.Relative));
+        Assert.Equal(a.Elector.Holder, Assert.Single(sd.Headers.GetValues(LeaderReadProxy.ServedByHeader)));
+        Assert.Equal(leaderAddress, Assert.Single(sd.Headers.GetValues(StandbyGuard.LeaderHeader)));
+        // The audit trail is the shared database's: the standby answers it itself.
+        using var events = await http.GetAsync(new Uri("/api/v1/events?pool=web", UriKind.Relative));
+        Assert.False(events.Headers.Contains(LeaderReadProxy.ServedByHeader));
+        // A read another replica forwarded is never forwarded again (two standbys with stale views cannot loop).
+        using var again = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/v1/pools", UriKind.Relative)) { Headers = { { LeaderReadProxy.ForwardedHeader, "c" } } };
+        using var refused = await http.SendAsync(again);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task Standby_LeaderUnreachable_PoolReadIsABadGatewayNamingIt()
+    {
+        // Another replica holds the lease and advertises an address where nothing listens.
+        using (var other = await PostgresStore.OpenAsync(_url))
+        {
+            Assert.Equal(1, await new LeaderLease(other, "gone", TimeSpan.FromSeconds(60)).TryAcquireAsync("http://127.0.0.1:1", default));
+        }
+
+        var b = await StartAsync("b");
+        await Wait.UntilAsync(() => b.Elector!.Leader is not null, "b has read the lease");
+
+        using var answer = await Client(b).GetAsync(new Uri("/api/v1/pools", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.BadGateway, answer.StatusCode);
+        Assert.Contains("the leader at http://127.0.0.1:1 did not answer", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task LeaderStops_StandbyActsWithinTheLeasePlusOneCycle()
     {
         var a = await StartAsync("a");
