@@ -49,24 +49,9 @@ public sealed class ConfigTests
 
     private static readonly Dictionary<string, string> Env = new() { ["LINODE_TOKEN"] = "linode-secret-token" };
 
-    private const string MinimalPool = """
-        linode: { token: t }
-        pools:
-          web:
-            region: us-east
-            type: g6-standard-1
-            image: linode/debian12
-            min: 1
-            max: 3
-            nodebalancer: { label: web-nb, port: 80 }
-        """;
+    private const string MinimalPool = ConfigParse.OnePool;
 
-    private static string[] Errors(string yaml, IReadOnlyDictionary<string, string>? env = null)
-    {
-        var result = ServiceSchema.Parse(yaml, env ?? Env);
-        Assert.False(result.IsValid);
-        return result.Errors.Select(e => e.Message).ToArray();
-    }
+    private static string[] Errors(string yaml, IReadOnlyDictionary<string, string>? env = null) => ConfigParse.Errors(yaml, env ?? Env);
 
     private static string WithPool(string poolBody) => "linode: { token: t }\npools:\n  web:\n" + string.Join("\n", poolBody.Split('\n').Select(l => "    " + l));
 

@@ -1,31 +1,13 @@
-using Autoscaler.Core.Configuration;
 using Autoscaler.Core.Signals.TargetTracking;
 using Autoscaler.Service.Configuration;
+
+using static Autoscaler.Service.Tests.Configuration.ConfigParse;
 
 namespace Autoscaler.Service.Tests.Configuration;
 
 public sealed class DashboardConfigTests
 {
-    private const string Pool = """
-        linode: { token: t }
-        pools:
-          web:
-            region: us-east
-            type: g6-standard-1
-            image: linode/debian12
-            min: 1
-            max: 3
-            nodebalancer: { label: web-nb, port: 80 }
-        """;
-
-    private static ConfigResult Parse(string yaml) => ServiceSchema.Parse(yaml, new Dictionary<string, string>());
-
-    private static string[] Errors(string yaml)
-    {
-        var result = Parse(yaml);
-        Assert.False(result.IsValid);
-        return result.Errors.Select(e => e.Message).ToArray();
-    }
+    private const string Pool = ConfigParse.OnePool;
 
     [Fact]
     public void Parse_NoDashboardSections_DefaultsAndNoQueries()

@@ -5,26 +5,13 @@ namespace Autoscaler.Service.Tests.Configuration;
 
 public sealed class JournalConfigTests
 {
-    private const string Pool = """
-        linode: { token: t }
-        pools:
-          web:
-            region: us-east
-            type: g6-standard-1
-            image: linode/debian12
-            min: 1
-            max: 3
-            nodebalancer: { label: web-nb, port: 80 }
-        """;
+    private static readonly Dictionary<string, string> Env = new() { ["DB_URL"] = "postgres://app:hunter2@db.example:5432/autoscaler?sslmode=require" };
 
-    private static ConfigResult Parse(string yaml) => ServiceSchema.Parse(yaml, new Dictionary<string, string> { ["DB_URL"] = "postgres://app:hunter2@db.example:5432/autoscaler?sslmode=require" });
+    private const string Pool = ConfigParse.OnePool;
 
-    private static string[] Errors(string yaml)
-    {
-        var result = Parse(yaml);
-        Assert.False(result.IsValid);
-        return result.Errors.Select(e => e.Message).ToArray();
-    }
+    private static ConfigResult Parse(string yaml) => ConfigParse.Parse(yaml, Env);
+
+    private static string[] Errors(string yaml) => ConfigParse.Errors(yaml, Env);
 
     [Fact]
     public void Parse_PostgresUrl_ReadsLeaseAndAdvertiseAndNeverShowsThePassword()
