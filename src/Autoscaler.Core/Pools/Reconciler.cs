@@ -160,6 +160,7 @@ public sealed partial class Reconciler
         await RemoveOrphansAsync(view, now, counts, cancellationToken).ConfigureAwait(false);
 
         _removalsBlocked = counts.Blocked > 0;
+        NoteLaunchesWaiting(counts.LaunchesWaiting, counts.LaunchesWaitingFor);
         lock (_lock)
         {
             return new ReconcileResult
@@ -171,6 +172,8 @@ public sealed partial class Reconciler
                 Blocked = counts.Blocked,
                 TakenBack = counts.TakenBack,
                 Kept = _kept.Count,
+                LaunchesWaiting = counts.LaunchesWaiting,
+                LaunchesWaitingFor = counts.LaunchesWaitingFor,
             };
         }
     }
@@ -370,5 +373,7 @@ public sealed partial class Reconciler
         public int Failures;
         public int Blocked;
         public int TakenBack;
+        public int LaunchesWaiting;
+        public string? LaunchesWaitingFor;
     }
 }
