@@ -59,6 +59,7 @@ public sealed partial class Reconciler
         // The cloud's create limit is shared by every pool of the account: take only what it allows now and leave the
         // rest wanted for a later pass, so this pass (and the engine's cycle) never waits for the create window.
         var allowance = _pool.AllowLaunches(count);
+        counts.LaunchesAsked = true;
         var granted = Math.Clamp(allowance.Granted, 0, count);
         if (granted < count)
         {

@@ -156,6 +156,12 @@ public sealed partial class Reconciler
         await JoinAsync(view, counts, cancellationToken).ConfigureAwait(false);
         await ReplaceAsync(view, desired, now, counts, cancellationToken).ConfigureAwait(false);
         await LaunchMissingAsync(view, desired, now, counts, cancellationToken).ConfigureAwait(false);
+        if (!counts.LaunchesAsked)
+        {
+            // Wants no launch now (or cannot start one): its share of the create limit goes to the other pools.
+            _pool.AllowLaunches(0);
+        }
+
         await RemoveExcessAsync(view, desired, min, now, counts, cancellationToken).ConfigureAwait(false);
         await RemoveOrphansAsync(view, now, counts, cancellationToken).ConfigureAwait(false);
 
@@ -375,5 +381,6 @@ public sealed partial class Reconciler
         public int TakenBack;
         public int LaunchesWaiting;
         public string? LaunchesWaitingFor;
+        public bool LaunchesAsked;
     }
 }

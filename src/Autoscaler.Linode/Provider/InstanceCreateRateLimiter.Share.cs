@@ -7,55 +7,59 @@ namespace Autoscaler.Linode.Provider;
 // window. The slots taken are held for the pool's next launches, which then go without waiting.
 public sealed partial class InstanceCreateRateLimiter
 {
-    // Pools whose last ask was not fully granted, with their place in line (a ticket: lower goes first). A pool that
+    // Every pool that asked, with its place in line (a ticket: lower goes first) and what it still wants. A pool that
     // gets a slot takes a new ticket, so when fewer slots are free than pools want them, they go round in turn.
     private readonly Dictionary<string, Contender> _wanting = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Queue<DateTimeOffset>> _held = new(StringComparer.Ordinal);
     private long _tickets;
     private DateTimeOffset? _firstTryAt;
 
-    /// <summary>Pools that asked within the last window for more creates than they got.</summary>
+    /// <summary>Pools whose last ask wanted more creates than they got.</summary>
     public int Waiting
     {
         get
         {
             lock (_lock)
             {
-                ForgetQuietLocked(_time.GetUtcNow(), GrantWindowLocked());
-                return _wanting.Count;
+                var now = _time.GetUtcNow();
+                return _wanting.Values.Count(c => c.InLine(now));
             }
         }
     }
 
     /// <summary>Takes up to <paramref name="wanted"/> creates for <paramref name="holder"/> (a pool) that fit in the
     /// window now, without waiting, and holds them for its next <see cref="TryTakeHeld"/>. When several pools want
-    /// creates, each takes at most an equal share of the free slots (those waiting longest first), so no pool
-    /// starves while another takes the whole window pass after pass.</summary>
+    /// creates, each takes at most an equal share of the free slots (those served longest ago first), so no pool
+    /// starves while another takes the whole window pass after pass. Zero says the pool wants none now (it leaves the
+    /// line, so its share goes to the others).</summary>
     /// <returns>How many were granted (0..<paramref name="wanted"/>).</returns>
     public int TryAcquire(string holder, int wanted)
     {
         ArgumentException.ThrowIfNullOrEmpty(holder);
-        if (wanted <= 0)
-        {
-            return 0;
-        }
-
         lock (_lock)
         {
             var now = _time.GetUtcNow();
-            var window = GrantWindowLocked();
-            ExpireLocked(now, window);
-            ForgetQuietLocked(now, window);
             if (!_wanting.TryGetValue(holder, out var me))
             {
+                if (wanted <= 0)
+                {
+                    return 0;
+                }
+
                 me = new Contender { Ticket = ++_tickets };
                 _wanting[holder] = me;
             }
 
-            me.Wanted = wanted;
+            me.Wanted = Math.Max(0, wanted);
             me.AskedAt = now;
+            if (wanted <= 0)
+            {
+                return 0;
+            }
+
+            ExpireLocked(now, GrantWindowLocked());
             var free = FreeLocked(now);
-            var line = _wanting.OrderBy(kv => kv.Value.Ticket).ToList();
+            var line = _wanting.Where(kv => kv.Value.InLine(now)).OrderBy(kv => kv.Value.Ticket).ToList();
             var share = (free + line.Count - 1) / line.Count;
             var left = free;
             var granted = 0;
@@ -84,15 +88,10 @@ public sealed partial class InstanceCreateRateLimiter
                     InsertGrantLocked(now);
                     held.Enqueue(now);
                 }
-            }
 
-            if (granted >= wanted)
-            {
-                _wanting.Remove(holder);
-            }
-            else if (granted > 0)
-            {
+                // Served: to the back of the line.
                 me.Ticket = ++_tickets;
+                me.Wanted -= granted;
             }
 
             return granted;
@@ -159,18 +158,6 @@ public sealed partial class InstanceCreateRateLimiter
         _grants.RemoveRange(0, expired);
     }
 
-    // A pool that stopped asking for a window (its launches done, or held by its own max in flight) leaves the line.
-    private void ForgetQuietLocked(DateTimeOffset now, TimeSpan window)
-    {
-        foreach (var (name, contender) in _wanting.ToArray())
-        {
-            if (now - contender.AskedAt >= window)
-            {
-                _wanting.Remove(name);
-            }
-        }
-    }
-
     // Slots free now: the limit less every grant still in the window (future ones of waiting AcquireAsync callers
     // included, which only errs on the safe side); none while the API says the window is spent, and only one until
     // the first answer announced the bucket (as AcquireAsync does).
@@ -217,6 +204,13 @@ public sealed partial class InstanceCreateRateLimiter
 
     private sealed class Contender
     {
+        // A pool that wanted creates and then stopped asking (its engine gone) leaves the line after this; a pool that
+        // simply wants none says so with a zero. Longer than any sane evaluation interval, so a pool waiting for its
+        // next pass keeps its place.
+        private static readonly TimeSpan QuietAfter = TimeSpan.FromMinutes(5);
+
+        public bool InLine(DateTimeOffset now) => Wanted > 0 && now - AskedAt < QuietAfter;
+
         public long Ticket { get; set; }
 
         public int Wanted { get; set; }
