@@ -124,6 +124,18 @@ internal sealed class FakeInstancePool : IInstancePool
         return Task.FromResult(Diagnose?.Invoke(member));
     }
 
+    /// <summary>What AllowLaunches grants (null: every launch asked for); the asks are kept in <see cref="Asked"/>.</summary>
+    public Func<int, LaunchAllowance>? Allow { get; set; }
+
+    /// <summary>The counts AllowLaunches was asked for, in order.</summary>
+    public List<int> Asked { get; } = [];
+
+    public LaunchAllowance AllowLaunches(int wanted)
+    {
+        Asked.Add(wanted);
+        return Allow?.Invoke(wanted) ?? new LaunchAllowance(wanted, null);
+    }
+
     public IEnumerable<string> Mutations => Calls.Where(c => !c.StartsWith("snapshot", StringComparison.Ordinal));
 
     public PoolMember Add(string label, DateTimeOffset createdAt, NodeStatus? node = NodeStatus.Up, bool isProtected = false, InstanceState state = InstanceState.Running)

@@ -227,6 +227,12 @@ internal static class StatusCommand
             }
         }
 
+        if (p.LaunchesWaiting > 0)
+        {
+            // Wanted, not yet started: the create limit is shared by every pool, so a big scale-up spreads over passes.
+            console.MarkupLine(Markup.Escape($"{p.LaunchesWaiting} launch(es) waiting for {p.LaunchesWaitingFor ?? "the cloud's create limit"}"));
+        }
+
         if (p.Operations.Count > 0)
         {
             var ops = new Table().Border(TableBorder.Simple).AddColumns("operation", "kind", "phase", "member", "since", "reason");

@@ -119,6 +119,13 @@ public sealed record PoolStatus
     /// <summary>Open operations.</summary>
     public IReadOnlyList<OperationRecord> Operations { get; init; } = [];
 
+    /// <summary>Launches the last pass wanted but the cloud's create limit did not let start yet (still wanted: a
+    /// later pass starts them).</summary>
+    public int LaunchesWaiting { get; init; }
+
+    /// <summary>Why <see cref="LaunchesWaiting"/> launches wait (e.g. "Linode's create limit (20 per 15 s)"), or null.</summary>
+    public string? LaunchesWaitingFor { get; init; }
+
     /// <summary>Totals.</summary>
     public PoolCounters Counters { get; init; } = new();
 }

@@ -163,6 +163,8 @@ public sealed partial class ScalingEngine
                 ScaleDownCooldownUntil = record is null ? null : ScalingPolicy.DownCooldownUntil(rt.Config, record),
                 LastDecision = rt.LastDecision,
                 Operations = rt.Reconciler.OpenOperations,
+                LaunchesWaiting = rt.LaunchesWaiting.Count,
+                LaunchesWaitingFor = rt.LaunchesWaiting.For,
                 Counters = rt.Counters with { Skips = new Dictionary<SkipReason, long>(rt.Skips) },
             };
         }
@@ -285,6 +287,7 @@ public sealed partial class ScalingEngine
             lock (rt.CountersLock)
             {
                 rt.View = rt.Reconciler.Refresh(view);
+                rt.LaunchesWaiting = (result.LaunchesWaiting, result.LaunchesWaitingFor);
                 rt.Counters = rt.Counters with
                 {
                     TakenBack = rt.Counters.TakenBack + result.TakenBack,
@@ -389,6 +392,9 @@ public sealed partial class ScalingEngine
         public PoolRecord? Record { get; set; }
 
         public PoolView? View { get; set; }
+
+        /// <summary>The last pass's launches held by the cloud's create limit, and why.</summary>
+        public (int Count, string? For) LaunchesWaiting { get; set; }
 
         // Read by the loop, written by the API: a plain volatile flag is enough, each cycle reads it once.
         private volatile bool _dryRun;

@@ -27,6 +27,12 @@ public interface IInstancePool
     /// it as soon as the cloud accepted it (it will show up booting).</summary>
     Task<PoolMember> LaunchAsync(LaunchRequest request, CancellationToken cancellationToken);
 
+    /// <summary>How many of <paramref name="wanted"/> launches the cloud's create limit lets this pool start now,
+    /// without waiting; the slots granted are held for this pool's next <see cref="LaunchAsync"/> calls. The reconciler
+    /// launches only those and asks again on a later pass, so a pass (and the engine's cycle) never waits for the
+    /// cloud's create window. Default: all of them (a provider without a create limit, or one whose launch waits).</summary>
+    LaunchAllowance AllowLaunches(int wanted) => new(wanted, null);
+
     /// <summary>Puts a running member into the load balancer (adds its node in accept mode). No-op if already there.</summary>
     Task JoinAsync(PoolMember member, CancellationToken cancellationToken);
 
@@ -43,3 +49,9 @@ public interface IInstancePool
     /// <summary>Removes a node whose instance no longer exists. No-op if already gone.</summary>
     Task RemoveOrphanNodeAsync(OrphanNode node, CancellationToken cancellationToken);
 }
+
+/// <summary>What <see cref="IInstancePool.AllowLaunches"/> granted.</summary>
+/// <param name="Granted">Launches that may start now (0..wanted).</param>
+/// <param name="HeldBy">Why fewer than wanted may start now, for the operator (e.g. "Linode's create limit (20 per
+/// 15 s, 4 pools waiting)"); null when all were granted.</param>
+public readonly record struct LaunchAllowance(int Granted, string? HeldBy);

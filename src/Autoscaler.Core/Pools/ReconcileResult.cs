@@ -24,4 +24,11 @@ public sealed record ReconcileResult
 
     /// <summary>Surplus members kept serving until their release point after this pass.</summary>
     public int Kept { get; init; }
+
+    /// <summary>Launches wanted this pass that the cloud's create limit did not let start yet (they start on a later
+    /// pass; the desired size is unchanged).</summary>
+    public int LaunchesWaiting { get; init; }
+
+    /// <summary>Why <see cref="LaunchesWaiting"/> launches wait (the provider's words), or null.</summary>
+    public string? LaunchesWaitingFor { get; init; }
 }

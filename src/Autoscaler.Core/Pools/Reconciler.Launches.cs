@@ -56,6 +56,23 @@ public sealed partial class Reconciler
             return;
         }
 
+        // The cloud's create limit is shared by every pool of the account: take only what it allows now and leave the
+        // rest wanted for a later pass, so this pass (and the engine's cycle) never waits for the create window.
+        var allowance = _pool.AllowLaunches(count);
+        counts.LaunchesAsked = true;
+        var granted = Math.Clamp(allowance.Granted, 0, count);
+        if (granted < count)
+        {
+            counts.LaunchesWaiting = count - granted;
+            counts.LaunchesWaitingFor = allowance.HeldBy ?? "the cloud's create limit";
+        }
+
+        count = granted;
+        if (count <= 0)
+        {
+            return;
+        }
+
         var reason = view.ReplaceDue > 0
             ? $"desired {desired}, live {live} ({view.ReplaceDue} to replace)"
             : $"desired {desired}, live {live}";

@@ -27,4 +27,33 @@ public sealed partial class Reconciler
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "pool {Pool}: {Count} removal(s) wanted but every remaining candidate is protected")]
     private partial void LogRemovalBlocked(string pool, int count);
+
+    // Once when launches start waiting for the cloud's create limit, once when none waits any more: a fleet scaling
+    // up waits for many passes, and a line per pass would bury everything else (status shows the count each pass).
+    private void NoteLaunchesWaiting(int waiting, string? reason)
+    {
+        if ((waiting > 0) == (_launchesWaitingLogged > 0))
+        {
+            return;
+        }
+
+        if (waiting > 0)
+        {
+            LogLaunchesWaiting(_config.Name, waiting, reason ?? "the cloud's create limit");
+        }
+        else
+        {
+            LogLaunchesNoLongerWaiting(_config.Name);
+        }
+
+        _launchesWaitingLogged = waiting;
+    }
+
+    private int _launchesWaitingLogged;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pool {Pool}: {Count} launch(es) wanted wait for {Reason}; they start on a later pass")]
+    private partial void LogLaunchesWaiting(string pool, int count, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pool {Pool}: no launch waits for the create limit any more")]
+    private partial void LogLaunchesNoLongerWaiting(string pool);
 }

@@ -156,10 +156,17 @@ public sealed partial class Reconciler
         await JoinAsync(view, counts, cancellationToken).ConfigureAwait(false);
         await ReplaceAsync(view, desired, now, counts, cancellationToken).ConfigureAwait(false);
         await LaunchMissingAsync(view, desired, now, counts, cancellationToken).ConfigureAwait(false);
+        if (!counts.LaunchesAsked)
+        {
+            // Wants no launch now (or cannot start one): its share of the create limit goes to the other pools.
+            _pool.AllowLaunches(0);
+        }
+
         await RemoveExcessAsync(view, desired, min, now, counts, cancellationToken).ConfigureAwait(false);
         await RemoveOrphansAsync(view, now, counts, cancellationToken).ConfigureAwait(false);
 
         _removalsBlocked = counts.Blocked > 0;
+        NoteLaunchesWaiting(counts.LaunchesWaiting, counts.LaunchesWaitingFor);
         lock (_lock)
         {
             return new ReconcileResult
@@ -171,6 +178,8 @@ public sealed partial class Reconciler
                 Blocked = counts.Blocked,
                 TakenBack = counts.TakenBack,
                 Kept = _kept.Count,
+                LaunchesWaiting = counts.LaunchesWaiting,
+                LaunchesWaitingFor = counts.LaunchesWaitingFor,
             };
         }
     }
@@ -370,5 +379,8 @@ public sealed partial class Reconciler
         public int Failures;
         public int Blocked;
         public int TakenBack;
+        public int LaunchesWaiting;
+        public string? LaunchesWaitingFor;
+        public bool LaunchesAsked;
     }
 }

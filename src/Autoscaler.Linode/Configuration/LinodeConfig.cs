@@ -28,15 +28,17 @@ public sealed record LinodeConfig : IConfigSectionValue
     /// emulator's <c>fast</c> profile applies at once; set it for the <c>realistic</c> profile).</summary>
     public TimeSpan ApplyDelay { get; init; } = RealApplyDelay;
 
-    /// <summary>The default <see cref="NodeRefresh"/>: zero (every pass), so a node that goes DOWN is seen at the next
-    /// pass and <c>replace_after</c> counts from then; a longer refresh delays that by up to its length.</summary>
-    public static readonly TimeSpan DefaultNodeRefresh = TimeSpan.Zero;
+    /// <summary>The default <see cref="NodeRefresh"/>: 60 s. A node going DOWN does not wait for it: each pass reads
+    /// the config's own UP/DOWN counts (one GET of the general bucket) and re-reads the nodes when they differ.</summary>
+    public static readonly TimeSpan DefaultNodeRefresh = TimeSpan.FromSeconds(60);
 
-    /// <summary>How often a NodeBalancer config's nodes are read when nothing of ours changes there (a member booting,
-    /// a node of ours not UP or draining, a change within <see cref="ApplyDelay"/> are read every cycle). Linode has
-    /// no account-wide list of nodes: each config is one paginated GET, so with many pools this is what keeps the
-    /// calls per cycle from growing with the pools, at the price of seeing a node go DOWN up to this late. 0 reads every
-    /// cycle. Default 0.</summary>
+    /// <summary>How often a NodeBalancer config's nodes are read in full when nothing says they changed. They are read
+    /// at once when a member boots, a node of ours is not UP or drains, a change of ours is younger than
+    /// <see cref="ApplyDelay"/>, or the config's <c>nodes_status</c> (read every pass: one non-paginated GET per
+    /// config) counts other numbers of nodes UP and DOWN than the cached list. Linode has no account-wide list of
+    /// nodes: each config's list is one paginated GET, so with many pools this keeps the paginated calls per pass from
+    /// growing with the pools; what it delays is seeing a change the counts do not show (a node swapped for another
+    /// in the same pass, a mode set by hand). 0 reads every pass. Default 60 s.</summary>
     public TimeSpan NodeRefresh { get; init; } = DefaultNodeRefresh;
 
     /// <summary>How long one list of the account's managed instances serves every pool's snapshot; null: 0.8 ×

@@ -11,7 +11,7 @@ namespace Autoscaler.Linode.Provider;
 /// grants, so every fixed window the server may count also does. Until the first answer announced the bucket, only one
 /// create is in flight (a burst must not meet an unknown, smaller limit all at once). The client's own 429 handling
 /// stays as the safety net for creates made by other programs on the same account.</remarks>
-public sealed class InstanceCreateRateLimiter
+public sealed partial class InstanceCreateRateLimiter
 {
     /// <summary>The endpoint template whose bucket the limiter follows.</summary>
     public const string CreateEndpoint = "POST /linode/instances";

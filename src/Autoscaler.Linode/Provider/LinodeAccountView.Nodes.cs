@@ -4,8 +4,9 @@ namespace Autoscaler.Linode.Provider;
 
 /// <summary>The nodes of each NodeBalancer config the pools use. Linode has no account-wide list of nodes, so each
 /// config is one paginated GET: read when something of ours is changing there (the pool says so: a member booting, a
-/// member's node not UP or draining), while a change of ours may not be applied yet (the apply delay), and otherwise
-/// every <see cref="NodeRefresh"/>, staggered so that the configs do not all fall due in the same cycle.</summary>
+/// member's node not UP or draining), while a change of ours may not be applied yet (the apply delay), when the config's
+/// own count of nodes UP and DOWN (one non-paginated GET a pass) differs from the cached list's (a node went DOWN), and
+/// otherwise every <see cref="NodeRefresh"/>, staggered so that the configs do not all fall due in the same cycle.</summary>
 public sealed partial class LinodeAccountView
 {
     // Spreads the first refreshes over the period: the k-th config seen is due after (0.5 + 0.5 × frac(k × φ)) periods.
@@ -25,17 +26,49 @@ public sealed partial class LinodeAccountView
     internal async Task<IReadOnlyList<NodeBalancerNode>> NodesAsync(NodeBalancerTarget target, bool changing,
         TimeSpan applyDelay, CancellationToken cancellationToken)
     {
+        List<NodeBalancerNode>? cached = null;
         lock (_lock)
         {
             var now = _time.GetUtcNow();
             if (_nodes.TryGetValue(Key(target), out var list) && !changing && NodeRefresh > TimeSpan.Zero
                 && now < list.NextRefresh && now - list.ChangedAt >= applyDelay)
             {
-                return [.. list.Nodes];
+                cached = [.. list.Nodes];
             }
         }
 
+        if (cached is not null && await StillAsCachedAsync(target, cached, cancellationToken).ConfigureAwait(false))
+        {
+            return cached;
+        }
+
         return await ReadNodesAsync(target, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Health must not wait for <see cref="NodeRefresh"/>: a member's process can die while its instance stays
+    /// running, and only its node tells. The config itself (one GET in the general bucket, not a page) counts its
+    /// nodes UP and DOWN; when those counts differ from the cached list's, the nodes are read now.</summary>
+    private async Task<bool> StillAsCachedAsync(NodeBalancerTarget target, List<NodeBalancerNode> cached, CancellationToken ct)
+    {
+        NodeBalancerConfig config;
+        try
+        {
+            config = await _client.NodeBalancers.GetConfigAsync(target.NodeBalancerId, target.ConfigId, ct).ConfigureAwait(false);
+        }
+        catch (LinodeException)
+        {
+            // The read that follows reports what is wrong (or finds the nodes after all).
+            return false;
+        }
+
+        if (config.NodesStatus is not { } status)
+        {
+            return false;
+        }
+
+        var up = cached.Count(n => n.Status == NodeStatus.Up);
+        var down = cached.Count(n => n.Status == NodeStatus.Down);
+        return status.Up == up && status.Down == down;
     }
 
     /// <summary>The config's nodes for a write (join, drain, remove): the cached list when it was read within

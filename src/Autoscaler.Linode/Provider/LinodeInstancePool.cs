@@ -175,7 +175,11 @@ public sealed partial class LinodeInstancePool : IInstancePool
             return ToMemberUntracked(existing);
         }
 
-        var waited = await _createLimiter.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        // A slot AllowLaunches held for this pool goes at once; a launch without one (a caller that did not ask first)
+        // waits its turn in the window.
+        var waited = _createLimiter.TryTakeHeld(_poolTag)
+            ? TimeSpan.Zero
+            : await _createLimiter.AcquireAsync(cancellationToken).ConfigureAwait(false);
         if (waited > TimeSpan.Zero)
         {
             LogCreateRateLimited(_config.Name, request.Label, waited.TotalSeconds);
@@ -213,6 +217,15 @@ public sealed partial class LinodeInstancePool : IInstancePool
         LogLaunched(_config.Name, created.Label, created.Id, created.RawStatus);
         _view.Put(created);
         return ToMemberUntracked(created);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The account's create limiter is shared by every pool: this takes the pool's share of the slots free
+    /// now and holds them for its next launches.</remarks>
+    public LaunchAllowance AllowLaunches(int wanted)
+    {
+        var granted = _createLimiter.TryAcquire(_poolTag, wanted);
+        return new LaunchAllowance(granted, granted < wanted ? _createLimiter.Describe() : null);
     }
 
     /// <inheritdoc />

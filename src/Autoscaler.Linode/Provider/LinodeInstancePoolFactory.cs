@@ -52,8 +52,9 @@ public sealed record LinodeInstancePoolFactoryOptions
     /// snapshot reads (as a pool on its own does).</summary>
     public TimeSpan SnapshotFreshness { get; init; }
 
-    /// <summary>How often a NodeBalancer config's nodes are read when nothing of ours changes there (the
-    /// <c>linode:</c> section's <c>node_refresh</c>). Default zero: every snapshot reads them.</summary>
+    /// <summary>How often a NodeBalancer config's nodes are read when nothing of ours changes there and the config's
+    /// UP/DOWN counts match the cached list (the <c>linode:</c> section's <c>node_refresh</c>, default 60 s there).
+    /// Default zero here: every snapshot reads them.</summary>
     public TimeSpan NodeRefresh { get; init; }
 
     /// <summary>The part of the evaluation interval a list of the instances serves: long enough for every pool of one

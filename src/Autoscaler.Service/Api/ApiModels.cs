@@ -86,6 +86,12 @@ public sealed record PoolDto
 
     public IReadOnlyList<OperationDto> Operations { get; init; } = [];
 
+    /// <summary>Launches wanted but held by the cloud's create limit at the last pass (a later pass starts them).</summary>
+    public int LaunchesWaiting { get; init; }
+
+    /// <summary>Why <see cref="LaunchesWaiting"/> launches wait, or null.</summary>
+    public string? LaunchesWaitingFor { get; init; }
+
     public CountersDto Counters { get; init; } = new();
 
     /// <summary>Each signal's state: whether the engine can see (missing data, an expired alert) and why.</summary>
@@ -120,6 +126,8 @@ public sealed record PoolDto
         ProjectedCostUsd = bill?.ProjectedUsd,
         LastDecision = s.LastDecision is { } d ? DecisionDto.From(d) : null,
         Operations = s.Operations.Select(OperationDto.From).ToArray(),
+        LaunchesWaiting = s.LaunchesWaiting,
+        LaunchesWaitingFor = s.LaunchesWaitingFor,
         Counters = new CountersDto
         {
             ScaleUps = s.Counters.ScaleUps,

@@ -42,10 +42,13 @@ public sealed class FleetSnapshotTests
         await CycleAsync(time, pools);
         var third = h.Recorder.Requests;
 
-        var list = Assert.Single(second);
+        // One paginated GET a pass (the instance list); each config's UP/DOWN count is one GET of the general bucket.
+        var list = Assert.Single(Paginated(second));
         Assert.Equal(("GET", true), (list.Method, list.Path.EndsWith("/linode/instances", StringComparison.Ordinal)));
         Assert.Equal(20, System.Text.Json.Nodes.JsonNode.Parse(list.Filter!)!["+or"]!.AsArray().Count);
-        Assert.Single(third);
+        Assert.Equal(20, second.Count(IsConfigRead));
+        Assert.Equal(21, second.Count);
+        Assert.Single(Paginated(third));
         Assert.All(snapshots, s => Assert.Equal(CoreNodeStatus.Up, Assert.Single(s.Members).Node!.Status));
         Assert.All(h.Client.Budget.Use(), u => Assert.Equal(0, u.Throttled));
     }
@@ -121,6 +124,51 @@ public sealed class FleetSnapshotTests
         Assert.Equal([1, 1, 1, 0, 0], reads);
         Assert.Equal([CoreNodeStatus.Unknown, CoreNodeStatus.Unknown, CoreNodeStatus.Up, CoreNodeStatus.Up, CoreNodeStatus.Up], statuses);
     }
+
+    [Fact]
+    public async Task Snapshot_SteadyFleetNodeGoesDown_SeenAtTheNextPassWithOneMorePaginatedRead()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 10, 0, 0, TimeSpan.Zero));
+        await using var h = await ProviderHarness.StartAsync(time, o => o.RateLimits.Enabled = true);
+        h.Balancers.DefaultStatus = "UP";
+        var pools = await StartPoolsAsync(h, 8);
+        foreach (var pool in pools)
+        {
+            var member = await h.LaunchRunningAsync(pool, $"{pool.Name}-m0000001");
+            await pool.JoinAsync(member, CancellationToken.None);
+        }
+
+        await CycleAsync(time, pools);
+        var victim = pools[5];
+        var nodeId = (await h.NodesAsync(victim)).Single().Id;
+        var paginated = new List<int>();
+        var victimStatus = new List<CoreNodeStatus>();
+        for (var cycle = 0; cycle < 4; cycle++)
+        {
+            if (cycle == 2)
+            {
+                // The member's process died: its instance still runs, only the NodeBalancer's health check tells.
+                h.Balancers.SetStatus(nodeId, "DOWN");
+            }
+
+            h.Recorder.Clear();
+            var snapshots = await CycleAsync(time, pools);
+            paginated.Add(Paginated(h.Recorder.Requests).Count());
+            victimStatus.Add(snapshots[5].Members.Single().Node!.Status);
+        }
+
+        // Steady: one list a pass whatever the pools; the DOWN node's config read in the very pass it went DOWN, and
+        // read again while it stays DOWN (a node of ours not UP is something changing).
+        Assert.Equal([1, 1, 2, 2], paginated);
+        Assert.Equal([CoreNodeStatus.Up, CoreNodeStatus.Up, CoreNodeStatus.Down, CoreNodeStatus.Down], victimStatus);
+        Assert.All(h.Client.Budget.Use(), u => Assert.Equal(0, u.Throttled));
+    }
+
+    private static IEnumerable<RecordedRequest> Paginated(IEnumerable<RecordedRequest> requests) =>
+        requests.Where(r => r.Method == "GET" && !IsConfigRead(r));
+
+    private static bool IsConfigRead(RecordedRequest r) =>
+        r.Method == "GET" && r.Path.Contains("/configs/", StringComparison.Ordinal) && !r.Path.EndsWith("/nodes", StringComparison.Ordinal);
 
     private static int NodeReads(ProviderHarness h) =>
         h.Recorder.Requests.Count(r => r.Method == "GET" && r.Path.EndsWith("/nodes", StringComparison.Ordinal));
