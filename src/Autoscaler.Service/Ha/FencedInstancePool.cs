@@ -30,6 +30,11 @@ public sealed class FencedInstancePool(IInstancePool inner, LeaderElector electo
         FencedAsync("launch", ct => inner.LaunchAsync(request, ct), cancellationToken);
 
     /// <inheritdoc />
+    /// <remarks>Passed through without a lease check: holding create slots changes nothing in the cloud, and without it
+    /// a leader's passes would wait for the create window inside its launches again.</remarks>
+    public LaunchAllowance AllowLaunches(int wanted) => inner.AllowLaunches(wanted);
+
+    /// <inheritdoc />
     public Task JoinAsync(PoolMember member, CancellationToken cancellationToken) =>
         FencedAsync("join", ct => inner.JoinAsync(member, ct), cancellationToken);
 

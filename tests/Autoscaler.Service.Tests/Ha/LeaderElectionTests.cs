@@ -196,6 +196,11 @@ public sealed class LeaderElectionTests : IAsyncLifetime
         await Assert.ThrowsAsync<FencedException>(() => a.Store.SavePoolAsync(new PoolRecord { Pool = "web", Desired = 5 }, default));
         Assert.NotEqual(5, (await a.Store.GetPoolAsync("web", default))?.Desired);
         Assert.DoesNotContain((await _cloud["web"].Cloud.SnapshotAsync(default)).Members, m => m.Label == "web-late");
+
+        // Holding create slots changes nothing in the cloud: the provider's allowance passes through unfenced (without
+        // it the leader's passes would wait for Linode's create window inside their launches).
+        var holding = new FencedInstancePool(new HoldingPool(_cloud["web"]), a.Elector);
+        Assert.Equal(new LaunchAllowance(1, "held by the create window"), holding.AllowLaunches(3));
     }
 
     [Fact]
@@ -234,6 +239,28 @@ public sealed class LeaderElectionTests : IAsyncLifetime
     }
 
     /// <summary>Records each cloud call with the replica's name.</summary>
+    /// <summary>A pool whose provider grants one launch a pass.</summary>
+    private sealed class HoldingPool(IInstancePool inner) : IInstancePool
+    {
+        public string Name => inner.Name;
+
+        public LaunchAllowance AllowLaunches(int wanted) => new(Math.Min(wanted, 1), "held by the create window");
+
+        public Task<PoolSnapshot> SnapshotAsync(CancellationToken cancellationToken) => inner.SnapshotAsync(cancellationToken);
+
+        public Task<PoolMember> LaunchAsync(LaunchRequest request, CancellationToken cancellationToken) => inner.LaunchAsync(request, cancellationToken);
+
+        public Task JoinAsync(PoolMember member, CancellationToken cancellationToken) => inner.JoinAsync(member, cancellationToken);
+
+        public Task DrainAsync(PoolMember member, CancellationToken cancellationToken) => inner.DrainAsync(member, cancellationToken);
+
+        public Task UndrainAsync(PoolMember member, CancellationToken cancellationToken) => inner.UndrainAsync(member, cancellationToken);
+
+        public Task RemoveAsync(PoolMember member, CancellationToken cancellationToken) => inner.RemoveAsync(member, cancellationToken);
+
+        public Task RemoveOrphanNodeAsync(OrphanNode node, CancellationToken cancellationToken) => inner.RemoveOrphanNodeAsync(node, cancellationToken);
+    }
+
     private sealed class NamedPool(IInstancePool inner, string replica, ConcurrentQueue<string> calls) : IInstancePool
     {
         public string Name => inner.Name;
