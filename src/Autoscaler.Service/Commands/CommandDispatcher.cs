@@ -46,6 +46,10 @@ public sealed partial class CommandDispatcher : IDisposable
     private readonly Lock _lock = new();
     private readonly List<Run> _runs = [];
     private readonly Dictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
+
+    // The keys of _seen by when they expire: pruning looks only at what expired, not at every key per notification
+    // (with the default 5-minute window a flood held thousands, each scanned again for every body).
+    private readonly PriorityQueue<string, DateTimeOffset> _expiry = new();
     private readonly Task _loop;
     private readonly HttpClient? _jenkinsHttp;
     private readonly JenkinsClient? _jenkins;
@@ -176,6 +180,7 @@ public sealed partial class CommandDispatcher : IDisposable
                     }
 
                     _seen[key] = now + c.DedupeWindow;
+                    _expiry.Enqueue(key, now + c.DedupeWindow);
                 }
 
                 if (resolved && c.IgnoreResolved)
@@ -237,9 +242,14 @@ public sealed partial class CommandDispatcher : IDisposable
 
     private void Prune(DateTimeOffset now)
     {
-        foreach (var key in _seen.Where(kv => kv.Value <= now).Select(kv => kv.Key).ToArray())
+        while (_expiry.TryPeek(out var key, out var until) && until <= now)
         {
-            _seen.Remove(key);
+            _expiry.Dequeue();
+            // A key seen again after it expired has a later entry of its own.
+            if (_seen.TryGetValue(key, out var current) && current <= now)
+            {
+                _seen.Remove(key);
+            }
         }
     }
 
@@ -256,7 +266,8 @@ public sealed partial class CommandDispatcher : IDisposable
                 LogTruncated(_logger, name, truncated.Count, string.Join(", ", truncated.Take(10)) + (truncated.Count > 10 ? ", …" : ""));
             }
 
-            using var process = CommandProcess.Start(c.Cmd, c.Args, vars, out var error);
+            var output = new OutputTail(MaxOutputChars);
+            using var process = CommandProcess.Start(c.Cmd, c.Args, vars, output, out var error);
             if (process is null)
             {
                 _metrics.Run(name, "start_failed");
@@ -265,8 +276,7 @@ public sealed partial class CommandDispatcher : IDisposable
             }
 
             run.Pid = process.Pid;
-            var output = new OutputTail(MaxOutputChars);
-            var pumps = process.PumpAsync(output);
+            var pumps = process.OutputEnded;
 
             string result;
             using (var timeout = new CancellationTokenSource(c.Timeout, _time))
