@@ -217,7 +217,7 @@ internal sealed class ChildWatcher
                 }
                 else
                 {
-                    ReadOutput(child);
+                    _ = ReadOutput(child);
                 }
             }
 
@@ -246,32 +246,42 @@ internal sealed class ChildWatcher
         Remove(child.Pidfd);
         _ = Native.Close(child.Pidfd);
         child.Pidfd = -1;
+
+        // Usually the leader was the last writer: what it left in the pipe and the end of file are read now, so the
+        // output has ended before the run learns of the exit (no second wake-up, no drain timer). A child that
+        // still holds the pipe leaves it open; the loop goes on reading it.
+        for (var i = 0; i < 8 && child.Pipe >= 0 && ReadOutput(child); i++)
+        {
+        }
+
         // Not ours to reap any more (ECHILD): nothing better to report than an unknown end.
         child.SetExit(this, reaped == pid ? Decode(status) : -1);
     }
 
-    private void ReadOutput(Child child)
+    /// <summary>One read (the event is level-triggered, so a chatty command cannot keep the others waiting); true
+    /// when bytes came and there may be more.</summary>
+    private bool ReadOutput(Child child)
     {
         if (child.Pipe < 0)
         {
-            return;
+            return false;
         }
 
-        // One read per event: the event is level-triggered, so a chatty command cannot keep the others waiting.
         var read = Native.Read(child.Pipe, _bytes, ReadBytes);
         if (read > 0)
         {
             child.Append(_bytes.AsSpan(0, (int)read), _chars, flush: false);
-            return;
+            return true;
         }
 
         if (read < 0 && Marshal.GetLastPInvokeError() is EAgain or EIntr)
         {
-            return;
+            return false;
         }
 
         child.Append([], _chars, flush: true);
         child.CloseOutput(this);
+        return false;
     }
 
     /// <summary>The exit code as <see cref="System.Diagnostics.Process.ExitCode"/> reports it: the status, or 128 + the
