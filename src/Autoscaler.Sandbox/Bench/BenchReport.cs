@@ -46,6 +46,9 @@ public sealed record ServiceFigures
 
     public long PeakRssMiB { get; init; }
 
+    /// <summary>serve's CPU time (with the commands it reaped) per request of the throughput phase.</summary>
+    public double CpuMsPerRequest { get; init; }
+
     /// <summary>Command runs that ended during the throughput phase.</summary>
     public double? CommandRuns { get; init; }
 

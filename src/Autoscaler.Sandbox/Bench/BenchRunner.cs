@@ -196,6 +196,7 @@ public sealed class BenchRunner(BenchSettings settings, TextWriter output)
             }
         }, CancellationToken.None);
         var before = withCommand ? await CommandCountsAsync(http, cancellationToken) : default;
+        var cpuBefore = CpuSeconds(serve.Pid);
         var watch = Stopwatch.StartNew();
         var results = await Task.WhenAll(Enumerable.Range(0, settings.Clients).Select(async c =>
         {
@@ -219,6 +220,7 @@ public sealed class BenchRunner(BenchSettings settings, TextWriter output)
         // The webhook answers before the command runs: the comparable figure with an executor that runs the command
         // inside the request is how long until every alert's command ran (or was skipped, and why).
         var commands = withCommand ? await CommandsDoneAsync(http, before, total, watch, cancellationToken) : null;
+        var cpu = CpuSeconds(serve.Pid) - cpuBefore;
         await sampling.CancelAsync();
         await sampler;
         var requestTimes = results.SelectMany(r => r.times).ToList();
@@ -231,6 +233,7 @@ public sealed class BenchRunner(BenchSettings settings, TextWriter output)
             RequestP50Ms = Percentile(requestTimes, 0.50),
             RequestP99Ms = Percentile(requestTimes, 0.99),
             PeakRssMiB = Math.Max(peak, Rss(serve.Pid)),
+            CpuMsPerRequest = cpu * 1000 / total,
             CommandRuns = commands?.Runs,
             CommandSkips = commands?.Skips,
             CommandsPerSecond = commands?.PerSecond,
@@ -243,7 +246,8 @@ public sealed class BenchRunner(BenchSettings settings, TextWriter output)
                 $"  commands: {commands.Runs} of {total} ran, all done {commands.Seconds:0.00} s after the first request ({commands.PerSecond:0} runs/s); skipped: {(commands.Skips.Count == 0 ? "none" : string.Join(", ", commands.Skips.Select(kv => $"{kv.Key} {kv.Value}")))}"));
         }
 
-        output.WriteLine($"  serve resident memory: idle {figures.IdleRssMiB} MiB, peak under load {figures.PeakRssMiB} MiB");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  serve CPU (its threads and the commands it reaped): {figures.CpuMsPerRequest:0.00} ms per request; resident memory: idle {figures.IdleRssMiB} MiB, peak under load {figures.PeakRssMiB} MiB"));
         await serve.StopAsync(TimeSpan.FromSeconds(10));
         return figures;
     }
@@ -518,6 +522,24 @@ public sealed class BenchRunner(BenchSettings settings, TextWriter output)
 
     private static async Task<JsonElement> GetAsync(HttpClient api, string path, CancellationToken cancellationToken) =>
         JsonDocument.Parse(await api.GetStringAsync(path, cancellationToken)).RootElement.Clone();
+
+    /// <summary>CPU seconds a process used, with the children it reaped (user and system, from /proc): unlike a rate,
+    /// hardly changed by what else runs on the machine.</summary>
+    private static double CpuSeconds(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            // utime, stime, cutime, cstime: fields 14-17 of proc(5), counted from the state (field 3) here.
+            var ticks = fields.Skip(11).Take(4).Sum(f => long.Parse(f, CultureInfo.InvariantCulture));
+            return ticks / 100.0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
 
     /// <summary>Resident set of a process in MiB, from /proc (0 when it is gone).</summary>
     private static long Rss(int pid)
