@@ -154,7 +154,7 @@ public sealed partial class CommandDispatcher : IDisposable
         }
 
         var resolved = string.Equals(n.Status, "resolved", StringComparison.Ordinal);
-        IReadOnlyDictionary<string, string>? env = null;
+        List<(CommandConfig Command, Run Run)>? starts = null;
         var now = _time.GetUtcNow();
         lock (_lock)
         {
@@ -223,12 +223,25 @@ public sealed partial class CommandDispatcher : IDisposable
                     continue;
                 }
 
-                env ??= AmxEnvironment.For(n);
                 var run = new Run(i, fingerprint);
                 _runs.Add(run);
-                var vars = env;
-                run.Task = c.Jenkins is null ? Task.Run(() => RunAsync(c, run, vars)) : Task.Run(() => RunJenkinsAsync(c, c.Jenkins, run, vars));
+                (starts ??= []).Add((c, run));
             }
+        }
+
+        if (starts is null)
+        {
+            return;
+        }
+
+        var env = AmxEnvironment.For(n);
+        foreach (var (c, run) in starts)
+        {
+            // A process is started here, outside the lock, and its task awaits the exit on the pool: one hand-over
+            // per run fewer than a Task.Run, which a command per alert pays thousands of times a second. A spawn
+            // blocks this loop only until the child has exec'd.
+            var vars = env;
+            run.Task = c.Jenkins is null ? RunAsync(c, run, vars) : Task.Run(() => RunJenkinsAsync(c, c.Jenkins, run, vars));
         }
     }
 
@@ -279,19 +292,16 @@ public sealed partial class CommandDispatcher : IDisposable
             var pumps = process.OutputEnded;
 
             string result;
-            using (var timeout = new CancellationTokenSource(c.Timeout, _time))
-            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stop.Token))
+            try
             {
-                try
-                {
-                    await process.WaitForExitAsync(linked.Token).ConfigureAwait(false);
-                    result = process.ExitCode == 0 ? "succeeded" : run.Signaled ? "signaled" : "failed";
-                }
-                catch (OperationCanceledException)
-                {
-                    result = _stop.IsCancellationRequested ? "stopped" : "timeout";
-                    await StopGroupAsync(process, run.Pid, gentle: !_stop.IsCancellationRequested).ConfigureAwait(false);
-                }
+                // One timer and no token sources per run.
+                await process.WaitForExitAsync(CancellationToken.None).WaitAsync(c.Timeout, _time, _stop.Token).ConfigureAwait(false);
+                result = process.ExitCode == 0 ? "succeeded" : run.Signaled ? "signaled" : "failed";
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or TimeoutException)
+            {
+                result = _stop.IsCancellationRequested ? "stopped" : "timeout";
+                await StopGroupAsync(process, run.Pid, gentle: !_stop.IsCancellationRequested).ConfigureAwait(false);
             }
 
             // A child left holding the pipes must not hold the run open. (Usually the output has ended with the
