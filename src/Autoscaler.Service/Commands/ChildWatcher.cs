@@ -47,7 +47,8 @@ internal sealed class ChildWatcher
     private readonly Dictionary<long, Child> _children = [];
     private readonly ConcurrentQueue<Child> _abandoned = new();
     private readonly byte[] _bytes = new byte[ReadBytes];
-    private readonly char[] _chars = new char[Encoding.UTF8.GetMaxCharCount(ReadBytes) + 2];
+    // Room for a whole read plus what a decoder may carry over from the last one (a few bytes, each at worst a U+FFFD).
+    private readonly char[] _chars = new char[Encoding.UTF8.GetMaxCharCount(ReadBytes + 8)];
     private long _next;
 
     private ChildWatcher(int epoll, int wake)
