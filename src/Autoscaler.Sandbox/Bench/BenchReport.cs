@@ -37,11 +37,26 @@ public sealed record ServiceFigures
 
     public double RequestsPerSecond { get; init; }
 
+    /// <summary>Each request's time to its answer during the throughput phase.</summary>
+    public double RequestP50Ms { get; init; }
+
+    public double RequestP99Ms { get; init; }
+
     public long IdleRssMiB { get; init; }
 
     public long PeakRssMiB { get; init; }
 
+    /// <summary>serve's CPU time (with the commands it reaped) per request of the throughput phase.</summary>
+    public double CpuMsPerRequest { get; init; }
+
+    /// <summary>Command runs that ended during the throughput phase.</summary>
     public double? CommandRuns { get; init; }
+
+    /// <summary>Notifications of the throughput phase the command did not run for, by reason.</summary>
+    public IReadOnlyDictionary<string, double>? CommandSkips { get; init; }
+
+    /// <summary>Runs per second from the first request until every notification had ended as a run or a skip.</summary>
+    public double? CommandsPerSecond { get; init; }
 }
 
 /// <summary>The emulated NodeBalancer at saturation.</summary>

@@ -195,36 +195,59 @@ public sealed class BenchRunner(BenchSettings settings, TextWriter output)
                 }
             }
         }, CancellationToken.None);
+        var before = withCommand ? await CommandCountsAsync(http, cancellationToken) : default;
+        var cpuBefore = CpuSeconds(serve.Pid);
         var watch = Stopwatch.StartNew();
-        var oks = await Task.WhenAll(Enumerable.Range(0, settings.Clients).Select(async c =>
+        var results = await Task.WhenAll(Enumerable.Range(0, settings.Clients).Select(async c =>
         {
             using var client = new HttpClient { BaseAddress = http.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", WebhookToken);
             var ok = 0;
+            var times = new List<double>(settings.RequestsPerClient);
             for (var i = 0; i < settings.RequestsPerClient; i++)
             {
+                var start = Stopwatch.GetTimestamp();
                 using var response = await client.PostAsync("hook", Body($"c{c:x2}r{i:x6}", i), cancellationToken);
+                times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
                 ok += response.StatusCode == HttpStatusCode.OK ? 1 : 0;
             }
 
-            return ok;
+            return (ok, times);
         }));
         watch.Stop();
+        var total = settings.Clients * settings.RequestsPerClient;
+
+        // The webhook answers before the command runs: the comparable figure with an executor that runs the command
+        // inside the request is how long until every alert's command ran (or was skipped, and why).
+        var commands = withCommand ? await CommandsDoneAsync(http, before, total, watch, cancellationToken) : null;
+        var cpu = CpuSeconds(serve.Pid) - cpuBefore;
         await sampling.CancelAsync();
         await sampler;
-        var total = settings.Clients * settings.RequestsPerClient;
+        var requestTimes = results.SelectMany(r => r.times).ToList();
+        requestTimes.Sort();
         figures = figures with
         {
             Requests = total,
-            Succeeded = oks.Sum(),
+            Succeeded = results.Sum(r => r.ok),
             RequestsPerSecond = total / watch.Elapsed.TotalSeconds,
+            RequestP50Ms = Percentile(requestTimes, 0.50),
+            RequestP99Ms = Percentile(requestTimes, 0.99),
             PeakRssMiB = Math.Max(peak, Rss(serve.Pid)),
-            CommandRuns = withCommand ? await CommandRunsAsync(http, cancellationToken) : null,
+            CpuMsPerRequest = cpu * 1000 / total,
+            CommandRuns = commands?.Runs,
+            CommandSkips = commands?.Skips,
+            CommandsPerSecond = commands?.PerSecond,
         };
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {settings.Clients} concurrent clients: {figures.RequestsPerSecond:0} requests/s ({figures.Succeeded}/{total} answered 200 in {watch.Elapsed.TotalSeconds:0.00} s)"));
-        output.WriteLine($"  serve resident memory: idle {figures.IdleRssMiB} MiB, peak under load {figures.PeakRssMiB} MiB"
-            + (withCommand ? $"; command runs finished so far {figures.CommandRuns}" : ""));
+            $"  {settings.Clients} concurrent clients: {figures.RequestsPerSecond:0} requests/s ({figures.Succeeded}/{total} answered 200 in {watch.Elapsed.TotalSeconds:0.00} s), p50 {figures.RequestP50Ms:0.00} ms, p99 {figures.RequestP99Ms:0.00} ms"));
+        if (commands is not null)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  commands: {commands.Runs} of {total} ran, all done {commands.Seconds:0.00} s after the first request ({commands.PerSecond:0} runs/s); skipped: {(commands.Skips.Count == 0 ? "none" : string.Join(", ", commands.Skips.Select(kv => $"{kv.Key} {kv.Value}")))}"));
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  serve CPU (its threads and the commands it reaped): {figures.CpuMsPerRequest:0.00} ms per request; resident memory: idle {figures.IdleRssMiB} MiB, peak under load {figures.PeakRssMiB} MiB"));
         await serve.StopAsync(TimeSpan.FromSeconds(10));
         return figures;
     }
@@ -353,11 +376,12 @@ public sealed class BenchRunner(BenchSettings settings, TextWriter output)
         if (withCommand)
         {
             // /bin/true: the cost measured is the service's (match, environment, fork/exec, wait), not the command's.
-            // The concurrency caps are raised above the 16 clients, so every alert runs its command.
+            // The webhook answers before the run, so the 16 clients keep more runs in flight than 16: the caps are
+            // raised to the queue's size, so every alert runs its command (the skips printed say whether one did not).
             sb.Append("""
-                command_limits: { max_concurrent: 64 }
+                command_limits: { max_concurrent: 256 }
                 commands:
-                  - { cmd: /bin/true, match_labels: { alertname: PoolCpuHigh }, max: 0, max_concurrent: 64 }
+                  - { cmd: /bin/true, match_labels: { alertname: PoolCpuHigh }, max: 0, max_concurrent: 256 }
 
                 """);
         }
@@ -415,13 +439,60 @@ public sealed class BenchRunner(BenchSettings settings, TextWriter output)
         throw new TimeoutException("bench: the pool did not reach 2 serving instances within 60 s:" + Environment.NewLine + serve.Tail());
     }
 
-    private static async Task<double> CommandRunsAsync(HttpClient http, CancellationToken cancellationToken)
+    /// <summary>Polls /metrics until every one of <paramref name="total"/> bodies has ended as a run or a skip (each
+    /// body matches the one command), for at most 60 s.</summary>
+    private static async Task<CommandFigures> CommandsDoneAsync(HttpClient http, CommandCounts before, int total, Stopwatch since,
+        CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.GetTimestamp() + 60 * Stopwatch.Frequency;
+        CommandCounts now;
+        while (true)
+        {
+            now = await CommandCountsAsync(http, cancellationToken);
+            if (now.Runs + now.Skips.Values.Sum() - before.Runs - before.Skips.Values.Sum() >= total || Stopwatch.GetTimestamp() > deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(20, cancellationToken);
+        }
+
+        var seconds = since.Elapsed.TotalSeconds;
+        var runs = now.Runs - before.Runs;
+        var skips = now.Skips
+            .Select(kv => (kv.Key, Count: kv.Value - before.Skips.GetValueOrDefault(kv.Key)))
+            .Where(kv => kv.Count > 0)
+            .ToDictionary(kv => kv.Key, kv => kv.Count, StringComparer.Ordinal);
+        return new CommandFigures(runs, skips, seconds, runs / seconds);
+    }
+
+    private static async Task<CommandCounts> CommandCountsAsync(HttpClient http, CancellationToken cancellationToken)
     {
         var text = await http.GetStringAsync("metrics", cancellationToken);
-        return text.Split('\n')
-            .Where(l => l.StartsWith("autoscaler_command_runs_total{", StringComparison.Ordinal))
-            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+        var runs = 0.0;
+        var skips = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith("autoscaler_command_runs_total{", StringComparison.Ordinal))
+            {
+                runs += Value(line);
+            }
+            else if (line.StartsWith("autoscaler_command_skips_total{", StringComparison.Ordinal))
+            {
+                var at = line.IndexOf("reason=\"", StringComparison.Ordinal) + 8;
+                var reason = line[at..line.IndexOf('"', at)];
+                skips[reason] = skips.GetValueOrDefault(reason) + Value(line);
+            }
+        }
+
+        return new CommandCounts(runs, skips);
+
+        static double Value(string line) => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
     }
+
+    private readonly record struct CommandCounts(double Runs, Dictionary<string, double> Skips);
+
+    private sealed record CommandFigures(double Runs, Dictionary<string, double> Skips, double Seconds, double PerSecond);
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, CancellationToken cancellationToken)
     {
@@ -451,6 +522,24 @@ public sealed class BenchRunner(BenchSettings settings, TextWriter output)
 
     private static async Task<JsonElement> GetAsync(HttpClient api, string path, CancellationToken cancellationToken) =>
         JsonDocument.Parse(await api.GetStringAsync(path, cancellationToken)).RootElement.Clone();
+
+    /// <summary>CPU seconds a process used, with the children it reaped (user and system, from /proc): unlike a rate,
+    /// hardly changed by what else runs on the machine.</summary>
+    private static double CpuSeconds(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            // utime, stime, cutime, cstime: fields 14-17 of proc(5), counted from the state (field 3) here.
+            var ticks = fields.Skip(11).Take(4).Sum(f => long.Parse(f, CultureInfo.InvariantCulture));
+            return ticks / 100.0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
 
     /// <summary>Resident set of a process in MiB, from /proc (0 when it is gone).</summary>
     private static long Rss(int pid)

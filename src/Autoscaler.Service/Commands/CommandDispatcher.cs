@@ -46,6 +46,10 @@ public sealed partial class CommandDispatcher : IDisposable
     private readonly Lock _lock = new();
     private readonly List<Run> _runs = [];
     private readonly Dictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
+
+    // The keys of _seen by when they expire: pruning looks only at what expired, not at every key per notification
+    // (with the default 5-minute window a flood held thousands, each scanned again for every body).
+    private readonly PriorityQueue<string, DateTimeOffset> _expiry = new();
     private readonly Task _loop;
     private readonly HttpClient? _jenkinsHttp;
     private readonly JenkinsClient? _jenkins;
@@ -150,7 +154,7 @@ public sealed partial class CommandDispatcher : IDisposable
         }
 
         var resolved = string.Equals(n.Status, "resolved", StringComparison.Ordinal);
-        IReadOnlyDictionary<string, string>? env = null;
+        List<(CommandConfig Command, Run Run)>? starts = null;
         var now = _time.GetUtcNow();
         lock (_lock)
         {
@@ -176,6 +180,7 @@ public sealed partial class CommandDispatcher : IDisposable
                     }
 
                     _seen[key] = now + c.DedupeWindow;
+                    _expiry.Enqueue(key, now + c.DedupeWindow);
                 }
 
                 if (resolved && c.IgnoreResolved)
@@ -218,12 +223,24 @@ public sealed partial class CommandDispatcher : IDisposable
                     continue;
                 }
 
-                env ??= AmxEnvironment.For(n);
                 var run = new Run(i, fingerprint);
                 _runs.Add(run);
-                var vars = env;
-                run.Task = c.Jenkins is null ? Task.Run(() => RunAsync(c, run, vars)) : Task.Run(() => RunJenkinsAsync(c, c.Jenkins, run, vars));
+                (starts ??= []).Add((c, run));
             }
+        }
+
+        if (starts is null)
+        {
+            return;
+        }
+
+        var env = AmxEnvironment.For(n);
+        foreach (var (c, run) in starts)
+        {
+            // Started on the pool, not by this loop: a spawn blocks its thread until the child has exec'd, and spawns
+            // one after another on the loop kept up with only about 600 alerts a second (the queue filled).
+            var vars = env;
+            run.Task = c.Jenkins is null ? Task.Run(() => RunAsync(c, run, vars)) : Task.Run(() => RunJenkinsAsync(c, c.Jenkins, run, vars));
         }
     }
 
@@ -237,9 +254,14 @@ public sealed partial class CommandDispatcher : IDisposable
 
     private void Prune(DateTimeOffset now)
     {
-        foreach (var key in _seen.Where(kv => kv.Value <= now).Select(kv => kv.Key).ToArray())
+        while (_expiry.TryPeek(out var key, out var until) && until <= now)
         {
-            _seen.Remove(key);
+            _expiry.Dequeue();
+            // A key seen again after it expired has a later entry of its own.
+            if (_seen.TryGetValue(key, out var current) && current <= now)
+            {
+                _seen.Remove(key);
+            }
         }
     }
 
@@ -256,7 +278,8 @@ public sealed partial class CommandDispatcher : IDisposable
                 LogTruncated(_logger, name, truncated.Count, string.Join(", ", truncated.Take(10)) + (truncated.Count > 10 ? ", …" : ""));
             }
 
-            using var process = CommandProcess.Start(c.Cmd, c.Args, vars, out var error);
+            var output = new OutputTail(MaxOutputChars);
+            using var process = CommandProcess.Start(c.Cmd, c.Args, vars, output, out var error);
             if (process is null)
             {
                 _metrics.Run(name, "start_failed");
@@ -265,23 +288,19 @@ public sealed partial class CommandDispatcher : IDisposable
             }
 
             run.Pid = process.Pid;
-            var output = new OutputTail(MaxOutputChars);
-            var pumps = process.PumpAsync(output);
+            var pumps = process.OutputEnded;
 
             string result;
-            using (var timeout = new CancellationTokenSource(c.Timeout, _time))
-            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stop.Token))
+            try
             {
-                try
-                {
-                    await process.WaitForExitAsync(linked.Token).ConfigureAwait(false);
-                    result = process.ExitCode == 0 ? "succeeded" : run.Signaled ? "signaled" : "failed";
-                }
-                catch (OperationCanceledException)
-                {
-                    result = _stop.IsCancellationRequested ? "stopped" : "timeout";
-                    await StopGroupAsync(process, run.Pid, gentle: !_stop.IsCancellationRequested).ConfigureAwait(false);
-                }
+                // One timer and no token sources per run.
+                await process.WaitForExitAsync(CancellationToken.None).WaitAsync(c.Timeout, _time, _stop.Token).ConfigureAwait(false);
+                result = process.ExitCode == 0 ? "succeeded" : run.Signaled ? "signaled" : "failed";
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or TimeoutException)
+            {
+                result = _stop.IsCancellationRequested ? "stopped" : "timeout";
+                await StopGroupAsync(process, run.Pid, gentle: !_stop.IsCancellationRequested).ConfigureAwait(false);
             }
 
             // A child left holding the pipes must not hold the run open. (Usually the output has ended with the

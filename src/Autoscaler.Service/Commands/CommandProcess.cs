@@ -13,10 +13,19 @@ internal sealed class CommandProcess : IDisposable
 {
     private readonly SessionProcess? _session;
     private readonly Process? _process;
+    private readonly Task _output;
 
-    private CommandProcess(SessionProcess session) => _session = session;
+    private CommandProcess(SessionProcess session)
+    {
+        _session = session;
+        _output = session.OutputEnded;
+    }
 
-    private CommandProcess(Process process) => _process = process;
+    private CommandProcess(Process process, OutputTail tail)
+    {
+        _process = process;
+        _output = Task.WhenAll(tail.PumpAsync(process.StandardOutput), tail.PumpAsync(process.StandardError));
+    }
 
     /// <summary>The leader's pid, also its process group id.</summary>
     public int Pid => _session?.Pid ?? _process!.Id;
@@ -27,11 +36,17 @@ internal sealed class CommandProcess : IDisposable
     /// <summary>The exit code (128 + signal when a signal ended it); valid once <see cref="HasExited"/>.</summary>
     public int ExitCode => _session is not null ? _session.Exited.Result : _process!.ExitCode;
 
-    /// <summary>Starts <paramref name="cmd"/> with exactly <paramref name="environment"/>; null with <paramref name="error"/>
-    /// when it could not start.</summary>
-    public static CommandProcess? Start(string cmd, IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, out string? error)
+    /// <summary>Completes when the command's output (stdout and stderr, also of children that keep them) has ended
+    /// and is all in the tail.</summary>
+    public Task OutputEnded => _output;
+
+    /// <summary>Starts <paramref name="cmd"/> with exactly <paramref name="environment"/>, its output copied into
+    /// <paramref name="tail"/>; null with <paramref name="error"/> when it could not start.</summary>
+    public static CommandProcess? Start(string cmd, IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, OutputTail tail,
+        out string? error)
     {
-        if (SessionProcess.TryStart(cmd, args, environment, out var session, out error))
+        ArgumentNullException.ThrowIfNull(tail);
+        if (SessionProcess.TryStart(cmd, args, environment, tail, out var session, out error))
         {
             return session is null ? null : new CommandProcess(session);
         }
@@ -81,16 +96,7 @@ internal sealed class CommandProcess : IDisposable
             // The command already exited; nothing was to be read anyway.
         }
 
-        return new CommandProcess(process);
-    }
-
-    /// <summary>Copies the command's output into <paramref name="tail"/> until every writer closed it.</summary>
-    public Task PumpAsync(OutputTail tail)
-    {
-        ArgumentNullException.ThrowIfNull(tail);
-        return _session is not null
-            ? tail.PumpAsync(new StreamReader(_session.Output, Encoding.UTF8))
-            : Task.WhenAll(tail.PumpAsync(_process!.StandardOutput), tail.PumpAsync(_process.StandardError));
+        return new CommandProcess(process, tail);
     }
 
     /// <summary>Waits until the leader exits.</summary>
@@ -137,6 +143,17 @@ internal sealed class OutputTail(int max)
         }
     }
 
+    /// <summary>Keeps what still fits of <paramref name="chars"/> and counts the rest.</summary>
+    public void Append(ReadOnlySpan<char> chars)
+    {
+        lock (_text)
+        {
+            var keep = Math.Max(0, Math.Min(chars.Length, max - _text.Length));
+            _text.Append(chars[..keep]);
+            _dropped += chars.Length - keep;
+        }
+    }
+
     /// <summary>Reads <paramref name="reader"/> to its end.</summary>
     public async Task PumpAsync(StreamReader reader)
     {
@@ -147,12 +164,7 @@ internal sealed class OutputTail(int max)
             int read;
             while ((read = await reader.ReadAsync(buffer).ConfigureAwait(false)) > 0)
             {
-                lock (_text)
-                {
-                    var keep = Math.Min(read, max - _text.Length);
-                    _text.Append(buffer, 0, Math.Max(0, keep));
-                    _dropped += read - Math.Max(0, keep);
-                }
+                Append(buffer.AsSpan(0, read));
             }
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException)

@@ -1,6 +1,6 @@
-using System.IO.Pipes;
+using System.Buffers;
 using System.Runtime.InteropServices;
-using Microsoft.Win32.SafeHandles;
+using System.Text;
 
 namespace Autoscaler.Service.Commands;
 
@@ -11,8 +11,9 @@ namespace Autoscaler.Service.Commands;
 /// without three pipes and their readers: the whole cost of a run of <c>/bin/true</c> is what bounded a command per
 /// alert (BENCHMARKS.md). stdin is <c>/dev/null</c> (the command reads end of file at once, as before), stdout and
 /// stderr share one pipe (read interleaved, as before), every signal is at its default and none is blocked (.NET
-/// ignores SIGPIPE, which a shell script must not inherit). Only on Linux with glibc or musl; elsewhere
-/// <see cref="TryStart"/> says so and the caller uses <see cref="System.Diagnostics.Process"/>.
+/// ignores SIGPIPE, which a shell script must not inherit). The <see cref="ChildWatcher"/> reaps it and reads its
+/// output, so a run costs no thread. Only on Linux (glibc or musl) with pidfds; elsewhere <see cref="TryStart"/> says
+/// so and the caller uses <see cref="System.Diagnostics.Process"/>.
 /// </summary>
 internal sealed class SessionProcess : IDisposable
 {
@@ -22,42 +23,39 @@ internal sealed class SessionProcess : IDisposable
     private const int OCloexec = 0x80000;
     private const int ORdonly = 0;
     private const int ENoSys = 38;
-    private const int EIntr = 4;
 
     // Opaque glibc/musl structures, allocated larger than any libc makes them (glibc: 80, 336 and 128 bytes).
     private const int FileActionsBytes = 256;
     private const int AttributesBytes = 1024;
     private const int SigsetBytes = 256;
 
+    private static readonly byte[] s_devNull = "/dev/null\0"u8.ToArray();
+    private static readonly Lock s_attributesLock = new();
+    private static IntPtr s_attributes;
     private static int s_unsupported;
 
-    private readonly TaskCompletionSource<int> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ChildWatcher.Child _child;
 
-    private SessionProcess(int pid, Stream output)
-    {
-        Pid = pid;
-        Output = output;
-        // waitpid blocks: on a thread of its own (a small stack), as Go's os/exec waits, never on the thread pool.
-        var waiter = new Thread(Wait, 64 * 1024) { IsBackground = true, Name = "command wait" };
-        waiter.Start();
-    }
+    private SessionProcess(ChildWatcher.Child child) => _child = child;
 
     /// <summary>The leader's pid, which is also its process group id.</summary>
-    public int Pid { get; }
-
-    /// <summary>stdout and stderr of the command (and of any child that keeps them).</summary>
-    public Stream Output { get; }
+    public int Pid => _child.Pid;
 
     /// <summary>Completes with the exit code once the leader is reaped: its status, or 128 + the signal that ended it
     /// (as <see cref="System.Diagnostics.Process.ExitCode"/> reports it).</summary>
-    public Task<int> Exited => _exit.Task;
+    public Task<int> Exited => _child.Exited;
+
+    /// <summary>Completes when every writer closed stdout and stderr (the command's children too), or on
+    /// <see cref="Dispose"/>.</summary>
+    public Task OutputEnded => _child.OutputEnded;
 
     /// <summary>True once the leader has been reaped.</summary>
-    public bool HasExited => _exit.Task.IsCompleted;
+    public bool HasExited => _child.Exited.IsCompleted;
 
     /// <summary>False when this platform cannot spawn this way (then <paramref name="process"/> is null and
-    /// <paramref name="error"/> too); true otherwise, with the process or the reason it could not start.</summary>
-    public static bool TryStart(string file, IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment,
+    /// <paramref name="error"/> too); true otherwise, with the process or the reason it could not start. Its output
+    /// goes to <paramref name="tail"/>.</summary>
+    public static bool TryStart(string file, IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, OutputTail tail,
         out SessionProcess? process, out string? error)
     {
         process = null;
@@ -67,52 +65,99 @@ internal sealed class SessionProcess : IDisposable
             return false;
         }
 
-        var strings = new List<IntPtr>();
-        var fileActions = Marshal.AllocHGlobal(FileActionsBytes);
-        var attributes = Marshal.AllocHGlobal(AttributesBytes);
-        var signals = Marshal.AllocHGlobal(SigsetBytes);
-        var fds = new int[2];
-        var piped = false;
+        ChildWatcher? watcher;
+        IntPtr attributes;
         try
         {
+            watcher = ChildWatcher.Shared;
+            attributes = watcher is null ? IntPtr.Zero : Attributes();
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException or InvalidOperationException)
+        {
+            // A libc without posix_spawn's SETSID flag (or not found): the Process path, from now on.
+            attributes = IntPtr.Zero;
+            watcher = null;
+        }
+
+        if (watcher is null || attributes == IntPtr.Zero)
+        {
+            Volatile.Write(ref s_unsupported, 1);
+            return false;
+        }
+
+        // Every string in one pinned buffer and one pinned array of pointers: argv, a null, envp, a null.
+        var lengths = 0;
+        lengths += Encoding.UTF8.GetByteCount(file) + 1;
+        foreach (var a in args)
+        {
+            lengths += Encoding.UTF8.GetByteCount(a) + 1;
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            lengths += Encoding.UTF8.GetByteCount(name) + Encoding.UTF8.GetByteCount(value) + 2;
+        }
+
+        var text = ArrayPool<byte>.Shared.Rent(lengths);
+        var pointers = new IntPtr[args.Count + 2 + environment.Count + 1];
+        var fileActions = Marshal.AllocHGlobal(FileActionsBytes);
+        int[] fds = [-1, -1];
+        var textPin = GCHandle.Alloc(text, GCHandleType.Pinned);
+        var devNullPin = GCHandle.Alloc(s_devNull, GCHandleType.Pinned);
+        try
+        {
+            var at = textPin.AddrOfPinnedObject();
+            var used = 0;
+            var p = 0;
+            pointers[p++] = at + used;
+            used += Put(text, used, file, null);
+            foreach (var a in args)
+            {
+                pointers[p++] = at + used;
+                used += Put(text, used, a, null);
+            }
+
+            pointers[p++] = IntPtr.Zero;
+            var envp = p;
+            foreach (var (name, value) in environment)
+            {
+                pointers[p++] = at + used;
+                used += Put(text, used, name, value);
+            }
+
+            pointers[p] = IntPtr.Zero;
+
             if (Native.Pipe2(fds, OCloexec) != 0)
             {
                 error = "pipe: " + Marshal.GetLastPInvokeErrorMessage();
                 return true;
             }
 
-            piped = true;
-            var devNull = Utf8(strings, "/dev/null");
-            Check(Native.FileActionsInit(fileActions));
-            Check(Native.FileActionsAddOpen(fileActions, 0, devNull, ORdonly, 0));
-            Check(Native.FileActionsAddDup2(fileActions, fds[1], 1));
-            Check(Native.FileActionsAddDup2(fileActions, fds[1], 2));
-            Check(Native.AttrInit(attributes));
-            Check(Native.SigFillSet(signals));
-            Check(Native.AttrSetSigDefault(attributes, signals));
-            Check(Native.SigEmptySet(signals));
-            Check(Native.AttrSetSigMask(attributes, signals));
-            Check(Native.AttrSetFlags(attributes, (short)(PosixSpawnSetSid | PosixSpawnSetSigDef | PosixSpawnSetSigMask)));
-
-            var argv = new IntPtr[args.Count + 2];
-            argv[0] = Utf8(strings, file);
-            for (var i = 0; i < args.Count; i++)
+            int rc, pid;
+            try
             {
-                argv[i + 1] = Utf8(strings, args[i]);
+                Check(Native.FileActionsInit(fileActions));
+                Check(Native.FileActionsAddOpen(fileActions, 0, devNullPin.AddrOfPinnedObject(), ORdonly, 0));
+                Check(Native.FileActionsAddDup2(fileActions, fds[1], 1));
+                Check(Native.FileActionsAddDup2(fileActions, fds[1], 2));
+                var argvPin = GCHandle.Alloc(pointers, GCHandleType.Pinned);
+                try
+                {
+                    var argv = argvPin.AddrOfPinnedObject();
+                    rc = Native.PosixSpawnP(out pid, pointers[0], fileActions, attributes, argv, argv + envp * IntPtr.Size);
+                }
+                finally
+                {
+                    argvPin.Free();
+                }
+
+                _ = Native.FileActionsDestroy(fileActions);
+            }
+            finally
+            {
+                _ = Native.Close(fds[1]);
             }
 
-            var envp = new IntPtr[environment.Count + 1];
-            var e = 0;
-            foreach (var (name, value) in environment)
-            {
-                envp[e++] = Utf8(strings, name + "=" + value);
-            }
-
-            var rc = Native.PosixSpawnP(out var pid, argv[0], fileActions, attributes, argv, envp);
-            _ = Native.FileActionsDestroy(fileActions);
-            _ = Native.AttrDestroy(attributes);
-            _ = Native.Close(fds[1]);
-            fds[1] = -1;
             if (rc != 0)
             {
                 _ = Native.Close(fds[0]);
@@ -126,35 +171,26 @@ internal sealed class SessionProcess : IDisposable
                 return true;
             }
 
-            var output = new AnonymousPipeClientStream(PipeDirection.In, new SafePipeHandle(fds[0], ownsHandle: true));
-            process = new SessionProcess(pid, output);
+            process = new SessionProcess(watcher.Watch(pid, fds[0], tail));
             return true;
         }
-        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException or InvalidOperationException)
+        catch (InvalidOperationException)
         {
-            // A libc without posix_spawn's SETSID flag (or not found): the Process path, from now on.
+            // A libc without posix_spawn's SETSID flag: the Process path, from now on.
             Volatile.Write(ref s_unsupported, 1);
-            if (piped)
+            if (fds[0] >= 0)
             {
                 _ = Native.Close(fds[0]);
-                if (fds[1] >= 0)
-                {
-                    _ = Native.Close(fds[1]);
-                }
             }
 
             return false;
         }
         finally
         {
-            foreach (var p in strings)
-            {
-                Marshal.FreeCoTaskMem(p);
-            }
-
+            textPin.Free();
+            devNullPin.Free();
+            ArrayPool<byte>.Shared.Return(text);
             Marshal.FreeHGlobal(fileActions);
-            Marshal.FreeHGlobal(attributes);
-            Marshal.FreeHGlobal(signals);
         }
     }
 
@@ -167,38 +203,58 @@ internal sealed class SessionProcess : IDisposable
         }
     }
 
-    /// <inheritdoc />
-    public void Dispose() => Output.Dispose();
+    /// <summary>Stops reading the output; the leader is still reaped when it exits.</summary>
+    public void Dispose() => _child.Abandon();
 
-    private void Wait()
+    /// <summary>The same for every run (new session, default signals, none blocked), so made once and shared: a
+    /// spawn only reads them.</summary>
+    private static IntPtr Attributes()
     {
-        while (true)
+        lock (s_attributesLock)
         {
-            var reaped = Native.WaitPid(Pid, out var status, 0);
-            if (reaped == Pid)
+            if (s_attributes != IntPtr.Zero)
             {
-                // As the kernel encodes it: the low 7 bits are the signal that ended it, else the exit status above them.
-                var signal = status & 0x7f;
-                _exit.TrySetResult(signal == 0 ? (status >> 8) & 0xff : 128 + signal);
-                return;
+                return s_attributes;
             }
 
-            if (reaped == -1 && Marshal.GetLastPInvokeError() == EIntr)
+            var attributes = Marshal.AllocHGlobal(AttributesBytes);
+            var signals = Marshal.AllocHGlobal(SigsetBytes);
+            try
             {
-                continue;
+                Check(Native.AttrInit(attributes));
+                Check(Native.SigFillSet(signals));
+                Check(Native.AttrSetSigDefault(attributes, signals));
+                Check(Native.SigEmptySet(signals));
+                Check(Native.AttrSetSigMask(attributes, signals));
+                Check(Native.AttrSetFlags(attributes, (short)(PosixSpawnSetSid | PosixSpawnSetSigDef | PosixSpawnSetSigMask)));
+                s_attributes = attributes;
+                attributes = IntPtr.Zero;
+                return s_attributes;
             }
-
-            // Not ours to reap any more (ECHILD): nothing better to report than an unknown end.
-            _exit.TrySetResult(-1);
-            return;
+            finally
+            {
+                Marshal.FreeHGlobal(signals);
+                if (attributes != IntPtr.Zero)
+                {
+                    Marshal.FreeHGlobal(attributes);
+                }
+            }
         }
     }
 
-    private static IntPtr Utf8(List<IntPtr> strings, string s)
+    /// <summary>Writes <paramref name="name"/> (and <c>=</c><paramref name="value"/>) NUL-terminated at
+    /// <paramref name="at"/>; returns the bytes written.</summary>
+    private static int Put(byte[] text, int at, string name, string? value)
     {
-        var p = Marshal.StringToCoTaskMemUTF8(s);
-        strings.Add(p);
-        return p;
+        var n = Encoding.UTF8.GetBytes(name, text.AsSpan(at));
+        if (value is not null)
+        {
+            text[at + n++] = (byte)'=';
+            n += Encoding.UTF8.GetBytes(value, text.AsSpan(at + n));
+        }
+
+        text[at + n++] = 0;
+        return n;
     }
 
     private static void Check(int rc)
@@ -226,13 +282,9 @@ internal sealed class SessionProcess : IDisposable
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         public static extern int Kill(int pid, int signal);
 
-        [DllImport("libc", EntryPoint = "waitpid", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int WaitPid(int pid, out int status, int options);
-
         [DllImport("libc", EntryPoint = "posix_spawnp")]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int PosixSpawnP(out int pid, IntPtr file, IntPtr fileActions, IntPtr attributes, IntPtr[] argv, IntPtr[] envp);
+        public static extern int PosixSpawnP(out int pid, IntPtr file, IntPtr fileActions, IntPtr attributes, IntPtr argv, IntPtr envp);
 
         [DllImport("libc", EntryPoint = "posix_spawn_file_actions_init")]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
@@ -253,10 +305,6 @@ internal sealed class SessionProcess : IDisposable
         [DllImport("libc", EntryPoint = "posix_spawnattr_init")]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         public static extern int AttrInit(IntPtr attributes);
-
-        [DllImport("libc", EntryPoint = "posix_spawnattr_destroy")]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int AttrDestroy(IntPtr attributes);
 
         [DllImport("libc", EntryPoint = "posix_spawnattr_setflags")]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
