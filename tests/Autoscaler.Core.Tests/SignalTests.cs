@@ -187,6 +187,25 @@ public sealed class SignalTests
     }
 
     [Fact]
+    public async Task AlertStep_ManyFiring_InputsNameTheEarliestTenAndCountTheRest()
+    {
+        var store = new AlertStateStore(new FakeTimeProvider(T0.AddMinutes(1)));
+        for (var i = 0; i < 500; i++)
+        {
+            store.Record(Pools.Firing("PoolCpuHigh", T0.AddMilliseconds(i), $"fp-{i:D3}"));
+        }
+
+        var signal = new AlertStepSignal(Pools.Up(), new ScaleUpConfig(), new ScaleDownConfig(), store);
+
+        var rec = await signal.EvaluateAsync(Ctx(5, 5), CancellationToken.None);
+
+        Assert.Equal(ScaleDirection.Up, rec.Direction);
+        Assert.Equal("500", rec.Inputs["alerts_firing"]);
+        Assert.StartsWith("PoolCpuHigh[fp-000],PoolCpuHigh[fp-001],", rec.Inputs["alerts"], StringComparison.Ordinal);
+        Assert.EndsWith("PoolCpuHigh[fp-009] (+490 more)", rec.Inputs["alerts"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AlertStep_StepPercent_TakesTheLargerStep()
     {
         var time = new FakeTimeProvider(T0);

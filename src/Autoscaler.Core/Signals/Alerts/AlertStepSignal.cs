@@ -31,6 +31,9 @@ public sealed class AlertStepSignal : IScalingSignal
         Name = config.DisplayName;
     }
 
+    /// <summary>How many firing alerts a recommendation's inputs name (the rest are counted).</summary>
+    public const int ListedAlerts = 10;
+
     /// <inheritdoc />
     public string Name { get; }
 
@@ -44,9 +47,13 @@ public sealed class AlertStepSignal : IScalingSignal
             return ValueTask.FromResult(Recommendation.Hold(Name, "no matching alert firing"));
         }
 
+        // The earliest few by name, then a count: every decision keeps its inputs, and a flood of matching alerts must
+        // not make each one carry thousands of fingerprints.
+        var listed = string.Join(",", firing.Take(ListedAlerts).Select(a => $"{a.AlertName ?? "?"}[{a.Fingerprint}]"));
         var inputs = new Dictionary<string, string>
         {
-            ["alerts"] = string.Join(",", firing.Select(a => $"{a.AlertName ?? "?"}[{a.Fingerprint}]")),
+            ["alerts"] = firing.Count > ListedAlerts ? $"{listed} (+{firing.Count - ListedAlerts} more)" : listed,
+            ["alerts_firing"] = firing.Count.ToString(CultureInfo.InvariantCulture),
             ["firing_since"] = firing[0].StartsAt.ToString("O", CultureInfo.InvariantCulture),
         };
 
