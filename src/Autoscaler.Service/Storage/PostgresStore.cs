@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Autoscaler.Core.Audit;
 using Autoscaler.Core.Pools;
+using Autoscaler.Service.Api;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -42,7 +43,6 @@ public sealed class FencedException : InvalidOperationException
 /// </summary>
 public sealed partial class PostgresStore : IAutoscalerStore, IStoreDiagnostics
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     private readonly NpgsqlDataSource _source;
     private readonly SqliteStoreOptions _options;
@@ -295,7 +295,7 @@ public sealed partial class PostgresStore : IAutoscalerStore, IStoreDiagnostics
             _lastSignature[decision.Pool] = signature;
         }
 
-        var body = JsonSerializer.Serialize(StoredDecision.From(decision), Json);
+        var body = JsonSerializer.Serialize(StoredDecision.From(decision), StoreJsonContext.Decision);
         await WriteAsync(async (c, tx) =>
         {
             await using var cmd = new NpgsqlCommand("INSERT INTO decisions (pool, at, action, signature, body) VALUES ($1, $2, $3, $4, $5)", c, tx);
@@ -313,7 +313,7 @@ public sealed partial class PostgresStore : IAutoscalerStore, IStoreDiagnostics
     public async ValueTask RecordOperationAsync(OperationEvent operationEvent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operationEvent);
-        var body = JsonSerializer.Serialize(operationEvent, Json);
+        var body = JsonSerializer.Serialize(operationEvent, StoreJsonContext.Operation);
         await WriteAsync(async (c, tx) =>
         {
             await using var cmd = new NpgsqlCommand("INSERT INTO operation_events (pool, at, operation_id, type, body) VALUES ($1, $2, $3, $4, $5)", c, tx);
@@ -344,8 +344,8 @@ public sealed partial class PostgresStore : IAutoscalerStore, IStoreDiagnostics
                 var id = r.GetInt64(0);
                 var body = r.GetString(1);
                 result.Add(table == "decisions"
-                    ? new StoredEvent(id, JsonSerializer.Deserialize<StoredDecision>(body, Json)!.ToDecision(), null)
-                    : new StoredEvent(id, null, JsonSerializer.Deserialize<OperationEvent>(body, Json)));
+                    ? new StoredEvent(id, JsonSerializer.Deserialize(body, StoreJsonContext.Decision)!.ToDecision(), null)
+                    : new StoredEvent(id, null, JsonSerializer.Deserialize(body, StoreJsonContext.Operation)));
             }
         }
 

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Autoscaler.Core;
 using Autoscaler.Core.Audit;
 using Autoscaler.Core.Pools;
+using Autoscaler.Service.Api;
 using Microsoft.Data.Sqlite;
 
 namespace Autoscaler.Service.Storage;
@@ -47,7 +48,6 @@ public sealed record StoredEvent(long Id, Decision? Decision, OperationEvent? Op
 /// </summary>
 public sealed partial class SqliteStore : IAutoscalerStore, IStoreDiagnostics
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     private readonly string _connectionString;
     private readonly SqliteStoreOptions _options;
@@ -303,7 +303,7 @@ public sealed partial class SqliteStore : IAutoscalerStore, IStoreDiagnostics
             _lastSignature[decision.Pool] = signature;
         }
 
-        var body = JsonSerializer.Serialize(StoredDecision.From(decision), Json);
+        var body = JsonSerializer.Serialize(StoredDecision.From(decision), StoreJsonContext.Decision);
         await WriteAsync(c =>
         {
             using var cmd = c.CreateCommand();
@@ -326,7 +326,7 @@ public sealed partial class SqliteStore : IAutoscalerStore, IStoreDiagnostics
     public async ValueTask RecordOperationAsync(OperationEvent operationEvent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operationEvent);
-        var body = JsonSerializer.Serialize(operationEvent, Json);
+        var body = JsonSerializer.Serialize(operationEvent, StoreJsonContext.Operation);
         await WriteAsync(c =>
         {
             using var cmd = c.CreateCommand();
@@ -364,8 +364,8 @@ public sealed partial class SqliteStore : IAutoscalerStore, IStoreDiagnostics
                 var id = r.GetInt64(0);
                 var body = r.GetString(1);
                 result.Add(table == "decisions"
-                    ? new StoredEvent(id, JsonSerializer.Deserialize<StoredDecision>(body, Json)!.ToDecision(), null)
-                    : new StoredEvent(id, null, JsonSerializer.Deserialize<OperationEvent>(body, Json)));
+                    ? new StoredEvent(id, JsonSerializer.Deserialize(body, StoreJsonContext.Decision)!.ToDecision(), null)
+                    : new StoredEvent(id, null, JsonSerializer.Deserialize(body, StoreJsonContext.Operation)));
             }
         }
 
