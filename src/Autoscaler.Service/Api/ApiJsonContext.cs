@@ -37,20 +37,25 @@ public sealed partial class ApiJsonContext : JsonSerializerContext;
 /// <see cref="PostgresStore"/> write them.</summary>
 [JsonSerializable(typeof(StoredDecision))]
 [JsonSerializable(typeof(OperationEvent))]
-internal sealed partial class StoreJsonContext : JsonSerializerContext
+internal sealed partial class StoreJsonContext : JsonSerializerContext;
+
+/// <summary>The journal's serializer settings. A class of its own, not the context's partial: static initializers
+/// of one class spread over two files run in no promised order, and <c>Default</c> read before the generated part set
+/// it is null (the JIT build then falls back to reflection unseen; native AOT fails).</summary>
+internal static class StoreJson
 {
     /// <summary>Web defaults, enums by name (as written since the first journal).</summary>
-    public static JsonSerializerOptions StoreOptions { get; } = new(JsonSerializerDefaults.Web)
+    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
     {
         Converters = { new KnownEnumConverter(namingPolicy: null) },
-        TypeInfoResolver = Default,
+        TypeInfoResolver = StoreJsonContext.Default,
     };
 
     public static System.Text.Json.Serialization.Metadata.JsonTypeInfo<StoredDecision> Decision { get; } =
-        (System.Text.Json.Serialization.Metadata.JsonTypeInfo<StoredDecision>)StoreOptions.GetTypeInfo(typeof(StoredDecision));
+        (System.Text.Json.Serialization.Metadata.JsonTypeInfo<StoredDecision>)Options.GetTypeInfo(typeof(StoredDecision));
 
     public static System.Text.Json.Serialization.Metadata.JsonTypeInfo<OperationEvent> Operation { get; } =
-        (System.Text.Json.Serialization.Metadata.JsonTypeInfo<OperationEvent>)StoreOptions.GetTypeInfo(typeof(OperationEvent));
+        (System.Text.Json.Serialization.Metadata.JsonTypeInfo<OperationEvent>)Options.GetTypeInfo(typeof(OperationEvent));
 }
 
 /// <summary>

@@ -295,7 +295,7 @@ public sealed partial class PostgresStore : IAutoscalerStore, IStoreDiagnostics
             _lastSignature[decision.Pool] = signature;
         }
 
-        var body = JsonSerializer.Serialize(StoredDecision.From(decision), StoreJsonContext.Decision);
+        var body = JsonSerializer.Serialize(StoredDecision.From(decision), StoreJson.Decision);
         await WriteAsync(async (c, tx) =>
         {
             await using var cmd = new NpgsqlCommand("INSERT INTO decisions (pool, at, action, signature, body) VALUES ($1, $2, $3, $4, $5)", c, tx);
@@ -313,7 +313,7 @@ public sealed partial class PostgresStore : IAutoscalerStore, IStoreDiagnostics
     public async ValueTask RecordOperationAsync(OperationEvent operationEvent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operationEvent);
-        var body = JsonSerializer.Serialize(operationEvent, StoreJsonContext.Operation);
+        var body = JsonSerializer.Serialize(operationEvent, StoreJson.Operation);
         await WriteAsync(async (c, tx) =>
         {
             await using var cmd = new NpgsqlCommand("INSERT INTO operation_events (pool, at, operation_id, type, body) VALUES ($1, $2, $3, $4, $5)", c, tx);
@@ -344,8 +344,8 @@ public sealed partial class PostgresStore : IAutoscalerStore, IStoreDiagnostics
                 var id = r.GetInt64(0);
                 var body = r.GetString(1);
                 result.Add(table == "decisions"
-                    ? new StoredEvent(id, JsonSerializer.Deserialize(body, StoreJsonContext.Decision)!.ToDecision(), null)
-                    : new StoredEvent(id, null, JsonSerializer.Deserialize(body, StoreJsonContext.Operation)));
+                    ? new StoredEvent(id, JsonSerializer.Deserialize(body, StoreJson.Decision)!.ToDecision(), null)
+                    : new StoredEvent(id, null, JsonSerializer.Deserialize(body, StoreJson.Operation)));
             }
         }
 

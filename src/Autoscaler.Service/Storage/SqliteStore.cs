@@ -303,7 +303,7 @@ public sealed partial class SqliteStore : IAutoscalerStore, IStoreDiagnostics
             _lastSignature[decision.Pool] = signature;
         }
 
-        var body = JsonSerializer.Serialize(StoredDecision.From(decision), StoreJsonContext.Decision);
+        var body = JsonSerializer.Serialize(StoredDecision.From(decision), StoreJson.Decision);
         await WriteAsync(c =>
         {
             using var cmd = c.CreateCommand();
@@ -326,7 +326,7 @@ public sealed partial class SqliteStore : IAutoscalerStore, IStoreDiagnostics
     public async ValueTask RecordOperationAsync(OperationEvent operationEvent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operationEvent);
-        var body = JsonSerializer.Serialize(operationEvent, StoreJsonContext.Operation);
+        var body = JsonSerializer.Serialize(operationEvent, StoreJson.Operation);
         await WriteAsync(c =>
         {
             using var cmd = c.CreateCommand();
@@ -364,8 +364,8 @@ public sealed partial class SqliteStore : IAutoscalerStore, IStoreDiagnostics
                 var id = r.GetInt64(0);
                 var body = r.GetString(1);
                 result.Add(table == "decisions"
-                    ? new StoredEvent(id, JsonSerializer.Deserialize(body, StoreJsonContext.Decision)!.ToDecision(), null)
-                    : new StoredEvent(id, null, JsonSerializer.Deserialize(body, StoreJsonContext.Operation)));
+                    ? new StoredEvent(id, JsonSerializer.Deserialize(body, StoreJson.Decision)!.ToDecision(), null)
+                    : new StoredEvent(id, null, JsonSerializer.Deserialize(body, StoreJson.Operation)));
             }
         }
 
