@@ -25,7 +25,9 @@ set +e
 "$program" "$root/examples/invalid/min-above-max.yaml" >"$dir/invalid.out" 2>&1
 code=$?
 set -e
-[ "$code" = 2 ] && grep -q "invalid configuration" "$dir/invalid.out" || fail "invalid configuration: exit $code, want 2 ($(head -c 300 "$dir/invalid.out"))"
+if [ "$code" != 2 ] || ! grep -q "invalid configuration" "$dir/invalid.out"; then
+  fail "invalid configuration: exit $code, want 2 ($(head -c 300 "$dir/invalid.out"))"
+fi
 ok "invalid configuration: exit 2"
 
 cat >"$dir/autoscaler.yaml" <<'YAML'
