@@ -2,7 +2,8 @@
 # Builds the sample app and linode-autoscaler for linux-x64 (self-contained: the instances need no .NET) and uploads
 # both to the artifact bucket, where cloud-init (or the StackScript) of every new instance fetches them:
 #   workload/workload-linux-x64.tar.gz
-#   linode-autoscaler/linode-autoscaler-linux-x64.tar.gz
+#   linode-autoscaler/linode-autoscaler-linux-x64.tar.gz (with linode-autoscaler-serve, serve compiled ahead of time,
+#   which the monitoring node runs: Debian's clang, lld and zlib1g-dev are installed first when missing)
 #
 # Usage: deploy/scripts/publish-artifacts.sh [--no-build] [--out DIR]
 # The bucket and a read_write key come from `terraform output` in deploy/terraform, or from the environment:
@@ -18,7 +19,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --no-build) build=0 ;;
     --out) out=${2:?--out needs a directory}; shift ;;
-    -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "publish-artifacts: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -41,6 +42,9 @@ if [ "$build" = 1 ]; then
   for project in Workload Autoscaler.Cli; do
     dotnet publish "$root/src/$project" -c Release -r linux-x64 --self-contained -o "$out/$project" --nologo -v quiet
   done
+  bash "$root/tools/daemon-deps.sh"
+  dotnet publish "$root/src/Autoscaler.Daemon" -c Release -r linux-x64 -o "$out/Autoscaler.Daemon" --nologo -v quiet
+  cp "$out/Autoscaler.Daemon/linode-autoscaler-serve" "$out/Autoscaler.Cli/"
   tar -C "$out/Workload" -czf "$out/workload-linux-x64.tar.gz" .
   tar -C "$out/Autoscaler.Cli" -czf "$out/linode-autoscaler-linux-x64.tar.gz" .
 fi

@@ -231,7 +231,7 @@ t.check(needed <= set(env), f"the env file sets every variable autoscaler.yaml u
 t.check(re.search(r"^\s+firewall_(label|id): \S", autoscaler_yaml, re.M) is not None,
         "the autoscaler's pool creates its instances behind a firewall (firewall_label or firewall_id)")
 t.check(env.get("WEBHOOK_TOKEN") == token_file.get("content", "").strip(), "Alertmanager and the autoscaler share one webhook token")
-for unit_path, exec_part in [("/etc/systemd/system/linode-autoscaler.service", "/opt/linode-autoscaler/linode-autoscaler serve")]:
+for unit_path, exec_part in [("/etc/systemd/system/linode-autoscaler.service", "/opt/linode-autoscaler/linode-autoscaler-serve --config")]:
     unit_ok("monitoring.yaml", unit_path, mon_files.get(unit_path, {}), exec_part)
 t.check("EnvironmentFile=/etc/linode-autoscaler/env" in mon_files.get("/etc/systemd/system/linode-autoscaler.service", {}).get("content", ""),
         "the autoscaler's unit reads its tokens from the env file")

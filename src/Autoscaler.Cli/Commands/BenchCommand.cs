@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Autoscaler.Common;
+using Autoscaler.Sandbox;
 using Autoscaler.Sandbox.Bench;
 
 namespace Autoscaler.Cli.Commands;
@@ -29,16 +30,22 @@ internal static class BenchCommand
         var iterations = new Option<int>("--iterations") { HelpName = "N", Description = "failover: leader kills (SIGKILL during a scale-up)", DefaultValueFactory = _ => 20 };
         var seed = new Option<int?>("--seed") { HelpName = "N", Description = "failover: seed of the kill points (printed by every run; replays one)" };
         var json = new Option<FileInfo?>("--json") { HelpName = "FILE", Description = "Also write the figures as JSON to FILE" };
+        var serve = new Option<FileInfo?>("--serve")
+        {
+            HelpName = "PROGRAM",
+            Description = "Run serve as this program instead of this one's own `serve` (e.g. bin/daemon/linode-autoscaler-serve, the native AOT build)",
+        };
         var command = new Command("bench", "Measure webhook → first Linode API call latency, webhook requests/s and memory "
             + "(native actions and a command per alert), the emulated NodeBalancer's throughput, and serve's memory and start-up")
         {
-            parts, alerts, clients, perClient, seconds, pools, instances, interval, idle, iterations, seed, json,
+            parts, alerts, clients, perClient, seconds, pools, instances, interval, idle, iterations, seed, json, serve,
         };
         command.WithExamples(
             "linode-autoscaler bench",
             "linode-autoscaler bench --only webhook nodebalancer --json bench.json",
             "linode-autoscaler bench --only fleet --pools 20 --instances 50 --json fleet.json",
             "linode-autoscaler bench --only memory --idle-seconds 60",
+            "linode-autoscaler bench --only memory --serve bin/daemon/linode-autoscaler-serve",
             "linode-autoscaler bench --only failover --iterations 20 --json failover.json");
 
         command.SetAction(async (parse, cancellationToken) =>
@@ -57,8 +64,15 @@ internal static class BenchCommand
                 return 2;
             }
 
+            if (parse.GetValue(serve) is { } program && !program.Exists)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"bench: --serve {program} not found (make daemon builds bin/daemon/linode-autoscaler-serve)");
+                return 2;
+            }
+
             var settings = new BenchSettings
             {
+                Program = parse.GetValue(serve) is { } p ? new ServeProgram(p.FullName, []) : null,
                 Alerts = Math.Max(1, parse.GetValue(alerts)),
                 Clients = Math.Max(1, parse.GetValue(clients)),
                 RequestsPerClient = Math.Max(1, parse.GetValue(perClient)),

@@ -51,6 +51,14 @@ internal static partial class Cli
             "linode-autoscaler serve examples/autoscaler.emulator.yaml",
             "linode-autoscaler status web",
             "linode-autoscaler <COMMAND> --help");
+        return WithHelp(root);
+    }
+
+    /// <summary>Makes every <c>--help</c> of <paramref name="root"/> end with the examples and the exit codes (the
+    /// daemon's root command is <c>serve</c> itself).</summary>
+    public static RootCommand WithHelp(RootCommand root)
+    {
+        ArgumentNullException.ThrowIfNull(root);
         foreach (var option in root.Options)
         {
             if (option is HelpOption help && help.Action is HelpAction original)

@@ -8,11 +8,22 @@ using Microsoft.Extensions.Logging;
 
 namespace Autoscaler.Cli.Commands;
 
-/// <summary><c>linode-autoscaler serve FILE</c>: runs the autoscaler service until Ctrl-C or SIGTERM.</summary>
+/// <summary>
+/// <c>linode-autoscaler serve FILE</c>: runs the autoscaler service until Ctrl-C or SIGTERM. The same file is compiled
+/// into the native AOT daemon (src/Autoscaler.Daemon, <c>linode-autoscaler-serve FILE</c>), whose root command is this
+/// one: same options, configuration checks, log lines and exit codes.
+/// </summary>
 internal static class ServeCommand
 {
-    public static Command Create()
+    public const string Description = "Run the autoscaler: Alertmanager webhook (POST /hook), HTTP API, http_sd, /metrics "
+        + "and the scaling engine, until Ctrl-C or SIGTERM";
+
+    public static Command Create() => Configure(new Command("serve", Description));
+
+    /// <summary>Adds serve's arguments, options, examples and action to <paramref name="command"/>.</summary>
+    public static Command Configure(Command command)
     {
+        ArgumentNullException.ThrowIfNull(command);
         var config = ConfigFile.Create();
         var verbose = new Option<bool>("--verbose") { Description = "Log every evaluation, including holds" };
         var amExecutor = new Option<FileInfo?>("--am-executor-config")
@@ -21,8 +32,8 @@ internal static class ServeCommand
                 + "(same AMX_* environment); its listen_address is ignored: the service listens on the config's 'listen'",
             HelpName = "FILE",
         };
-        var command = new Command("serve", "Run the autoscaler: Alertmanager webhook (POST /hook), HTTP API, http_sd, /metrics "
-            + "and the scaling engine, until Ctrl-C or SIGTERM") { verbose, amExecutor };
+        command.Options.Add(verbose);
+        command.Options.Add(amExecutor);
         config.AddTo(command);
         command.WithExamples(
             "linode-autoscaler serve examples/autoscaler.emulator.yaml",

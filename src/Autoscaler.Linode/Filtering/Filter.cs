@@ -188,7 +188,7 @@ public sealed class Filter
         DateTime moment => JsonValue.Create(LinodeTimestamp.ToString(
             moment.Kind == DateTimeKind.Unspecified ? new DateTimeOffset(moment, TimeSpan.Zero) : new DateTimeOffset(moment))),
         Enum member => JsonValue.Create(LinodeEnums.ToApiString(member.GetType(), member)),
-        _ => JsonSerializer.SerializeToNode(value, value.GetType(), LinodeJson.Options),
+        _ => JsonSerializer.SerializeToNode(value, LinodeJson.Options.GetTypeInfo(value.GetType())),
     };
 
     private abstract class Condition

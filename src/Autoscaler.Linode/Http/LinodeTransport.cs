@@ -108,7 +108,7 @@ internal sealed class LinodeTransport
 
             try
             {
-                var result = await response.Content.ReadFromJsonAsync<T>(LinodeJson.Options, cancellationToken)
+                var result = await response.Content.ReadFromJsonAsync(LinodeJson.Info<T>(), cancellationToken)
                     .ConfigureAwait(false);
                 return result ?? throw new LinodeInvalidResponseException(method.Method, path,
                     $"the body was empty or null where {typeof(T).Name} was expected", null);
@@ -163,7 +163,7 @@ internal sealed class LinodeTransport
 
         if (body is not null)
         {
-            var json = JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), LinodeJson.Options);
+            var json = JsonSerializer.SerializeToUtf8Bytes(body, LinodeJson.Options.GetTypeInfo(body.GetType()));
             request.Content = new ByteArrayContent(json);
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         }

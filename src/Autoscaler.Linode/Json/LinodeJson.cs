@@ -21,9 +21,15 @@ public static class LinodeJson
         };
         options.Converters.Add(new LinodeTimestampConverter());
         options.Converters.Add(new LinodeEnumConverterFactory());
-        options.MakeReadOnly(populateMissingResolver: true);
+        // Source-generated metadata only (LinodeJsonContext): no reflection, so the native AOT daemon runs it as is.
+        options.TypeInfoResolver = LinodeJsonContext.Default;
+        options.MakeReadOnly();
         return options;
     }
+
+    /// <summary>The metadata of <typeparamref name="T"/> under <see cref="Options"/> (from LinodeJsonContext).</summary>
+    public static System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> Info<T>() =>
+        (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
 }
 
 /// <summary>Reads a value the API sends sometimes as a number and sometimes as a string (an event's

@@ -34,12 +34,12 @@ public sealed record TaggedObject
     /// <summary>The object as an <see cref="Instance"/> when <see cref="Type"/> is <c>linode</c>, else null.</summary>
     public Instance? AsInstance() =>
         string.Equals(Type, "linode", StringComparison.OrdinalIgnoreCase)
-            ? Data.Deserialize<Instance>(LinodeJson.Options)
+            ? Data.Deserialize(LinodeJson.Info<Instance>())
             : null;
 
     /// <summary>The object as a <see cref="NodeBalancer"/> when <see cref="Type"/> is <c>nodebalancer</c>, else null.</summary>
     public NodeBalancer? AsNodeBalancer() =>
         string.Equals(Type, "nodebalancer", StringComparison.OrdinalIgnoreCase)
-            ? Data.Deserialize<NodeBalancer>(LinodeJson.Options)
+            ? Data.Deserialize(LinodeJson.Info<NodeBalancer>())
             : null;
 }

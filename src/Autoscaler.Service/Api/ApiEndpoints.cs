@@ -60,7 +60,7 @@ public sealed partial class ApiEndpoints
     public void Map(IEndpointRouteBuilder routes)
     {
         ArgumentNullException.ThrowIfNull(routes);
-        routes.MapGet("/api/v1/pools", async (HttpContext context) =>
+        routes.MapGet("/api/v1/pools", Handler.Of(async context =>
         {
             var pools = new List<PoolDto>();
             foreach (var pool in _engine.Pools)
@@ -68,16 +68,16 @@ public sealed partial class ApiEndpoints
                 pools.Add(await PoolAsync(pool, context.RequestAborted).ConfigureAwait(false));
             }
 
-            return Results.Json(new PoolsResponse(pools) { ApiBudget = _apiBudget?.Invoke().Select(ApiBudgetDto.From).ToArray() }, ApiJson.Options);
-        });
-        routes.MapGet("/api/v1/pools/{pool}", async (string pool, HttpContext context) => _engine.Pools.Contains(pool)
-            ? Results.Json(await PoolAsync(pool, context.RequestAborted).ConfigureAwait(false), ApiJson.Options)
-            : NotFound(pool));
-        routes.MapGet("/api/v1/events", Events);
-        routes.MapPost("/api/v1/pools/{pool}/scale", ScaleAsync);
-        routes.MapGet("/healthz", Health);
-        routes.MapGet("/_health", Health);
-        routes.MapGet("/http_sd", () => Results.Json(HttpSd(), ApiJson.Options));
+            return ApiJson.Result(new PoolsResponse(pools) { ApiBudget = _apiBudget?.Invoke().Select(ApiBudgetDto.From).ToArray() });
+        }));
+        routes.MapGet("/api/v1/pools/{pool}", Handler.Of(async context => Handler.Route(context, "pool") is var pool && _engine.Pools.Contains(pool)
+            ? ApiJson.Result(await PoolAsync(pool, context.RequestAborted).ConfigureAwait(false))
+            : NotFound(pool)));
+        routes.MapGet("/api/v1/events", Handler.Of(Events));
+        routes.MapPost("/api/v1/pools/{pool}/scale", Handler.Of(context => ScaleAsync(Handler.Route(context, "pool"), context)));
+        routes.MapGet("/healthz", Handler.Of(_ => Health()));
+        routes.MapGet("/_health", Handler.Of(_ => Health()));
+        routes.MapGet("/http_sd", Handler.Of(_ => ApiJson.Result(HttpSd())));
         routes.MapGet("/metrics", async (HttpContext context) =>
         {
             context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
@@ -116,11 +116,11 @@ public sealed partial class ApiEndpoints
         if (query.TryGetValue("limit", out var l) && l.ToString().Length > 0
             && (!int.TryParse(l.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 1000))
         {
-            return Results.Json(new ErrorResponse("limit must be an integer between 1 and 1000"), ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);
+            return ApiJson.Result(new ErrorResponse("limit must be an integer between 1 and 1000"), statusCode: StatusCodes.Status400BadRequest);
         }
 
         var events = _store.GetEvents(pool, limit).Select(EventDto.From).ToArray();
-        return Results.Json(new EventsResponse(events), ApiJson.Options);
+        return ApiJson.Result(new EventsResponse(events));
     }
 
     private async Task<IResult> ScaleAsync(string pool, HttpContext context)
@@ -138,7 +138,7 @@ public sealed partial class ApiEndpoints
         ScaleRequest? request;
         try
         {
-            request = await JsonSerializer.DeserializeAsync<ScaleRequest>(context.Request.Body, ApiJson.Options, context.RequestAborted).ConfigureAwait(false);
+            request = await JsonSerializer.DeserializeAsync(context.Request.Body, ApiJson.Info<ScaleRequest>(), context.RequestAborted).ConfigureAwait(false);
         }
         catch (JsonException ex)
         {
@@ -154,15 +154,15 @@ public sealed partial class ApiEndpoints
         var result = await _engine.SetDesiredAsync(pool, desired, context.RequestAborted).ConfigureAwait(false);
         if (!result.Accepted)
         {
-            return Results.Json(new ErrorResponse(result.Message) { Min = config.Min, Max = config.Max }, ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);
+            return ApiJson.Result(new ErrorResponse(result.Message) { Min = config.Min, Max = config.Max }, statusCode: StatusCodes.Status400BadRequest);
         }
 
         LogManualScale(_logger, pool, result.Decision?.PreviousDesired ?? desired, desired);
         _nudger.Nudge(pool, "api");
-        return Results.Json(new ScaleResponse(pool, result.Decision?.PreviousDesired ?? desired, desired, result.Message), ApiJson.Options);
+        return ApiJson.Result(new ScaleResponse(pool, result.Decision?.PreviousDesired ?? desired, desired, result.Message));
     }
 
-    private IResult Health() => Results.Text("ok\n", "text/plain");
+    private static IResult Health() => Results.Text("ok\n", "text/plain");
 
     /// <summary>Every serving member of every pool (node UP in the NodeBalancer), as Prometheus http_sd target groups
     /// (node_exporter port). Members still booting or installing run at full CPU while serving nothing: listed, they
@@ -201,10 +201,10 @@ public sealed partial class ApiEndpoints
     }
 
     private static IResult NotFound(string pool) =>
-        Results.Json(new ErrorResponse($"unknown pool '{pool}'"), ApiJson.Options, statusCode: StatusCodes.Status404NotFound);
+        ApiJson.Result(new ErrorResponse($"unknown pool '{pool}'"), statusCode: StatusCodes.Status404NotFound);
 
     private static IResult BadRequest(string message) =>
-        Results.Json(new ErrorResponse(message), ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);
+        ApiJson.Result(new ErrorResponse(message), statusCode: StatusCodes.Status400BadRequest);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "api: pool {Pool} desired set by hand {From} → {To}")]
     private static partial void LogManualScale(ILogger logger, string pool, int from, int to);

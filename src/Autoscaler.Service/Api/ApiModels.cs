@@ -15,11 +15,21 @@ public static class ApiJson
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DictionaryKeyPolicy = null,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        Converters = { new KnownEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        // Source-generated metadata only (ApiJsonContext): no reflection, so the native AOT daemon serves it as is.
+        TypeInfoResolver = ApiJsonContext.Default,
         WriteIndented = false,
         // Messages quote names ('web'); the relaxed encoder keeps them readable. Bodies are served as application/json only.
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
+
+    /// <summary>The metadata of <typeparamref name="T"/> under <see cref="Options"/> (from ApiJsonContext).</summary>
+    public static System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> Info<T>() =>
+        (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
+
+    /// <summary><paramref name="value"/> as the API's JSON body (Results.Json with source-generated metadata).</summary>
+    public static Microsoft.AspNetCore.Http.IResult Result<T>(T value, int? statusCode = null) =>
+        Microsoft.AspNetCore.Http.Results.Json(value, Info<T>(), statusCode: statusCode);
 }
 
 /// <summary><c>GET /api/v1/pools</c>.</summary>

@@ -89,7 +89,7 @@ public sealed class AutoscalerApiClient : IDisposable
     /// <summary>Sets a pool's desired size.</summary>
     public async Task<ScaleResponse> ScaleAsync(string pool, int desired, CancellationToken cancellationToken = default)
     {
-        using var content = JsonContent.Create(new ScaleRequest(desired), options: ApiJson.Options);
+        using var content = JsonContent.Create(new ScaleRequest(desired), ApiJson.Info<ScaleRequest>());
         using var response = await _http.PostAsync("api/v1/pools/" + Uri.EscapeDataString(pool) + "/scale", content, cancellationToken).ConfigureAwait(false);
         return await ReadAsync<ScaleResponse>(response, cancellationToken).ConfigureAwait(false);
     }
@@ -111,7 +111,7 @@ public sealed class AutoscalerApiClient : IDisposable
             ErrorResponse? error = null;
             try
             {
-                error = JsonSerializer.Deserialize<ErrorResponse>(body, ApiJson.Options);
+                error = JsonSerializer.Deserialize(body, ApiJson.Info<ErrorResponse>());
             }
             catch (JsonException)
             {
@@ -122,7 +122,7 @@ public sealed class AutoscalerApiClient : IDisposable
 
         try
         {
-            return JsonSerializer.Deserialize<T>(body, ApiJson.Options) ?? throw new AutoscalerApiException("the service answered an empty body");
+            return JsonSerializer.Deserialize(body, ApiJson.Info<T>()) ?? throw new AutoscalerApiException("the service answered an empty body");
         }
         catch (JsonException ex)
         {

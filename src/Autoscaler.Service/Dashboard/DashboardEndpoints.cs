@@ -75,20 +75,20 @@ public sealed partial class DashboardEndpoints
     public void Map(IEndpointRouteBuilder routes)
     {
         ArgumentNullException.ThrowIfNull(routes);
-        routes.MapGet("/", (HttpContext context) => Serve(context, "index.html"));
-        routes.MapGet("/dashboard/{file}", (string file, HttpContext context) => Serve(context, file));
-        routes.MapGet("/api/v1/dashboard", Info);
-        routes.MapGet("/api/v1/dashboard/pools/{pool}/series", Series);
-        routes.MapGet("/api/v1/alerts", Alerts);
-        routes.MapPost("/api/v1/pools/{pool}/dry_run", SetPoolDryRunAsync);
-        routes.MapPost("/api/v1/dry_run", (Delegate)SetAllDryRunAsync);
+        routes.MapGet("/", Handler.Of(context => Serve(context, "index.html")));
+        routes.MapGet("/dashboard/{file}", Handler.Of(context => Serve(context, Handler.Route(context, "file"))));
+        routes.MapGet("/api/v1/dashboard", Handler.Of(_ => Info()));
+        routes.MapGet("/api/v1/dashboard/pools/{pool}/series", Handler.Of(context => Series(Handler.Route(context, "pool"), context)));
+        routes.MapGet("/api/v1/alerts", Handler.Of(Alerts));
+        routes.MapPost("/api/v1/pools/{pool}/dry_run", Handler.Of(context => SetPoolDryRunAsync(Handler.Route(context, "pool"), context)));
+        routes.MapPost("/api/v1/dry_run", Handler.Of(SetAllDryRunAsync));
     }
 
     private static IResult Serve(HttpContext context, string file)
     {
         if (!Assets.TryGetValue(file, out var asset))
         {
-            return Results.Json(new ErrorResponse($"no dashboard file '{file}'"), ApiJson.Options, statusCode: StatusCodes.Status404NotFound);
+            return ApiJson.Result(new ErrorResponse($"no dashboard file '{file}'"), statusCode: StatusCodes.Status404NotFound);
         }
 
         var headers = context.Response.Headers;
@@ -115,7 +115,7 @@ public sealed partial class DashboardEndpoints
         // The API's own credentials: the webhook's never write.
         var auth = _config.Api.Auth;
         var interval = _config.Dashboard.SampleInterval;
-        return Results.Json(new DashboardInfo
+        return ApiJson.Result(new DashboardInfo
         {
             Pools = _config.Pools.Select(p => new DashboardPoolInfo
             {
@@ -130,7 +130,7 @@ public sealed partial class DashboardEndpoints
             SampleIntervalMs = (long)interval.TotalMilliseconds,
             HistoryMs = (long)_config.Dashboard.History.TotalMilliseconds,
             PollMs = (long)Math.Clamp(interval.TotalMilliseconds, 500, 5000),
-        }, ApiJson.Options);
+        });
     }
 
     private IResult Series(string pool, HttpContext context)
@@ -152,7 +152,7 @@ public sealed partial class DashboardEndpoints
             after = DateTimeOffset.FromUnixTimeMilliseconds(ms).AddTicks(TimeSpan.TicksPerMillisecond - 1);
         }
 
-        return Results.Json(SeriesResponse.From(pool, history.Since(after)), ApiJson.Options);
+        return ApiJson.Result(SeriesResponse.From(pool, history.Since(after)));
     }
 
     private IResult Alerts(HttpContext context)
@@ -194,7 +194,7 @@ public sealed partial class DashboardEndpoints
         }
 
         var next = offset + page.Count;
-        return Results.Json(new AlertsResponse(page) { Total = firing.Length, NextOffset = next < firing.Length ? next : null }, ApiJson.Options);
+        return ApiJson.Result(new AlertsResponse(page) { Total = firing.Length, NextOffset = next < firing.Length ? next : null });
     }
 
     /// <summary>Reads <c>offset</c> (default 0) and <c>limit</c> (1 to <see cref="MaxPageSize"/>, default
@@ -238,7 +238,7 @@ public sealed partial class DashboardEndpoints
             return BadRequest("the body must be {\"dry_run\": true} or {\"dry_run\": false}");
         }
 
-        return Results.Json(Switch(pool, enabled), ApiJson.Options);
+        return ApiJson.Result(Switch(pool, enabled));
     }
 
     private async Task<IResult> SetAllDryRunAsync(HttpContext context)
@@ -253,7 +253,7 @@ public sealed partial class DashboardEndpoints
             return BadRequest("the body must be {\"dry_run\": true} or {\"dry_run\": false}");
         }
 
-        return Results.Json(new DryRunAllResponse(_engine.Pools.Select(p => Switch(p, enabled)).ToArray()), ApiJson.Options);
+        return ApiJson.Result(new DryRunAllResponse(_engine.Pools.Select(p => Switch(p, enabled)).ToArray()));
     }
 
     private DryRunResponse Switch(string pool, bool enabled)
@@ -279,7 +279,7 @@ public sealed partial class DashboardEndpoints
     {
         try
         {
-            var request = await JsonSerializer.DeserializeAsync<DryRunRequest>(context.Request.Body, ApiJson.Options, context.RequestAborted).ConfigureAwait(false);
+            var request = await JsonSerializer.DeserializeAsync(context.Request.Body, ApiJson.Info<DryRunRequest>(), context.RequestAborted).ConfigureAwait(false);
             return request?.DryRun;
         }
         catch (JsonException)
@@ -289,10 +289,10 @@ public sealed partial class DashboardEndpoints
     }
 
     private static IResult NotFound(string pool) =>
-        Results.Json(new ErrorResponse($"unknown pool '{pool}'"), ApiJson.Options, statusCode: StatusCodes.Status404NotFound);
+        ApiJson.Result(new ErrorResponse($"unknown pool '{pool}'"), statusCode: StatusCodes.Status404NotFound);
 
     private static IResult BadRequest(string message) =>
-        Results.Json(new ErrorResponse(message), ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);
+        ApiJson.Result(new ErrorResponse(message), statusCode: StatusCodes.Status400BadRequest);
 
     private static Dictionary<string, Asset> LoadAssets()
     {

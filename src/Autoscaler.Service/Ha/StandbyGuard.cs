@@ -50,7 +50,7 @@ public static class StandbyGuard
                     var error = elector.Role == ReplicaRole.Deposed
                         ? "this replica lost the leader lease and no longer acts: send writes to the leader"
                         : leader is null ? "no replica leads right now (an election is under way): retry shortly" : "this replica is a standby: send writes to the leader";
-                    await Results.Json(new StandbyRefusal(error, leader), ApiJson.Options, statusCode: StatusCodes.Status503ServiceUnavailable)
+                    await ApiJson.Result(new StandbyRefusal(error, leader), statusCode: StatusCodes.Status503ServiceUnavailable)
                         .ExecuteAsync(context).ConfigureAwait(false);
                     return;
                 }
@@ -64,7 +64,7 @@ public static class StandbyGuard
     public static void Map(IEndpointRouteBuilder routes, LeaderElector? elector)
     {
         ArgumentNullException.ThrowIfNull(routes);
-        routes.MapGet("/api/v1/leader", () => Results.Json(Describe(elector), ApiJson.Options));
+        routes.MapGet("/api/v1/leader", Handler.Of(_ => ApiJson.Result(Describe(elector))));
     }
 
     /// <summary>The role as served.</summary>

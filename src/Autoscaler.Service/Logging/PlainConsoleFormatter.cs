@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
@@ -89,8 +91,10 @@ public static class PlainConsoleLogging
     public static ILoggingBuilder AddPlainConsole(this ILoggingBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder
-            .AddConsole(o => o.FormatterName = PlainConsoleFormatter.FormatterName)
-            .AddConsoleFormatter<PlainConsoleFormatter, ConsoleFormatterOptions>();
+        builder.AddConsole(o => o.FormatterName = PlainConsoleFormatter.FormatterName);
+        // What AddConsoleFormatter<,> registers, without its binding of the formatter's options from configuration
+        // (reflection, refused by native AOT; no configuration carries console formatter options here).
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, PlainConsoleFormatter>());
+        return builder;
     }
 }

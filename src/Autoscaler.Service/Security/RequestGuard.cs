@@ -165,7 +165,7 @@ public sealed class RequestGuard
         return "'" + Printable(origin.Length <= 100 ? origin : origin[..100] + "…") + "'";
     }
 
-    private static IResult Refuse(int status, string message) => Results.Json(new ErrorResponse(message), ApiJson.Options, statusCode: status);
+    private static IResult Refuse(int status, string message) => ApiJson.Result(new ErrorResponse(message), statusCode: status);
 
     private static string Printable(string s) => new(s.Select(c => char.IsControl(c) ? '?' : c).ToArray());
 }

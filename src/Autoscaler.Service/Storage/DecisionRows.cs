@@ -1,8 +1,8 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Autoscaler.Core.Audit;
+using Autoscaler.Service.Api;
 
 namespace Autoscaler.Service.Storage;
 
@@ -18,9 +18,6 @@ internal delegate IReadOnlyList<T> RowQuery<T>(string sql, object?[] values, Fun
 /// </summary>
 internal sealed class DecisionRows
 {
-    /// <summary>The bodies' JSON: web names, enums as text.</summary>
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
-
     public const string LastSignatures = "SELECT pool, signature FROM decisions WHERE id IN (SELECT MAX(id) FROM decisions GROUP BY pool)";
 
     public const string InsertDecision = "INSERT INTO decisions (pool, at, action, signature, body) VALUES ($1, $2, $3, $4, $5)";
@@ -59,14 +56,14 @@ internal sealed class DecisionRows
             _lastSignature[decision.Pool] = signature;
         }
 
-        return [decision.Pool, JournalRows.ToMs(decision.At), decision.Action.ToString(), signature, JsonSerializer.Serialize(decision, Json)];
+        return [decision.Pool, JournalRows.ToMs(decision.At), decision.Action.ToString(), signature, JsonSerializer.Serialize(decision, StoreJson.Decision)];
     }
 
     /// <summary>The values of <see cref="InsertOperationEvent"/>.</summary>
     public static object?[] OperationEventValues(OperationEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        return [e.Pool, JournalRows.ToMs(e.At), e.OperationId, e.Type.ToString(), JsonSerializer.Serialize(e, Json)];
+        return [e.Pool, JournalRows.ToMs(e.At), e.OperationId, e.Type.ToString(), JsonSerializer.Serialize(e, StoreJson.Operation)];
     }
 
     /// <summary>Decisions and operation events, newest first (a decision before an event of the same time), optionally
@@ -76,9 +73,9 @@ internal sealed class DecisionRows
         limit = Math.Clamp(limit, 1, 10_000);
         object?[] values = pool is null ? [limit] : [limit, pool];
         var decisions = query(EventsSql("decisions", pool), values,
-            r => new StoredEvent(r.GetInt64(0), JsonSerializer.Deserialize<Decision>(r.GetString(1), Json), null));
+            r => new StoredEvent(r.GetInt64(0), JsonSerializer.Deserialize(r.GetString(1), StoreJson.Decision), null));
         var operations = query(EventsSql("operation_events", pool), values,
-            r => new StoredEvent(r.GetInt64(0), null, JsonSerializer.Deserialize<OperationEvent>(r.GetString(1), Json)));
+            r => new StoredEvent(r.GetInt64(0), null, JsonSerializer.Deserialize(r.GetString(1), StoreJson.Operation)));
         return decisions.Concat(operations)
             .OrderByDescending(e => e.At).ThenByDescending(e => e.Decision is null ? 0 : 1).ThenByDescending(e => e.Id)
             .Take(limit).ToArray();

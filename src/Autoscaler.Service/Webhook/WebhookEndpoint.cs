@@ -73,7 +73,7 @@ public sealed partial class WebhookEndpoint
         ArgumentNullException.ThrowIfNull(routes);
         foreach (var path in Paths)
         {
-            routes.MapPost(path, (Delegate)HandleAsync);
+            routes.MapPost(path, Handler.Of(HandleAsync));
         }
     }
 
@@ -87,7 +87,7 @@ public sealed partial class WebhookEndpoint
             _metrics.WebhookRequest("unauthorized");
             LogUnauthorized(_logger, context.Connection.RemoteIpAddress?.ToString() ?? "?", auth == AuthResult.Missing ? "no credentials" : "wrong credentials");
             context.Response.Headers.WWWAuthenticate = _auth.Challenge;
-            return Results.Json(new ErrorResponse(auth == AuthResult.Missing ? "authentication required" : "invalid credentials"), ApiJson.Options, statusCode: StatusCodes.Status401Unauthorized);
+            return ApiJson.Result(new ErrorResponse(auth == AuthResult.Missing ? "authentication required" : "invalid credentials"), statusCode: StatusCodes.Status401Unauthorized);
         }
 
         if (UnsupportedContentType(context.Request.ContentType) is { } mediaType)
@@ -95,8 +95,7 @@ public sealed partial class WebhookEndpoint
             // A 400 like every other refusal of a body (Alertmanager retries no 4xx); the metric keeps the reason apart.
             _metrics.WebhookRequest("unsupported_media_type");
             LogRejected(_logger, $"Content-Type {mediaType}");
-            return Results.Json(new ErrorResponse($"Content-Type must be application/json (got {mediaType}); Alertmanager sends JSON"),
-                ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);
+            return ApiJson.Result(new ErrorResponse($"Content-Type must be application/json (got {mediaType}); Alertmanager sends JSON"), statusCode: StatusCodes.Status400BadRequest);
         }
 
         if (context.Request.ContentLength is { } length && length > _maxBody)
@@ -115,7 +114,7 @@ public sealed partial class WebhookEndpoint
         {
             _metrics.WebhookRequest("bad_request");
             LogRejected(_logger, error!.Message);
-            return Results.Json(new ErrorResponse("invalid Alertmanager webhook payload: " + error.Message) { Problems = error.Problems }, ApiJson.Options, statusCode: StatusCodes.Status400BadRequest);
+            return ApiJson.Result(new ErrorResponse("invalid Alertmanager webhook payload: " + error.Message) { Problems = error.Problems }, statusCode: StatusCodes.Status400BadRequest);
         }
 
         int added = 0, changed = 0, duplicate = 0, stale = 0, rejected = 0, unmatched = 0;
@@ -187,7 +186,7 @@ public sealed partial class WebhookEndpoint
         // Queued, never run here: Alertmanager gets its answer whatever the commands take.
         _commands?.Enqueue(body.Value);
         _metrics.WebhookRequest("accepted");
-        return Results.Json(new WebhookResponse("ok", notification.Alerts.Count, added, changed, duplicate, stale, rejected, unmatched), ApiJson.Options);
+        return ApiJson.Result(new WebhookResponse("ok", notification.Alerts.Count, added, changed, duplicate, stale, rejected, unmatched));
     }
 
     /// <summary>Logs the first ignored alert and then at most one a <see cref="UnmatchedLogInterval"/>, saying how many
@@ -222,8 +221,7 @@ public sealed partial class WebhookEndpoint
     {
         _metrics.WebhookRequest("too_large");
         var size = length is { } l ? $"has {l} bytes" : "is larger than that";
-        return Results.Json(new ErrorResponse($"the body {size}; at most {_maxBody} bytes are accepted (webhook.max_body_bytes)"),
-            ApiJson.Options, statusCode: StatusCodes.Status413PayloadTooLarge);
+        return ApiJson.Result(new ErrorResponse($"the body {size}; at most {_maxBody} bytes are accepted (webhook.max_body_bytes)"), statusCode: StatusCodes.Status413PayloadTooLarge);
     }
 
     /// <summary>Reads at most max_body_bytes; null when the body is longer.</summary>

@@ -3,6 +3,7 @@ using Autoscaler.Core;
 using Autoscaler.Core.Audit;
 using Autoscaler.Core.Pools;
 using Autoscaler.Core.Signals;
+using Autoscaler.Service.Api;
 using Autoscaler.Service.Storage;
 using Microsoft.Extensions.Time.Testing;
 
@@ -122,7 +123,7 @@ public abstract class StoreContractTests
 
         var read = Assert.Single(store.GetEvents("web", 10)).Decision!;
         // Every field, including any added to Decision later: the row's body is the decision itself.
-        Assert.Equal(JsonSerializer.Serialize(decision, DecisionRows.Json), JsonSerializer.Serialize(read, DecisionRows.Json));
+        Assert.Equal(JsonSerializer.Serialize(decision, StoreJson.Decision), JsonSerializer.Serialize(read, StoreJson.Decision));
     }
 
     [Fact]
