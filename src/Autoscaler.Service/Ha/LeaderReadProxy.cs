@@ -128,8 +128,15 @@ public static class LeaderReadProxy
                 return body;
             }
 
-            obj["served_by"] = JsonSerializer.SerializeToNode(servedBy, ApiJson.Options);
-            return JsonSerializer.SerializeToUtf8Bytes(obj, ApiJson.Options);
+            // Through the API's generated metadata and the node's own writer: no reflection (the AOT daemon has none).
+            obj["served_by"] = JsonSerializer.SerializeToNode(servedBy, ApiJson.Info<ServedBy>());
+            using var buffer = new MemoryStream(body.Length + 128);
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                obj.WriteTo(writer);
+            }
+
+            return buffer.ToArray();
         }
         catch (JsonException)
         {
