@@ -72,7 +72,7 @@ public static class LeaderReadProxy
             var why = leader is null
                 ? "no replica leads right now (an election is under way) and a standby has no pool state of its own: retry shortly"
                 : "forwarded by another replica, and this one does not lead either: retry shortly";
-            await Results.Json(new StandbyRefusal(why, null), ApiJson.Options, statusCode: StatusCodes.Status503ServiceUnavailable)
+            await ApiJson.Result(new StandbyRefusal(why, null), StatusCodes.Status503ServiceUnavailable)
                 .ExecuteAsync(context).ConfigureAwait(false);
             return;
         }
@@ -94,8 +94,8 @@ public static class LeaderReadProxy
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)
         {
-            await Results.Json(new StandbyRefusal($"this replica is a standby and the leader at {leader.Address} did not answer the read: {ex.Message}", leader.Address),
-                ApiJson.Options, statusCode: StatusCodes.Status502BadGateway).ExecuteAsync(context).ConfigureAwait(false);
+            await ApiJson.Result(new StandbyRefusal($"this replica is a standby and the leader at {leader.Address} did not answer the read: {ex.Message}", leader.Address),
+                StatusCodes.Status502BadGateway).ExecuteAsync(context).ConfigureAwait(false);
             return;
         }
 
