@@ -44,7 +44,10 @@ internal sealed class ShellProcess : IDisposable
 
     public static ShellProcess Start(string commandLine, string workingDirectory, IReadOnlyDictionary<string, string> environment)
     {
-        var start = new ProcessStartInfo("bash")
+        // Through env --default-signal=INT: a test run started in the background by a shell without job control
+        // (`make test &` in a script, nohup) inherits SIGINT ignored, and an ignored signal stays ignored across exec,
+        // so the Ctrl-C this test sends would never arrive.
+        var start = new ProcessStartInfo("env")
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -52,6 +55,8 @@ internal sealed class ShellProcess : IDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add("bash");
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add(commandLine);
         foreach (var (k, v) in environment)
