@@ -67,12 +67,13 @@ bench: build
 # figures and its seed; RELIABILITY_SEED=N replays a run, RELIABILITY_KEEP=1 keeps its journal and serve logs.
 # Then the fleet bench's full form: 20 pools x 50 instances scaled 2 -> 50 -> 2 under Linode's rate limits (Linode's
 # 20 creates per 15 s make the 960 creates alone take 12 minutes), figures in bench/results/fleet.json.
-soak: build
+soak: build daemon-check
 	SOAK=1 SOAK_ITERATIONS=$${SOAK_ITERATIONS:-50} $(DOTNET) test tests/Reliability.Tests -c $(CONFIG) --nologo --logger "console;verbosity=detailed"
 	SOAK=1 SOAK_ITERATIONS=$${SOAK_ITERATIONS:-50} $(DOTNET) test tests/Autoscaler.Service.Tests -c $(CONFIG) --nologo \
 	  --filter "FullyQualifiedName~Autoscaler.Service.Tests.Reliability" --logger "console;verbosity=detailed"
 	@mkdir -p bench/results
-	bin/linode-autoscaler bench --only fleet --pools 20 --instances 50 --json bench/results/fleet.json
+	bin/linode-autoscaler bench --only fleet --pools 20 --instances 50 --serve bin/daemon/linode-autoscaler-serve \
+	  --json bench/results/fleet.json
 	bin/linode-autoscaler bench --only failover --iterations 20 --json bench/results/failover.json
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
