@@ -70,11 +70,22 @@ public sealed partial class ProcessInstanceRuntime : IInstanceRuntime
                 $"'{spec.Image}': {e.Message}", e);
         }
 
+        var pid = -1;
         instance.Started();
-        process.StandardInput.Close();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        LogStarted(_logger, spec.LinodeId, spec.Label, process.Id, spec.Address.ToString(), startInfo.FileName);
+        try
+        {
+            pid = process.Id;
+            process.StandardInput.Close();
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException && instance.HasExited)
+        {
+            // A command that exits at once may be reaped, reported and disposed by OnExited before its output is
+            // hooked here: there is nothing left to read, and ProcessExited was raised.
+        }
+
+        LogStarted(_logger, spec.LinodeId, spec.Label, pid, spec.Address.ToString(), startInfo.FileName);
         return Task.CompletedTask;
     }
 
