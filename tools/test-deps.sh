@@ -17,30 +17,4 @@ command -v curl >/dev/null || need+=(curl)
 [ -x /usr/lib/chromium/chromium ] || command -v chromium >/dev/null || need+=(chromium)
 python3 -c 'import yaml' 2>/dev/null || /usr/bin/python3 -c 'import yaml' 2>/dev/null || need+=(python3-yaml)
 
-if [ ${#need[@]} -eq 0 ]; then
-  exit 0
-fi
-
-sudo=()
-if [ "$(id -u)" != 0 ]; then
-  command -v sudo >/dev/null || {
-    echo "make test: missing ${need[*]}; run as root or install sudo (apt-get install ${need[*]})" >&2
-    exit 2
-  }
-  sudo=(sudo)
-fi
-command -v apt-get >/dev/null || {
-  echo "make test: missing ${need[*]} and no apt-get to install them (install them, then run make test again)" >&2
-  exit 2
-}
-
-echo "make test: installing Debian's ${need[*]}"
-log=$(mktemp)
-if ! { "${sudo[@]}" apt-get update -qq && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-  apt-get install -y -qq --no-install-recommends "${need[@]}"; } >"$log" 2>&1; then
-  tail -n 20 "$log" >&2
-  echo "make test: apt-get could not install ${need[*]} (output above)" >&2
-  rm -f "$log"
-  exit 2
-fi
-rm -f "$log"
+exec bash "$(dirname "$0")/apt-install.sh" "make test" ${need[@]+"${need[@]}"}
